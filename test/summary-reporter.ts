@@ -1,0 +1,24 @@
+/** @fileoverview Ends every test run with the plain line `N passed, N failed` that CI reads. */
+import { writeSync } from "node:fs";
+import type { Reporter, TestModule } from "vitest/node";
+
+export default class SummaryReporter implements Reporter {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>): void {
+    let passed = 0;
+    let failed = unhandledErrors.length;
+    let skipped = 0;
+    for (const m of testModules) {
+      // a file that fails to load has no tests but must still count as a failure
+      if (m.state() === "failed" && [...m.children.allTests()].length === 0) failed++;
+      for (const t of m.children.allTests()) {
+        const s = t.result().state;
+        if (s === "passed") passed++;
+        else if (s === "failed") failed++;
+        else skipped++;
+      }
+    }
+    const line = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`;
+    // printed at exit so it is the very last line, after the default reporter's summary
+    process.once("exit", () => writeSync(1, `\n${line}\n`));
+  }
+}
