@@ -92,7 +92,8 @@ export function allocArray(dtype: DType, n: number): TypedArray {
 export function viewBytes(dtype: DType, bytes: Uint8Array): TypedArray {
   const size = DTYPE_BYTES[dtype];
   const n = Math.floor(bytes.byteLength / size);
-  const aligned = bytes.byteOffset % size === 0 ? bytes : bytes.slice(0, n * size);
+  // Uint8Array.prototype.slice copies even for a Node Buffer, whose own slice() is a view
+  const aligned = bytes.byteOffset % size === 0 ? bytes : Uint8Array.prototype.slice.call(bytes, 0, n * size);
   const { buffer, byteOffset } = aligned;
   switch (dtype) {
     case "f16": return new Uint16Array(buffer, byteOffset, n);

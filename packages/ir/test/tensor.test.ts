@@ -17,3 +17,13 @@ describe("tensor", () => {
     expect(Array.from(readNumbers(big))).toEqual([-3, 1e15]);
   });
 });
+
+describe("viewBytes", () => {
+  it("copies misaligned bytes even when they come from a Node Buffer", async () => {
+    const { viewBytes } = await import("@xbarc/ir");
+    const buf = Buffer.alloc(9);
+    new DataView(buf.buffer, buf.byteOffset).setFloat32(1, 1.5, true);
+    const view = viewBytes("f32", buf.subarray(1, 5));
+    expect(Array.from(view as Float32Array)).toEqual([1.5]);
+  });
+});

@@ -1,0 +1,216 @@
+/** @fileoverview The Pass interface (data + one run function) and what a pass sees while it runs: rng, diagnostics, stats. */
+import type { JSONSchemaType } from "ajv";
+import type { DiagnosticCode, Location, Module } from "@xbarc/ir";
+
+/** An annotation kind such as "quant" (written `#quant{...}` in the IR text). */
+export type AnnotationKind = string;
+
+/** A value an option may take in a pipeline string: `budget=0.01`, `select="output-error"`, `xbar=[128,128]`. */
+export type OptionValue = number | string | boolean | readonly OptionValue[];
+
+/** Options of one pass as plain data, before or after ajv filled the defaults. */
+export type PassOptions = Record<string, OptionValue>;
+
+/**
+ * A pass, declared as data plus one function (MLIR's `.td` record). Its options arrive as arguments;
+ * a pass never reads files, globals or the environment.
+ */
+export interface Pass<Options = PassOptions> {
+  /** kebab-case; used on the CLI, in pipeline strings and in dump file names */
+  readonly name: string;
+  /** one line, shown by `xbarc passes` */
+  readonly summary: string;
+  /** why and when, with a small before/after IR example (like MLIR pass descriptions) */
+  readonly description: string;
+  /** JSON schema (type "object") with a default for every property; ajv validates and fills options before run() */
+  readonly options: JSONSchemaType<Options>;
+  /** annotation kinds this pass reads; an earlier pass (or the input module) must provide them */
+  readonly requires: readonly AnnotationKind[];
+  /** annotation kinds this pass writes */
+  readonly provides: readonly AnnotationKind[];
+  /** Transforms `module` in place; `changed` must be false only when the printed IR is unchanged. */
+  run(module: Module, options: Options, ctx: PassContext): PassResult;
+}
+
+/**
+ * A pass with its option type erased, as the registry and pipelines hold it. Sound because run() only ever
+ * receives options that the pass's own schema validated and filled.
+ */
+export interface AnyPass {
+  readonly name: string;
+  readonly summary: string;
+  readonly description: string;
+  /** the pass's JSON schema for its options */
+  readonly options: object;
+  readonly requires: readonly AnnotationKind[];
+  readonly provides: readonly AnnotationKind[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  run(module: Module, options: any, ctx: PassContext): PassResult;
+}
+
+/** What run() reports back to the manager. */
+export interface PassResult {
+  /** false promises the manager that the module prints exactly as before (checked in tests) */
+  changed: boolean;
+}
+
+/**
+ * What a pass sees besides the module. Later stages add optional fields here (device profile,
+ * calibration set); a pass must not rely on anything that is not in this object.
+ */
+export interface PassContext {
+  /** the pass's own random stream, derived from the run's seed and the pass name: stable per pass */
+  readonly rng: Rng;
+  /** warnings and remarks; errors are thrown as XbarcError */
+  readonly diag: DiagnosticSink;
+  /** MLIR-style named counters ("folded-constants": 3), printed by `--stats` */
+  readonly stats: PassStats;
+  /** the run's seed (already folded into `rng`; recorded so reports can name it) */
+  readonly seed: number;
+}
+
+/** A warning or remark emitted by a pass. */
+export interface Diagnostic {
+  /** "warning" for something the user should look at, "remark" for information */
+  readonly severity: "warning" | "remark";
+  /** the pass that emitted it (filled by the manager) */
+  readonly pass: string;
+  readonly message: string;
+  readonly code?: DiagnosticCode;
+  readonly location?: Location;
+  readonly hint?: string;
+}
+
+/** Collects warnings and remarks, dropping exact duplicates at the same location (as AssemblyScript does). */
+export class DiagnosticSink {
+  /** everything emitted so far, in order */
+  readonly items: Diagnostic[] = [];
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly passName: string) {}
+
+  /** Something the user should look at; compilation continues. */
+  warn(message: string, init: { code?: DiagnosticCode; location?: Location; hint?: string } = {}): void {
+    this.push({ severity: "warning", pass: this.passName, message, ...init });
+  }
+
+  /** Information about a decision the pass took. */
+  remark(message: string, init: { code?: DiagnosticCode; location?: Location; hint?: string } = {}): void {
+    this.push({ severity: "remark", pass: this.passName, message, ...init });
+  }
+
+  private push(d: Diagnostic): void {
+    const key = JSON.stringify([d.severity, d.code, d.message, d.location]);
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.items.push(d);
+  }
+}
+
+/** Named counters of one pass run. */
+export class PassStats {
+  private readonly counts = new Map<string, number>();
+
+  /** Adds `by` (default 1) to the counter `name` (kebab-case, e.g. "folded-constants"). */
+  add(name: string, by = 1): void {
+    this.counts.set(name, (this.counts.get(name) ?? 0) + by);
+  }
+
+  /** The counter's value, 0 when never incremented. */
+  get(name: string): number {
+    return this.counts.get(name) ?? 0;
+  }
+
+  /** All counters, in the order they were first incremented. */
+  toRecord(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+}
+
+/**
+ * A small deterministic PRNG: xoshiro128** (Blackman & Vigna, "Scrambled linear pseudorandom number
+ * generators", 2018) seeded through splitmix32, so runs replay exactly from `--seed`.
+ */
+export class Rng {
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
+
+  /** Seeds the four words of state from one 32-bit seed via splitmix32 (never all zero). */
+  constructor(seed: number) {
+    let x = seed >>> 0;
+    const next = (): number => {
+      x = (x + 0x9e3779b9) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+  }
+
+  /** A uniform 32-bit unsigned integer. */
+  nextUint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
+    const t = (this.s1 << 9) >>> 0;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
+    this.s0 >>>= 0;
+    this.s1 >>>= 0;
+    this.s2 >>>= 0;
+    return result;
+  }
+
+  /** A uniform double in [0, 1) with 53 random bits. */
+  next(): number {
+    const hi = this.nextUint32() >>> 5; // 27 bits
+    const lo = this.nextUint32() >>> 6; // 26 bits
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /** A uniform integer in [0, n). */
+  nextInt(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  /** A uniform double in [lo, hi). */
+  uniform(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.next();
+  }
+
+  /** A standard normal sample (Box–Muller). */
+  normal(): number {
+    const u = 1 - this.next(); // (0, 1]: log stays finite
+    const v = this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+/** The random stream for `label` (a pass name) under `seed`: FNV-1a of the label mixed with the seed. */
+export function createRng(seed: number, label: string): Rng {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < label.length; i++) h = Math.imul(h ^ label.charCodeAt(i), 0x01000193) >>> 0;
+  // seeds above 2^32 still matter: fold the high word in; mix before combining so (seed, label) pairs do not cancel
+  const hi = Math.floor(seed / 4294967296) >>> 0;
+  return new Rng((mix32(mix32((seed >>> 0) ^ mix32(hi)) + h) ^ h) >>> 0);
+}
+
+/** The murmur3 32-bit finaliser: a bijective avalanche of one word. */
+function mix32(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
+  return (x ^ (x >>> 16)) >>> 0;
+}

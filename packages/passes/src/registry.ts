@@ -1,0 +1,28 @@
+/** @fileoverview The pass registry: every pass by its kebab-case name, as the CLI, pipeline strings and dumps spell it. */
+import type { AnyPass } from "./pass.js";
+import { canonicalize } from "./canonicalize/index.js";
+
+const passes = new Map<string, AnyPass>();
+
+/** Adds a pass; names are kebab-case and unique. Tests register test-only passes with names of their own. */
+export function registerPass(pass: AnyPass): void {
+  if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(pass.name)) {
+    throw new Error(`pass name "${pass.name}" must be kebab-case`);
+  }
+  const existing = passes.get(pass.name);
+  if (existing && existing !== pass) throw new Error(`a different pass named "${pass.name}" is already registered`);
+  passes.set(pass.name, pass);
+}
+
+/** The pass called `name`, or undefined. */
+export function getPass(name: string): AnyPass | undefined {
+  return passes.get(name);
+}
+
+/** Every registered pass, in registration order (built-in passes first, in pipeline order). */
+export function listPasses(): AnyPass[] {
+  return [...passes.values()];
+}
+
+// built-in passes, in the order they run in the default pipeline
+registerPass(canonicalize);
