@@ -8,8 +8,10 @@ export default class SummaryReporter implements Reporter {
     let failed = unhandledErrors.length;
     let skipped = 0;
     for (const m of testModules) {
-      // a file that fails to load has no tests but must still count as a failure
-      if (m.state() === "failed" && [...m.children.allTests()].length === 0) failed++;
+      // a file that fails to load, or a beforeAll/afterAll hook that throws, leaves its tests skipped or
+      // absent: the error itself must count as a failure or CI would read green
+      failed += m.errors().length;
+      for (const suite of m.children.allSuites()) failed += suite.errors().length;
       for (const t of m.children.allTests()) {
         const s = t.result().state;
         if (s === "passed") passed++;

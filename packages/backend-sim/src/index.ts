@@ -1,1 +1,2 @@
-export {};
+/** @fileoverview The public entry point of @xbarc/backend-sim. */
+export * from "./datasets/index.js";

@@ -1,1 +1,4 @@
-export {};
+/** @fileoverview The public entry point of @xbarc/cli: the programmatic API behind the `xbarc` commands. */
+export * from "./api.js";
+export { main, createProgram } from "./program.js";
+export { EXIT, exitCodeOf, OutputSet, reportError, toSafeFileName, writeFileAtomic, writeOutputs, type Io } from "./output.js";

@@ -24,3 +24,4 @@ export * from "./interpret/softmax.js";
 export * from "./interpret/batchnorm.js";
 export * from "./interpret/cast.js";
 export * from "./interpret/run.js";
+export * from "./device/index.js";

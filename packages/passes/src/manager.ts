@@ -3,8 +3,8 @@
  * pipeline, runs each pass with its own context, verifies after changes, writes per-pass dumps and the
  * failure reproducer through a callback, and (in tests) checks noop honesty and the text round trip.
  */
-import { InternalError, isXbarcError, parseModule, printModule, verifyModule, type Module } from "@xbarc/ir";
-import { createRng, DiagnosticSink, PassStats, type Diagnostic, type PassContext } from "./pass.js";
+import { InternalError, isXbarcError, parseModule, printModule, verifyModule, type DeviceProfile, type Module } from "@xbarc/ir";
+import { createRng, DiagnosticSink, PassStats, type CalibrationSet, type Diagnostic, type PassContext } from "./pass.js";
 import { buildPipeline, printPipeline, type PipelineStep } from "./pipeline.js";
 
 /** How to run a pipeline. Every field is optional. */
@@ -23,6 +23,10 @@ export interface RunPipelineOptions {
   seed?: number;
   /** the model name shown in dump headers (default: the module's name) */
   modelName?: string;
+  /** the target device, handed to every pass */
+  device?: DeviceProfile;
+  /** calibration data, handed to every pass */
+  calibration?: CalibrationSet;
 }
 
 /** What one step did. */
@@ -52,9 +56,9 @@ export function getDumpFileName(index: number, pass: string, failed = false): st
   return `${String(index).padStart(2, "0")}-${pass}${failed ? ".failed" : ""}.xir`;
 }
 
-/** The two header comment lines of a dump: model, step, canonical pipeline and seed. The parser skips `//` lines. */
-export function getDumpHeader(modelName: string, stage: string, pipeline: string, seed: number): string {
-  return `// xbarc-ir 1 · model ${modelName} · ${stage}\n// pipeline: ${pipeline} · seed ${seed}\n`;
+/** The two header comment lines of a dump: model, step, canonical pipeline, seed and device. The parser skips `//` lines. */
+export function getDumpHeader(modelName: string, stage: string, pipeline: string, seed: number, device?: string): string {
+  return `// xbarc-ir 1 · model ${modelName} · ${stage}\n// pipeline: ${pipeline} · seed ${seed}${device ? ` · device ${device}` : ""}\n`;
 }
 
 /** Where two texts first differ: a short excerpt of both around the first differing line. */
@@ -95,7 +99,7 @@ export function runPipeline(module: Module, pipeline: string | readonly Pipeline
   const dumpNames = Array.isArray(dumpAfter) ? new Set<string>(dumpAfter as readonly string[]) : undefined;
   const dumpFailure = onDump !== undefined && (dumpAll || dumpAfter === "failure" || dumpNames?.has("failure") === true);
   const wantsDump = (pass: string): boolean => onDump !== undefined && (dumpAll || dumpNames?.has(pass) === true);
-  const header = (stage: string): string => getDumpHeader(modelName, stage, built.text, seed);
+  const header = (stage: string): string => getDumpHeader(modelName, stage, built.text, seed, options.device?.name);
 
   if (verifyEach) verifyModule(module);
 
@@ -114,6 +118,8 @@ export function runPipeline(module: Module, pipeline: string | readonly Pipeline
       diag: new DiagnosticSink(name),
       stats: new PassStats(),
       seed,
+      device: options.device,
+      calibration: options.calibration,
     };
     const fail = (e: unknown, what: string): never => {
       if (dumpFailure && before !== undefined) {

@@ -1,6 +1,6 @@
 /** @fileoverview The Pass interface (data + one run function) and what a pass sees while it runs: rng, diagnostics, stats. */
 import type { JSONSchemaType } from "ajv";
-import type { DiagnosticCode, Location, Module } from "@xbarc/ir";
+import type { DeviceProfile, DiagnosticCode, Location, Module, Tensor } from "@xbarc/ir";
 
 /** An annotation kind such as "quant" (written `#quant{...}` in the IR text). */
 export type AnnotationKind = string;
@@ -67,6 +67,22 @@ export interface PassContext {
   readonly stats: PassStats;
   /** the run's seed (already folded into `rng`; recorded so reports can name it) */
   readonly seed: number;
+  /** the target device, already schema-checked; passes that need one throw XB5003 when it is absent */
+  readonly device?: DeviceProfile;
+  /** labelled calibration inputs, already fitted to the model's input; never the evaluation set */
+  readonly calibration?: CalibrationSet;
+}
+
+/** Calibration data handed to passes (the CLI reads and fits the files; a pass never reads one). */
+export interface CalibrationSet {
+  /** what the images are, for annotations and reports (e.g. "t10k[0:256]") */
+  readonly name: string;
+  /** batches of model inputs, each mapping input name → tensor */
+  readonly batches: readonly ReadonlyMap<string, Tensor>[];
+  /** one label per image, in batch order (padding excluded) */
+  readonly labels: Int32Array;
+  /** images per batch actually used (the last batch may be padded) */
+  readonly counts: readonly number[];
 }
 
 /** A warning or remark emitted by a pass. */

@@ -1,0 +1,57 @@
+/** @fileoverview Shared command-line options and their value parsers (declared once, used by every command). */
+import { InvalidArgumentError, Option } from "commander";
+
+/** Parses a whole number ≥ `min` (commander reports a bad value as a usage error, exit 2). */
+export function parseInteger(min: number): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!/^[+-]?\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`"${value}" is not a whole number.`);
+    if (n < min) throw new InvalidArgumentError(`must be at least ${min}, got ${n}.`);
+    return n;
+  };
+}
+
+/** Parses a finite number; fractions like `1/255` are accepted because preprocessing constants are written that way. */
+export function parseNumber(value: string): number {
+  const fraction = /^\s*([+-]?[\d.eE+-]+)\s*\/\s*([\d.eE+-]+)\s*$/.exec(value);
+  const n = fraction ? Number(fraction[1]) / Number(fraction[2]) : value.trim() === "" ? NaN : Number(value);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`"${value}" is not a number.`);
+  return n;
+}
+
+/** Parses a non-zero number (a divisor). */
+export function parseNonZero(value: string): number {
+  const n = parseNumber(value);
+  if (n === 0) throw new InvalidArgumentError("must not be 0 (it divides).");
+  return n;
+}
+
+/** Collects a repeatable option into an array. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** `--json`: one JSON document on stdout; errors as `{error: {...}}` JSON on stderr. */
+export function jsonOption(): Option {
+  return new Option("--json", "print one JSON document on stdout instead of text (errors as JSON on stderr)");
+}
+
+/** `--batch N`: the size given to the ONNX model's symbolic batch dimension. */
+export function batchOption(fallback?: string): Option {
+  return new Option("--batch <n>", `batch size for a model whose first input dimension is symbolic (N)${fallback ? `; default: ${fallback}` : ""}`).argParser(parseInteger(1));
+}
+
+/** `--weights FILE`: the IR weights side file (written by import/opt, read for .xir inputs). */
+export function weightsReadOption(): Option {
+  return new Option("--weights <file>", "weights side file of an .xir input (needed when its constants say weights(...) and their data is used)");
+}
+
+/** `-o, --output FILE`. */
+export function outputOption(what: string): Option {
+  return new Option("-o, --output <file>", `write ${what} to this file instead of stdout (written whole or not at all)`);
+}
+
+/** `--seed N`: the run's seed; each pass derives its own random stream from it. */
+export function seedOption(): Option {
+  return new Option("--seed <n>", "seed of the run; a pass's random stream derives from it and the pass name").argParser(parseInteger(0)).default(0);
+}
