@@ -24,12 +24,9 @@ const manifest = JSON.parse(readFileSync(join(ROOT, "manifest.json"), "utf8")) a
 
 /**
  * Tests that use a supported operator in a mode xbarc deliberately does not import, with the error it must give.
- * Training-mode BatchNormalization computes batch statistics and running-mean updates, which an inference
- * compiler has no op for.
+ * None today: training-mode BatchNormalization, once listed here, now imports as batchnorm {training_mode=1}.
  */
-const EXPECTED_REJECTIONS: Readonly<Record<string, { code: string; mentions: string; why: string }>> = {
-  "node/test_batchnorm_epsilon_training_mode": { code: "XB1007", mentions: "training_mode", why: "training-mode BatchNormalization is rejected" },
-};
+const EXPECTED_REJECTIONS: Readonly<Record<string, { code: string; mentions: string; why: string }>> = {};
 
 /** Reads test_data_set_0/<prefix>_<i>.pb files in index order. */
 function readTensors(dir: string, files: string[], prefix: string): { name: string; tensor: Tensor }[] {

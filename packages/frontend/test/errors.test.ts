@@ -147,12 +147,22 @@ describe("node errors", () => {
     expect(e.message).toContain('attribute "alpha" must be of type float');
   });
 
-  it("rejects training-mode BatchNormalization with XB1007", () => {
+  it("rejects BatchNormalization running-statistic outputs with training_mode=0 with XB1007", () => {
     const init = ["s", "b", "m", "v"].map((k) => rawFloatTensor(k, [2], [1, 1]));
-    const e = catchError(() => importOnnx(oneNode(node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y", "rm", "rv"], { training_mode: 1 }, "bn"),
+    const e = catchError(() => importOnnx(oneNode(node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y", "rm", "rv"], { training_mode: 0 }, "bn"),
       { opset: 15, initializers: init }), { file: "bn.onnx" }));
     expect(e.code).toBe("XB1007");
-    expect(e.message).toContain("training_mode");
+    expect(e.message).toContain('"rm", "rv" with training_mode=0');
+    expect(e.location).toMatchObject({ node: "bn", field: "outputs" });
+  });
+
+  it("rejects the opset-9 BatchNormalization training outputs with XB1007", () => {
+    const init = ["s", "b", "m", "v"].map((k) => rawFloatTensor(k, [2], [1, 1]));
+    const e = catchError(() => importOnnx(oneNode(node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y", "mean", "var", "saved_mean", "saved_var"], {}, "bn"),
+      { opset: 9, initializers: init }), { file: "bn9.onnx" }));
+    expect(e.code).toBe("XB1007");
+    expect(e.message).toContain("at opset 9");
+    expect(e.hint).toContain("training_mode=1");
   });
 
   it("reports operands that do not fit the operator as XB1006 with the operand types", () => {

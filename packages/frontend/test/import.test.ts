@@ -325,6 +325,50 @@ describe("opset lowering", () => {
     expect(Array.from(readNumbers(out.get("mask")!))).toEqual([1, 1, 1]);
   });
 
+  describe("BatchNormalization training mode (opset 15)", () => {
+    // x [2,2,1,2]: channel 0 holds 1,3,5,7 (mean 4, population variance 5), channel 1 holds 0,2,0,2 (mean 1, variance 1)
+    const x = tensorFromNumbers("f32", [2, 2, 1, 2], [1, 3, 0, 2, 5, 7, 0, 2]);
+    const initializers = [
+      rawFloatTensor("s", [2], [1, 2]), rawFloatTensor("b", [2], [0, 0.5]),
+      rawFloatTensor("m", [2], [0, 0]), rawFloatTensor("v", [2], [1, 1]),
+    ];
+    const bnModel = (outputs: string[]) => importOnnx(encodeModel({
+      opset: 15,
+      nodes: [node("BatchNormalization", ["x", "s", "b", "m", "v"], outputs, { training_mode: 1, momentum: { float: 0.5 }, epsilon: { float: 0 } }, "bn")],
+      inputs: [valueInfo("x", DT.FLOAT, [2, 2, 1, 2])],
+      outputs: outputs.filter((o) => o !== "").map((o) => valueInfo(o, DT.FLOAT, o === "y" ? [2, 2, 1, 2] : [2])),
+      initializers,
+    }), { file: "bn-train.onnx" });
+    const s5 = Math.sqrt(5);
+    const expectedY = [-3 / s5, -1 / s5, -1.5, 2.5, 1 / s5, 3 / s5, -1.5, 2.5];
+
+    it("imports as batchnorm {training_mode=1} with y, running_mean and running_var from the batch statistics", () => {
+      const m = bnModel(["y", "rm", "rv"]);
+      const op = opNamed(m, "y");
+      expect(op.attrs).toEqual({ epsilon: 0, training_mode: 1, momentum: 0.5 });
+      expect(op.results.map((r) => r.name)).toEqual(["y", "rm", "rv"]);
+      const out = run(m, { x });
+      expectAllClose(readNumbers(out.get("y")!), expectedY);
+      // running = input·momentum + batch·(1 − momentum), with the population variance
+      expectAllClose(readNumbers(out.get("rm")!), [2, 0.5]);
+      expectAllClose(readNumbers(out.get("rv")!), [3, 1]);
+    });
+
+    it("gives a skipped running_mean output a fresh name so the op keeps its three results", () => {
+      const m = bnModel(["y", "", "rv"]);
+      const op = opNamed(m, "rv");
+      expect(op.results).toHaveLength(3);
+      expect(op.results[1]!.name).not.toBe("");
+      expectAllClose(readNumbers(run(m, { x }).get("rv")!), [3, 1]);
+    });
+
+    it("normalises with the batch statistics when only Y is asked for", () => {
+      const m = bnModel(["y"]);
+      expect(opNamed(m, "y").results).toHaveLength(1);
+      expectAllClose(readNumbers(run(m, { x }).get("y")!), expectedY);
+    });
+  });
+
   it("lists the supported operators", () => {
     expect([...SUPPORTED_ONNX_OPS].sort()).toEqual([
       "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "Div", "Dropout", "Flatten",

@@ -5,7 +5,7 @@ import { inferTypes, shapeRange } from "../ops/registry.js";
 import { floatAttr, intAttr, intsAttr, normalizeAxis, resolvePads, resolveSlice, stringAttr } from "../ops/shape-utils.js";
 import { readInts, halfToFloat, type Tensor } from "../tensor.js";
 import { formatType, numel, sameType, type DType, type TensorType, type TypedArray } from "../types.js";
-import { batchNormImpl } from "./batchnorm.js";
+import { batchNormImpl, batchNormTrainingImpl } from "./batchnorm.js";
 import { castImpl } from "./cast.js";
 import { floatData, isBigIntArray, storeFloat, type FloatArray, type NumberArray } from "./common.js";
 import { convImpl } from "./conv.js";
@@ -142,10 +142,18 @@ const KERNELS: Record<string, Kernel> = {
     const axis = normalizeAxis(intAttr("concat", op.attrs, "axis"), ts[0]!.type.shape.length);
     return [tensor(t!, concatImpl(ts.map((x) => x.data), ts.map((x) => x.type.shape), axis).data)];
   },
-  batchnorm: (op, xs, [t]) => {
+  batchnorm: (op, xs, types) => {
     const [x, scale, bias, mean, variance] = xs as Tensor[];
     const eps = floatAttr("batchnorm", op.attrs, "epsilon", 1e-5);
-    return [floatResult(t!, batchNormImpl(floatData(x!), x!.type.shape, floatData(scale!), floatData(bias!), floatData(mean!), floatData(variance!), eps))];
+    if (intAttr("batchnorm", op.attrs, "training_mode", 0) === 0) {
+      return [floatResult(types[0]!, batchNormImpl(floatData(x!), x!.type.shape, floatData(scale!), floatData(bias!), floatData(mean!), floatData(variance!), eps))];
+    }
+    const momentum = floatAttr("batchnorm", op.attrs, "momentum", 0.9);
+    const res = batchNormTrainingImpl(floatData(x!), x!.type.shape, floatData(scale!), floatData(bias!), floatData(mean!), floatData(variance!), eps, momentum);
+    const out = [floatResult(types[0]!, res.y)];
+    // the running statistics are optional results (ONNX outputs running_mean, running_var)
+    if (types.length === 3) out.push(floatResult(types[1]!, res.runningMean), floatResult(types[2]!, res.runningVar));
+    return out;
   },
   softmax: (op, [x], [t]) => {
     const axis = normalizeAxis(intAttr("softmax", op.attrs, "axis", -1), x!.type.shape.length);

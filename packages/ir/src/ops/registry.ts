@@ -297,7 +297,16 @@ function inferBatchnorm(ctx: InferContext): TensorType[] {
     if (!isFloatDType(t.dtype)) throw shapeError("batchnorm", `operand ${name} must be a float tensor, found ${formatType(t)}`);
     if (t.shape.length !== 1 || t.shape[0] !== c) throw shapeError("batchnorm", `operand ${name} must be [${c}] (one per channel of x ${formatType(x)}), found ${formatType(t)}`);
   });
-  return same(x);
+  const trainingMode = intAttr("batchnorm", ctx.attrs, "training_mode", 0);
+  if (trainingMode !== 0 && trainingMode !== 1) throw attrError("batchnorm", `training_mode must be 0 or 1, found ${trainingMode}`,
+    "use 0 to normalise with the mean/var operands, 1 to normalise with the batch statistics");
+  if (ctx.numResults === 1) return same(x);
+  // ONNX: the running statistics exist only in training mode ("extra outputs are invalid" otherwise)
+  if (trainingMode === 0) throw attrError("batchnorm", `running_mean and running_var results need training_mode=1, found training_mode=0 with ${ctx.numResults} results`,
+    "give the op a single result, or set training_mode=1");
+  const mean = operand(ctx, 3, "batchnorm", "mean");
+  const variance = operand(ctx, 4, "batchnorm", "var");
+  return [...same(x), ...same(mean), ...same(variance)];
 }
 
 function inferSoftmax(opcode: string) {
@@ -544,10 +553,16 @@ const specs: OpSpec[] = [
   },
   {
     name: "batchnorm",
-    summary: "inference batch norm per channel (axis 1): y = scale·(x−mean)/sqrt(var+epsilon) + bias",
+    summary:
+      "batch norm per channel (axis 1): y = scale·(x−mean)/sqrt(var+epsilon) + bias; training_mode=1 uses the batch mean and " +
+      "population variance and may also return running_mean, running_var = stat·momentum + batch_stat·(1−momentum)",
     operands: [opd("x"), opd("scale"), opd("bias"), opd("mean"), opd("var")],
-    attrs: [attr("epsilon", "float", "added to the variance", 1e-5)],
-    results: [1],
+    attrs: [
+      attr("epsilon", "float", "added to the variance", 1e-5),
+      attr("training_mode", "int", "0: normalise with the mean/var operands; 1: with the batch statistics (ONNX BatchNormalization-15)", 0),
+      attr("momentum", "float", "training mode: weight of the operand statistics in the running statistics", 0.9),
+    ],
+    results: [1, 3],
     infer: inferBatchnorm,
   },
   ...(["softmax", "logsoftmax"] as const).map((name): OpSpec => ({

@@ -1,6 +1,7 @@
 /**
- * @fileoverview canonicalize step 4: BatchNorm folding. Inference BatchNorm is a per-channel affine map, so after a
- * conv/linear/gemm it folds into the weights and bias (Jacob et al., CVPR 2018, §3.2 "batch normalization folding"):
+ * @fileoverview canonicalize step 4: BatchNorm folding. Inference BatchNorm (training_mode=0) is a per-channel
+ * affine map, so after a conv/linear/gemm it folds into the weights and bias (Jacob et al., CVPR 2018, §3.2
+ * "batch normalization folding"):
  *   s = scale / sqrt(var + epsilon),  w' = w · s (per output channel),  b' = (b − mean) · s + bias.
  */
 import { isFloatDType, numel, type Op } from "@xbarc/ir";
@@ -73,11 +74,13 @@ function foldIntoGemm(r: Rewriter, gemm: Op, s: Float64Array, t: Float64Array): 
   return true;
 }
 
-/** Folds every batchnorm that follows a conv, linear or gemm it alone reads. Returns the number folded. */
+/** Folds every inference-mode batchnorm that follows a conv, linear or gemm it alone reads. Returns the number folded. */
 export function foldBatchnorms(r: Rewriter): number {
   let count = 0;
   for (const bn of r.liveOps()) {
     if (r.isRemoved(bn) || bn.opcode !== "batchnorm" || bn.results.length !== 1) continue;
+    // training mode normalises with the statistics of each batch, so it is not a fixed affine map
+    if (bn.attrs.training_mode !== undefined && bn.attrs.training_mode !== 0) continue;
     const x = bn.operands[0];
     const producer = x?.def;
     if (!x || x.kind !== "result" || !producer || r.isRemoved(producer) || !r.isSoleUse(x, bn)) continue;

@@ -38,8 +38,8 @@ Runs these rewrites, in order, repeatedly until none applies, then removes dead 
   2. an op whose operands are all constants is evaluated and becomes a constant; \`shape\` of any value
      folds (types are static), so Shape→Gather→Unsqueeze→Concat→Reshape chains give constant targets;
   3. a reshape/flatten that keeps its input's shape is dropped; reshape of reshape becomes one reshape;
-  4. batchnorm after a conv, linear or gemm read only by it folds into the weights and bias
-     (s = scale/sqrt(var+eps), w' = w·s per output channel, b' = (b − mean)·s + bias);
+  4. inference batchnorm (training_mode=0) after a conv, linear or gemm read only by it folds into the
+     weights and bias (s = scale/sqrt(var+eps), w' = w·s per output channel, b' = (b − mean)·s + bias);
   5. gemm/matmul with a constant right operand becomes linear (w = [N,K], alpha folded into w, beta·C into
      the bias when C is the same for every row), and add of a per-channel constant after a linear or conv
      folds into its bias.
@@ -49,7 +49,7 @@ the rewritten op keeps its @name with the new data.
 Example (PyTorch Linear exported as Gemm, then BatchNorm1d):
   before:
     %h = gemm %x, @fc.weight, @fc.bias {alpha=1, beta=1, trans_a=0, trans_b=1} : f32[1,32]
-    %y = batchnorm %h, @bn.scale, @bn.bias, @bn.mean, @bn.var {epsilon=1e-5} : f32[1,32]
+    %y = batchnorm %h, @bn.scale, @bn.bias, @bn.mean, @bn.var {epsilon=1e-5, training_mode=0, momentum=0.9} : f32[1,32]
   after:
     %y = linear %x, @fc.weight, @fc.bias : f32[1,32]
   where @fc.weight and @fc.bias now hold the folded values.`,

@@ -183,6 +183,30 @@ describe("canonicalize edge cases", () => {
     expect(opcodeCounts(m)).toEqual({ conv: 1, batchnorm: 1, relu: 1 });
   });
 
+  it("keeps a training-mode batchnorm after a conv, since it normalises with each batch's statistics", () => {
+    const m = parseModule(`module @train {
+  input %x : f32[4,2,3,3]
+  const @w : f32[2,2,1,1] = [1, 2, 3, 4]
+  const @scale : f32[2] = [2, 3]
+  const @bias : f32[2] = [0.5, -0.5]
+  const @mean : f32[2] = [1, -1]
+  const @var : f32[2] = [3, 15]
+  %c = conv %x, @w {strides=[1, 1], pads=[0, 0, 0, 0], dilations=[1, 1], group=1} : f32[4,2,3,3]
+  %y = batchnorm %c, @scale, @bias, @mean, @var {epsilon=1, training_mode=1, momentum=0.9} : f32[4,2,3,3]
+  %c2 = conv %y, @w {strides=[1, 1], pads=[0, 0, 0, 0], dilations=[1, 1], group=1} : f32[4,2,3,3]
+  %z, %rm, %rv = batchnorm %c2, @scale, @bias, @mean, @var {epsilon=1, training_mode=1, momentum=0.5} : f32[4,2,3,3], f32[2], f32[2]
+  output %z, %rm, %rv
+}
+`);
+    const before = cloneModule(m);
+    runPipeline(m, "canonicalize", { checkNoopChanges: true });
+    expect(opcodeCounts(m)).toEqual({ conv: 2, batchnorm: 2 });
+    const text = printText(m);
+    expect(lineOf(text, "%y")).toMatch(/^%y = batchnorm %c, @scale, @bias, @mean, @var \{epsilon=1, training_mode=1, momentum=0\.9\}/);
+    expect(values(constant(m, "w"))).toEqual([1, 2, 3, 4]);
+    expectSameOutputs(before, m, randomInputs(before));
+  });
+
   it("gives a weight shared by two gemms a fresh constant instead of changing it under the other reader", () => {
     const m = parseModule(`module @tied {
   input %x : f32[1,2]
