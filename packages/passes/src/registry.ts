@@ -1,6 +1,8 @@
 /** @fileoverview The pass registry: every pass by its kebab-case name, as the CLI, pipeline strings and dumps spell it. */
 import type { AnyPass } from "./pass.js";
 import { canonicalize } from "./canonicalize/index.js";
+import { quantize } from "./quantize/index.js";
+import { assignLevels } from "./assign-levels/index.js";
 
 const passes = new Map<string, AnyPass>();
 
@@ -26,3 +28,6 @@ export function listPasses(): AnyPass[] {
 
 // built-in passes, in the order they run in the default pipeline
 registerPass(canonicalize);
+// quantize before assign-levels: levels need the codebook and each code's cell states (#quant)
+registerPass(quantize as AnyPass);
+registerPass(assignLevels as AnyPass);

@@ -7,7 +7,8 @@ import type { Annotation } from "../module.js";
 import { XbarcError, type Location } from "../diagnostics/error.js";
 
 const ajv = new Ajv({ allErrors: true, strict: true });
-const kinds = new Map<string, { schema: object; validate: ValidateFunction }>();
+// schemas compile on first use: compiling every kind at load time would slow every CLI start
+const kinds = new Map<string, { schema: object; validate?: ValidateFunction }>();
 
 /** Registers the JSON schema of an annotation kind (idempotent for the same schema object). */
 export function registerAnnotationKind(kind: string, schema: object): void {
@@ -16,7 +17,7 @@ export function registerAnnotationKind(kind: string, schema: object): void {
     if (existing.schema === schema) return;
     throw new Error(`annotation kind #${kind} registered twice with different schemas`);
   }
-  kinds.set(kind, { schema, validate: ajv.compile(schema) });
+  kinds.set(kind, { schema });
 }
 
 export function getAnnotationKinds(): string[] {
@@ -36,8 +37,9 @@ export function checkAnnotation(a: Annotation, location?: Location): void {
       hint: `known kinds: ${[...kinds.keys()].map((k) => `#${k}`).join(", ") || "(none)"}`,
     });
   }
-  if (!entry.validate(a.data)) {
-    const e = entry.validate.errors![0]!;
+  const validate = (entry.validate ??= ajv.compile(entry.schema));
+  if (!validate(a.data)) {
+    const e = validate.errors![0]!;
     throw new XbarcError("XB3005", `#${a.kind}${e.instancePath || "/"} ${e.message ?? "is invalid"}`, { location });
   }
 }
