@@ -1,2 +1,4 @@
 /** @fileoverview The public entry point of @xbarc/backend-sim. */
 export * from "./datasets/index.js";
+export * from "./device/index.js";
+export * from "./montecarlo/index.js";

@@ -1,4 +1,6 @@
 /** @fileoverview The public entry point of @xbarc/cli: the programmatic API behind the `xbarc` commands. */
 export * from "./api.js";
+export * from "./config.js";
+export * from "./eval-weights.js";
 export { main, createProgram } from "./program.js";
 export { EXIT, exitCodeOf, OutputSet, reportError, toSafeFileName, writeFileAtomic, writeOutputs, type Io } from "./output.js";

@@ -1,5 +1,6 @@
 /** @fileoverview Shared command-line options and their value parsers (declared once, used by every command). */
 import { InvalidArgumentError, Option } from "commander";
+import { parseVariation, type VariationOverride } from "./config.js";
 
 /** Parses a whole number ≥ `min` (commander reports a bad value as a usage error, exit 2). */
 export function parseInteger(min: number): (value: string) => number {
@@ -54,4 +55,28 @@ export function outputOption(what: string): Option {
 /** `--seed N`: the run's seed; each pass derives its own random stream from it. */
 export function seedOption(): Option {
   return new Option("--seed <n>", "seed of the run; a pass's random stream derives from it and the pass name").argParser(parseInteger(0)).default(0);
+}
+
+/** `--device <name|file>`: a built-in device profile or a profile JSON file (declared once for opt, eval-weights, ...). */
+export function deviceOption(): Option {
+  return new Option("--device <name|file>", "the device: a built-in profile (see `xbarc devices`) or a device profile JSON file, which may extend a built-in");
+}
+
+/** Parses `none`, `lognormal:0.5`, `gaussian:0.1`, `truncated-gaussian:0.1[:bound]` (a usage error otherwise). */
+export function parseVariationArg(value: string): VariationOverride {
+  try {
+    return parseVariation(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+/** `--variation <model:sigma>`: replaces the device profile's variation model and σ. */
+export function variationOption(): Option {
+  return new Option("--variation <model:sigma>", "replace the device's variation: none, lognormal:<σ> (g·e^θ, θ~N(0,σ)), gaussian:<σ> or truncated-gaussian:<σ>[:<bound in σ>] (σ a fraction of the level); level_sigma is dropped, stuck-at rates stay").argParser(parseVariationArg);
+}
+
+/** `--config <file.json>`: settings file; flags on the command line take precedence over it. */
+export function configOption(): Option {
+  return new Option("--config <file.json>", "settings file (device, variation, quantizer, metric, bits, candidates, layers, calibration, mc, seed); command-line flags take precedence over it, it over the built-in defaults");
 }

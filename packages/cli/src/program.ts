@@ -2,7 +2,10 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import type { CliContext } from "./context.js";
+import { registerDeviceShow } from "./commands/device-show.js";
+import { registerDevices } from "./commands/devices.js";
 import { registerEvalFloat } from "./commands/eval-float.js";
+import { registerEvalWeights } from "./commands/eval-weights.js";
 import { registerImport } from "./commands/import.js";
 import { registerInfer } from "./commands/infer.js";
 import { registerIr } from "./commands/ir.js";
@@ -47,6 +50,9 @@ Start here:
   registerIr(program, ctx);
   registerInfer(program, ctx);
   registerEvalFloat(program, ctx);
+  registerEvalWeights(program, ctx);
+  registerDevices(program, ctx);
+  registerDeviceShow(program, ctx);
   registerPasses(program, ctx);
   // each command's usage error ends with the exact help command to run
   const hint = (cmd: Command, path: string): void => {

@@ -25,3 +25,4 @@ export * from "./interpret/batchnorm.js";
 export * from "./interpret/cast.js";
 export * from "./interpret/run.js";
 export * from "./device/index.js";
+export * from "./rng.js";

@@ -5,7 +5,8 @@ import { printModule, XbarcError } from "@xbarc/ir";
 import { listPasses } from "@xbarc/passes";
 import { loadModel, runPasses } from "../api.js";
 import { irHeader, type CliContext } from "../context.js";
-import { batchOption, jsonOption, outputOption, seedOption, weightsReadOption } from "../options.js";
+import { loadDeviceProfile, withVariation, type VariationOverride } from "../config.js";
+import { batchOption, deviceOption, jsonOption, outputOption, seedOption, variationOption, weightsReadOption } from "../options.js";
 import { OutputSet, printJson, writeFileAtomic, writeOutputs } from "../output.js";
 
 interface OptOptions {
@@ -18,6 +19,8 @@ interface OptOptions {
   dumpDir: string;
   batch?: number;
   seed: number;
+  device?: string;
+  variation?: VariationOverride;
   json?: boolean;
 }
 
@@ -48,12 +51,17 @@ export function registerOpt(program: Command, ctx: CliContext): void {
     .option("--dump-dir <dir>", "directory for the snapshots NN-<pass>.xir (created when missing)", "dumps")
     .addOption(batchOption("the model's own size, or 1 when it is symbolic; .onnx inputs only"))
     .addOption(seedOption())
+    .addOption(deviceOption())
+    .addOption(variationOption())
     .addOption(jsonOption())
     .addHelpText("after", `
 Examples:
   $ xbarc opt fixtures/models/trained/lenet5.onnx --passes canonicalize -o lenet5.canon.xir
   $ xbarc opt lenet5.xir --weights lenet5.weights --passes canonicalize --dump-after all --dump-dir out/
     (writes out/00-import.xir and out/01-canonicalize.xir; each parses back with \`xbarc ir check\`)
+  $ xbarc opt fixtures/models/trained/mlp784-32-10-relu.onnx --passes canonicalize,quantize,assign-levels --device exp-a3 \\
+      --dump-after all --dump-dir out/
+    (passes that need a device — quantize, assign-levels — take it from --device; --variation overrides its variation)
 
 A failing pass with --dump-after failure (or all) leaves NN-<pass>.failed.xir: the IR before that pass and the
 command that reproduces the failure.`)
@@ -64,6 +72,8 @@ command that reproduces the failure.`)
           hint: "run `xbarc passes` to list the passes",
         });
       }
+      let device = opts.device !== undefined ? loadDeviceProfile(opts.device) : undefined;
+      if (device && opts.variation) device = withVariation(device, opts.variation);
       const module = loadModel(input, { batch: opts.batch, weights: opts.weights });
       const dumps: string[] = [];
       const dumpDirs = new OutputSet();
@@ -82,6 +92,7 @@ command that reproduces the failure.`)
         ...(opts.dumpAfter !== undefined ? { dumpAfter: opts.dumpAfter, onDump } : {}),
         seed: opts.seed,
         modelName: basename(input),
+        ...(device ? { device } : {}),
       });
       const printed = printModule(module, { weights: opts.weightsOut !== undefined });
       const text = irHeader(basename(input), "after opt", result.pipeline, opts.seed) + printed.text;

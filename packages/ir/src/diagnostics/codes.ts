@@ -41,6 +41,7 @@ export const CODES = {
   // interpreter / simulator
   XB6001: "constant has no data (load the weights side file)",
   XB6002: "op cannot be executed",
+  XB6003: "cell states (#cells) do not match the module",
   // CLI and data files
   XB7001: "bad command-line usage",
   XB7002: "dataset file cannot be read",

@@ -1,0 +1,3 @@
+/** @fileoverview Monte Carlo evaluation of sampled device instances, in this thread or on worker threads. */
+export * from "./evaluate.js";
+export * from "./runner.js";

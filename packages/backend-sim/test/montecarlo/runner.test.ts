@@ -1,0 +1,98 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { interpretModule, printModule, Rng, XbarcError, type DeviceProfile, type Module, type VariationSpec } from "@xbarc/ir";
+import { countCorrect, MonteCarloEvaluator, runMonteCarlo, summarizeAccuracies, top1, type LabelledBatches } from "@xbarc/backend-sim";
+import { ensureBackendBuilt } from "../build.js";
+import { annotateCells, createBatches, createClassifier, testDevice } from "../cells-module.js";
+
+const LEVELS = [1e-6, 2e-6, 4e-6, 8e-6, 1.6e-5, 3.2e-5, 6.4e-5, 1.28e-4];
+
+/** A classifier whose float labels are its own argmax, with cell states on both layers, and its images. */
+function setup(): { module: Module; data: LabelledBatches } {
+  const module = createClassifier({ batch: 25, inputs: 12, hidden: 16, classes: 4, seed: 21 });
+  const { images, counts } = createBatches(new Rng(22), 25, 12, 4, 10);
+  const labels = new Int32Array(counts.reduce((a, b) => a + b, 0));
+  let first = 0;
+  images.forEach((x, b) => {
+    labels.set(top1(interpretModule(module, new Map([["x", x]])).get("logits")!, counts[b]!), first);
+    first += counts[b]!;
+  });
+  annotateCells(module, "fc1.weight", LEVELS, "differential");
+  annotateCells(module, "fc2.weight", LEVELS, "differential");
+  return { module, data: { images, counts, labels } };
+}
+
+function device(v: Partial<VariationSpec>): DeviceProfile {
+  return testDevice(LEVELS, "differential", v);
+}
+
+describe("runMonteCarlo", () => {
+  const { module, data } = setup();
+  const printed = printModule(module, { weights: true });
+  const base = { moduleText: printed.text, weights: printed.weights!, images: data.images, counts: data.counts, labels: data.labels };
+  const nominalCorrect = countCorrect(module, data);
+
+  beforeAll(() => ensureBackendBuilt());
+
+  it("gives every run the ideal-device accuracy when σ is 0", async () => {
+    const r = await runMonteCarlo({ ...base, device: device({ model: "lognormal", sigma: 0 }), runs: 3, seed: 1, workers: 1 });
+    expect(r.images).toBe(85);
+    expect(r.correct).toEqual([nominalCorrect, nominalCorrect, nominalCorrect]);
+    expect(r.std).toBe(0);
+  });
+
+  it("returns identical per-run accuracies with 1 worker, 2 workers and in this thread", async () => {
+    const dev = device({ model: "lognormal", sigma: 0.5 });
+    const one = await runMonteCarlo({ ...base, device: dev, runs: 6, seed: 7, workers: 1 });
+    const two = await runMonteCarlo({ ...base, device: dev, runs: 6, seed: 7, workers: 2 });
+    const here = await runMonteCarlo({ ...base, device: dev, runs: 6, seed: 7, workers: 0 });
+    expect(one.workers).toBe(1);
+    expect(two.workers).toBe(2);
+    expect(two.accuracies).toEqual(one.accuracies);
+    expect(here.accuracies).toEqual(one.accuracies);
+    // variation at σ = 0.5 moves accuracy, and not by the same amount in every run
+    expect(new Set(one.correct).size).toBeGreaterThan(1);
+    expect(one.mean).toBeLessThan(nominalCorrect / 85);
+  });
+
+  it("gives different runs for a different seed", async () => {
+    const dev = device({ model: "lognormal", sigma: 0.5 });
+    const a = await runMonteCarlo({ ...base, device: dev, runs: 6, seed: 7, workers: 0 });
+    const b = await runMonteCarlo({ ...base, device: dev, runs: 6, seed: 8, workers: 0 });
+    expect(b.correct).not.toEqual(a.correct);
+  });
+
+  it("evaluates run r the same way whatever else the evaluator ran before", () => {
+    const ev = new MonteCarloEvaluator({ ...base, device: device({ model: "gaussian", sigma: 0.3 }), seed: 3 }, data);
+    const r4 = ev.evaluateRun(4);
+    ev.evaluateRun(0);
+    expect(ev.evaluateNominal()).toBe(nominalCorrect);
+    expect(ev.evaluateRun(4)).toBe(r4);
+  });
+
+  it("reports a worker's XbarcError with its code", async () => {
+    const plain = createClassifier({ batch: 25, inputs: 12, hidden: 16, classes: 4, seed: 21 });
+    const p = printModule(plain, { weights: true });
+    const run = runMonteCarlo({ ...base, moduleText: p.text, weights: p.weights!, device: device({}), runs: 2, seed: 1, workers: 1 });
+    await expect(run).rejects.toThrow(XbarcError);
+    await expect(run).rejects.toMatchObject({ code: "XB6003" });
+  });
+
+  it("rejects labels that do not match the batches", async () => {
+    await expect(runMonteCarlo({ ...base, labels: new Int32Array(3), device: device({}), runs: 1, seed: 1, workers: 0 })).rejects.toThrow(/85 images but 3 labels/);
+  });
+});
+
+describe("summarizeAccuracies", () => {
+  it("gives mean, sample standard deviation, min and max", () => {
+    const s = summarizeAccuracies([0.5, 0.7, 0.9]);
+    expect(s.mean).toBeCloseTo(0.7, 12);
+    expect(s.std).toBeCloseTo(0.2, 12);
+    expect([s.min, s.max]).toEqual([0.5, 0.9]);
+  });
+});
+
+describe("summarizeAccuracies of identical runs", () => {
+  it("gives exactly that accuracy and a standard deviation of 0", () => {
+    expect(summarizeAccuracies([0.097, 0.097, 0.097])).toEqual({ mean: 0.097, std: 0, min: 0.097, max: 0.097 });
+  });
+});
