@@ -10,3 +10,5 @@ export * from "./quantize/quantizer.js";
 export * from "./quantize/states.js";
 export { METRICS, METRIC_DOC, type Metric } from "./quantize/select.js";
 export { assignLevels, type AssignLevelsOptions } from "./assign-levels/index.js";
+export * from "./tile/index.js";
+export * from "./bit-slice/index.js";

@@ -3,6 +3,8 @@ import type { AnyPass } from "./pass.js";
 import { canonicalize } from "./canonicalize/index.js";
 import { quantize } from "./quantize/index.js";
 import { assignLevels } from "./assign-levels/index.js";
+import { tile } from "./tile/index.js";
+import { bitSlice } from "./bit-slice/index.js";
 
 const passes = new Map<string, AnyPass>();
 
@@ -31,3 +33,8 @@ registerPass(canonicalize);
 // quantize before assign-levels: levels need the codebook and each code's cell states (#quant)
 registerPass(quantize as AnyPass);
 registerPass(assignLevels as AnyPass);
+// tile after quantize: tile sizes count physical columns, S = ceil(W_WL / cell_bits) per output column, and W_WL
+// is read from #quant (tile computes S itself, so it does not need bit-slice's output)
+registerPass(tile as AnyPass);
+// bit-slice after tile: tile sizes already account for the slices, and only tiled layers are sliced (#tiles)
+registerPass(bitSlice as AnyPass);

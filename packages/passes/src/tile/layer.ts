@@ -1,0 +1,135 @@
+/**
+ * @fileoverview A weight layer seen as crossbar matrices: its im2col shape (rows, columns, groups), its fixed-point
+ * format (W_WL, W_FL) read back from the fixed-point codebook in #quant, and its integer weights. Shared by tile,
+ * bit-slice and the passes after them.
+ */
+import { XbarcError, type DeviceProfile, type Location, type Module, type Op, type Value } from "@xbarc/ir";
+
+/** The fixed-point format of a layer's weights (Diware et al., ICCAD 2024, §2.2.1): w = w_int · 2^−W_FL. */
+export interface FixedPointFormat {
+  /** word length W_WL, bits (two's complement) */
+  readonly wl: number;
+  /** fraction length W_FL, bits (may be negative or exceed W_WL) */
+  readonly fl: number;
+}
+
+/**
+ * One layer as crossbar matrices, the input of `planTiles`. Each group is an independent `rows × cols` matrix;
+ * matrix element (r, c) of group g is weight element `(g·cols + c)·rows + r` (the IR's out-channel-major layout:
+ * linear w[N, K], conv w[C_out, C_in/group, k...] with im2col rows in (c, kh, kw) order).
+ */
+export interface LayerMatrix {
+  /** a name for reports: the layer's result value */
+  readonly name: string;
+  /** rows of one group's matrix: linear K; conv C_in/group · Π kernel */
+  readonly rows: number;
+  /** columns of one group's matrix: linear N; conv C_out/group */
+  readonly cols: number;
+  /** independent matrices laid out one after the other (conv group; 1 for linear) */
+  readonly groups: number;
+  /** weight slices S: ceil(W_WL / cell_bits) for fixed-point layers, 1 for analog layers */
+  readonly slices: number;
+  /** two physical columns (G+, G−) per slice */
+  readonly differential: boolean;
+  /** every tile carries one extra logical column (S physical columns) holding the offset (Halawani et al.) */
+  readonly offsetColumn: boolean;
+  /** the bias sits on one extra row of the first row tile (Halawani et al.'s bias row) */
+  readonly biasRow: boolean;
+  /** where errors about this layer point */
+  readonly location?: Location;
+}
+
+/** Where a pass error about this op points: its ONNX node and result. */
+export function getOpLocation(op: Op): Location {
+  return { kind: "ir", loc: op.loc, value: op.results[0]!.name, op: op.opcode };
+}
+
+/** The constant called `name`, with its data, or an XB5003 naming the layer and the annotation that refers to it. */
+export function getConstantData(module: Module, op: Op, name: unknown, what: string): Value & { data: NonNullable<Value["data"]> } {
+  const c = typeof name === "string" ? module.constants.find((v) => v.name === name) : undefined;
+  if (!c || c.data === undefined) {
+    throw new XbarcError("XB5003", `layer ${op.results[0]!.name}: ${what} constant @${String(name)} is missing or has no data`, {
+      location: getOpLocation(op),
+      hint: "run quantize in the same pipeline, or pass the weights side file with --weights",
+    });
+  }
+  return c as Value & { data: NonNullable<Value["data"]> };
+}
+
+/**
+ * The (W_WL, W_FL) of a layer quantized by the fixed-point quantizer, or undefined for any other quantizer.
+ * The quantizer records no WL/FL fields; its codebook is every k·2^−FL for k ∈ [−2^(WL−1), 2^(WL−1)), so
+ * WL = log2(codebook size) and FL = −log2(spacing), checked against every entry.
+ */
+export function getFixedPointFormat(module: Module, op: Op): FixedPointFormat | undefined {
+  const quant = op.getAnnotation("quant")?.data;
+  if (!quant || quant.scheme !== "fixed-point") return undefined;
+  const codebook = getConstantData(module, op, quant.codebook, "#quant codebook").data;
+  const count = codebook.length;
+  const wl = Math.log2(count);
+  const spacing = count > 1 ? Number(codebook[1]) - Number(codebook[0]) : NaN;
+  const fl = -Math.log2(spacing);
+  const bad = (why: string): never => {
+    throw new XbarcError("XB5003", `layer ${op.results[0]!.name}: #quant says fixed-point but its codebook ${why}`, {
+      location: getOpLocation(op),
+      hint: "the fixed-point codebook must be every k·2^-FL, k in [-2^(WL-1), 2^(WL-1)); re-run quantize{quantizer=\"fixed-point\"}",
+    });
+  };
+  if (!Number.isInteger(wl) || wl < 1) bad(`has ${count} entries, not a power of two`);
+  if (!Number.isInteger(fl)) bad(`spacing ${spacing} is not a power of two`);
+  const half = 2 ** (wl - 1);
+  for (let c = 0; c < count; c++) {
+    if (Number(codebook[c]) !== (c - half) * spacing) bad(`entry ${c} is ${Number(codebook[c])}, not ${(c - half) * spacing}`);
+  }
+  return { wl, fl };
+}
+
+/**
+ * The integer weights w_int = code − 2^(W_WL−1) of a fixed-point layer, in the weight's own (out-channel-major)
+ * order. Read from the codes, not the weight values: after assign-levels the weight holds what the cells realise.
+ */
+export function getIntegerWeights(module: Module, op: Op, format: FixedPointFormat): Int32Array {
+  const quant = op.getAnnotation("quant")!.data;
+  const codes = getConstantData(module, op, quant.codes_of, "#quant codes").data;
+  const half = 2 ** (format.wl - 1);
+  const out = new Int32Array(codes.length);
+  for (let i = 0; i < codes.length; i++) out[i] = Number(codes[i]) - half;
+  return out;
+}
+
+/** True when the layer has a bias operand. */
+export function hasBias(op: Op): boolean {
+  return op.operands[2] !== undefined && op.operands[2] !== null;
+}
+
+/**
+ * The layer as crossbar matrices on `device`: S from #quant (fixed-point: ceil(W_WL / cell_bits); any other
+ * quantizer stores one weight per cell pair, S = 1), the signed mapping and the bias row from the profile.
+ */
+export function getLayerMatrix(module: Module, op: Op, device: DeviceProfile): LayerMatrix {
+  const shape = op.operands[1]!.type.shape;
+  const outChannels = shape[0]!;
+  let fanIn = 1;
+  for (let i = 1; i < shape.length; i++) fanIn *= shape[i]!;
+  const group = op.opcode === "conv" ? Number(op.attrs.group ?? 1) : 1;
+  if (!Number.isInteger(group) || group < 1 || outChannels % group !== 0) {
+    throw new XbarcError("XB5003", `layer ${op.results[0]!.name}: group=${String(op.attrs.group)} does not divide ${outChannels} output channels`, {
+      location: getOpLocation(op),
+      hint: "a grouped conv needs C_out divisible by group",
+    });
+  }
+  const format = getFixedPointFormat(module, op);
+  // Diware et al., ICCAD 2024, §2.2.2: a W_WL-bit weight spans ceil(W_WL / cell_bits) cells on adjacent columns
+  const slices = format ? Math.ceil(format.wl / device.cell.bits) : 1;
+  return {
+    name: op.results[0]!.name,
+    rows: fanIn,
+    cols: outChannels / group,
+    groups: group,
+    slices,
+    differential: device.mapping.signed === "differential",
+    offsetColumn: device.mapping.signed === "offset-column",
+    biasRow: device.mapping.bias === "row" && hasBias(op),
+    location: getOpLocation(op),
+  };
+}

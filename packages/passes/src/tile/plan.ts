@@ -1,0 +1,299 @@
+/**
+ * @fileoverview Tile planning as a pure function: split each layer's weight matrices into crossbar-sized tiles
+ * (rows: partial sums added digitally; columns: whole logical columns with all their slices) and place every tile
+ * on a physical crossbar, one per tile or packed block-diagonally. Also rebuilds the plan from `#tiles` annotations.
+ */
+import { XbarcError, type AttrValue } from "@xbarc/ir";
+import type { LayerMatrix } from "./layer.js";
+
+/** A crossbar array's size in cells. */
+export interface XbarShape {
+  readonly rows: number;
+  readonly cols: number;
+}
+
+/**
+ * One tile: the rectangle of one group's weight matrix it holds and where it sits. Physical layout inside the tile
+ * (what the emitter programs): weight row r of the rectangle is tile row r; the bias row, when present, is tile row
+ * `rows` (after the weight rows). Logical column j of the rectangle takes tile columns [j·P, (j+1)·P), P =
+ * physColsPerWeightCol: slice s at j·P + s (differential: G+ slices at j·P + s, G− slices at j·P + S + s).
+ * The offset column, when present, takes the last S tile columns [cols·P, cols·P + S), slice s at cols·P + s.
+ */
+export interface PlannedTile {
+  /** tile index within its layer: (group·row_tiles + rowTile)·col_tiles + colTile */
+  readonly index: number;
+  readonly group: number;
+  readonly rowTile: number;
+  readonly colTile: number;
+  /** first weight-matrix row (within the group) and how many */
+  readonly row0: number;
+  readonly rows: number;
+  /** first weight-matrix column (within the group) and how many; output channel = group·cols + column */
+  readonly col0: number;
+  readonly cols: number;
+  /** this tile holds the layer's bias row (tile row `rows`) */
+  readonly biasRow: boolean;
+  /** crossbar rows used: rows + (biasRow ? 1 : 0) */
+  readonly physRows: number;
+  /** crossbar columns used: cols·P + offsetCols */
+  readonly physCols: number;
+  /** physical columns of the offset column (S when the device uses one, else 0) */
+  readonly offsetCols: number;
+  /** the physical crossbar the tile lives on (0-based over the whole model) */
+  readonly xbar: number;
+  /** the tile's top-left cell on that crossbar */
+  readonly xbarRow: number;
+  readonly xbarCol: number;
+}
+
+/** One layer's tiles and the figures `#tiles` records. */
+export interface LayerTiles {
+  /** [row tiles, column tiles] per group */
+  readonly grid: readonly [number, number];
+  /** crossbar rows used by each row tile (the bias row counts) */
+  readonly rowsUsed: readonly number[];
+  /** crossbar columns used by each column tile (offset columns count) */
+  readonly colsUsed: readonly number[];
+  /** P = S·(2 if differential else 1) */
+  readonly physColsPerWeightCol: number;
+  /** physical offset columns per tile */
+  readonly offsetCols: number;
+  /** every tile, groups first, then row tiles, then column tiles */
+  readonly tiles: readonly PlannedTile[];
+  /** cells used by all tiles (Σ physRows·physCols) */
+  readonly cells: number;
+  /** cells / (tiles · R · C) */
+  readonly util: number;
+}
+
+/** The whole model's tiles. */
+export interface TilePlan {
+  readonly xbar: XbarShape;
+  /** one entry per layer, in the order given */
+  readonly layers: readonly LayerTiles[];
+  /** physical crossbars used */
+  readonly crossbars: number;
+  /** whether small tiles were packed into shared crossbars */
+  readonly packed: boolean;
+}
+
+/** Options of `planTiles`. */
+export interface PlanTilesOptions {
+  /** pack tiles block-diagonally into shared crossbars (first fit); default false: one crossbar per tile */
+  readonly pack?: boolean;
+}
+
+/** Splits `total` items into chunks of at most `first` then `rest` each, greedily. */
+function chunks(total: number, first: number, rest: number): number[] {
+  const out: number[] = [];
+  let left = total;
+  let cap = first;
+  while (left > 0) {
+    const n = Math.min(left, cap);
+    out.push(n);
+    left -= n;
+    cap = rest;
+  }
+  return out;
+}
+
+/** Tiles of one layer, placed at crossbar 0 (placement is done by the caller). */
+function splitLayer(layer: LayerMatrix, xbar: XbarShape): Omit<LayerTiles, "tiles"> & { tiles: PlannedTile[] } {
+  const { rows: R, cols: C } = xbar;
+  const S = layer.slices;
+  const P = S * (layer.differential ? 2 : 1);
+  // Halawani et al.: the offset column holds the constant shift, sliced like the weights, once per tile
+  const offsetCols = layer.offsetColumn ? S : 0;
+  const perTile = Math.floor((C - offsetCols) / P);
+  if (perTile < 1) {
+    throw new XbarcError("XB5003", `layer ${layer.name}: one output column needs ${P + offsetCols} physical columns (${S} slice(s)${layer.differential ? " × 2 for G+/G−" : ""}${offsetCols ? ` + ${offsetCols} offset` : ""}), but the crossbar has ${C}`, {
+      hint: "use a device with more columns, more bits per cell, or fewer weight bits",
+      location: layer.location,
+    });
+  }
+  const bias = layer.biasRow ? 1 : 0;
+  if (R - bias < 1) {
+    throw new XbarcError("XB5003", `layer ${layer.name}: the crossbar has ${R} row(s), too few for a weight row and the bias row`, {
+      hint: "use a device with more rows, or bias \"digital\"",
+      location: layer.location,
+    });
+  }
+  // row tiles: partial sums are added digitally; the first row tile gives one row to the bias
+  const rowChunks = layer.rows > 0 ? chunks(layer.rows, R - bias, R) : [];
+  // column tiles: whole logical columns (all slices together), never split across tiles
+  const colChunks = layer.cols > 0 ? chunks(layer.cols, perTile, perTile) : [];
+  const rowsUsed = rowChunks.map((n, i) => n + (i === 0 ? bias : 0));
+  const colsUsed = colChunks.map((n) => n * P + offsetCols);
+  const tiles: PlannedTile[] = [];
+  let cells = 0;
+  for (let g = 0; g < layer.groups; g++) {
+    let row0 = 0;
+    rowChunks.forEach((rows, rt) => {
+      let col0 = 0;
+      colChunks.forEach((cols, ct) => {
+        const t: PlannedTile = {
+          index: tiles.length,
+          group: g,
+          rowTile: rt,
+          colTile: ct,
+          row0,
+          rows,
+          col0,
+          cols,
+          biasRow: bias === 1 && rt === 0,
+          physRows: rowsUsed[rt]!,
+          physCols: colsUsed[ct]!,
+          offsetCols,
+          xbar: 0,
+          xbarRow: 0,
+          xbarCol: 0,
+        };
+        tiles.push(t);
+        cells += t.physRows * t.physCols;
+        col0 += cols;
+      });
+      row0 += rows;
+    });
+  }
+  return {
+    grid: [rowChunks.length, colChunks.length],
+    rowsUsed,
+    colsUsed,
+    physColsPerWeightCol: P,
+    offsetCols,
+    tiles,
+    cells,
+    util: tiles.length ? cells / (tiles.length * R * C) : 0,
+  };
+}
+
+/**
+ * Plans every layer's tiles on crossbars of `xbar` cells (Diware et al., ICCAD 2024, §2.2: row tiles produce
+ * partial sums added digitally; Ma et al. 2025: the crossbar unit is the resource counted).
+ * Without packing each tile gets its own crossbar, numbered in layer order. With `pack`, tiles are placed first
+ * fit, in layer order, into the first crossbar with room below and to the right of everything already there: every
+ * tile has rows and columns of its own (a block-diagonal placement), so no input row drives two tiles' columns.
+ */
+export function planTiles(layers: readonly LayerMatrix[], xbar: XbarShape, options: PlanTilesOptions = {}): TilePlan {
+  const pack = options.pack ?? false;
+  const split = layers.map((l) => splitLayer(l, xbar));
+  // per open crossbar, the first free row and column (the block-diagonal cursor)
+  const freeRow: number[] = [];
+  const freeCol: number[] = [];
+  const placed = split.map((layer) => {
+    const tiles = layer.tiles.map((t): PlannedTile => {
+      let id = -1;
+      if (pack) {
+        for (let x = 0; x < freeRow.length; x++) {
+          if (freeRow[x]! + t.physRows <= xbar.rows && freeCol[x]! + t.physCols <= xbar.cols) {
+            id = x;
+            break;
+          }
+        }
+      }
+      if (id < 0) {
+        id = freeRow.length;
+        freeRow.push(0);
+        freeCol.push(0);
+      }
+      const at = { ...t, xbar: id, xbarRow: freeRow[id]!, xbarCol: freeCol[id]! };
+      freeRow[id]! += t.physRows;
+      freeCol[id]! += t.physCols;
+      return at;
+    });
+    return { ...layer, tiles };
+  });
+  return { xbar, layers: placed, crossbars: freeRow.length, packed: pack };
+}
+
+/** The `#tiles` annotation of one planned layer (spec keys; xbar_ids/xbar_rows/xbar_cols only when packed). */
+export function getTilesAnnotation(plan: TilePlan, layer: LayerTiles, groups: number, biasRow: boolean): Record<string, AttrValue> {
+  return {
+    xbar: [plan.xbar.rows, plan.xbar.cols],
+    grid: [...layer.grid],
+    tiles: layer.tiles.length,
+    rows_used: [...layer.rowsUsed],
+    cols_used: [...layer.colsUsed],
+    phys_cols_per_weight_col: layer.physColsPerWeightCol,
+    offset_cols: layer.offsetCols,
+    groups,
+    cells: layer.cells,
+    util: layer.util,
+    ...(biasRow ? { bias_row: true } : {}),
+    ...(plan.packed
+      ? { xbar_ids: layer.tiles.map((t) => t.xbar), xbar_rows: layer.tiles.map((t) => t.xbarRow), xbar_cols: layer.tiles.map((t) => t.xbarCol) }
+      : {}),
+  };
+}
+
+/** What `getTilePlanFromAnnotations` needs from one `#tiles` annotation (its printed keys). */
+export interface TilesAnnotationData {
+  readonly xbar: readonly number[];
+  readonly grid: readonly number[];
+  readonly rows_used: readonly number[];
+  readonly cols_used: readonly number[];
+  readonly phys_cols_per_weight_col: number;
+  readonly offset_cols: number;
+  readonly groups: number;
+  readonly cells: number;
+  readonly util: number;
+  readonly bias_row?: boolean;
+  readonly xbar_ids?: readonly number[];
+  readonly xbar_rows?: readonly number[];
+  readonly xbar_cols?: readonly number[];
+}
+
+/**
+ * Rebuilds the plan from the layers' `#tiles` annotations, in op order — what the program emitter reads, so the
+ * program follows the dump rather than a re-run of the planner. Unpacked layers' tiles are numbered on
+ * consecutive crossbars in op order (as `planTiles` numbers them); packed layers carry their crossbar ids.
+ */
+export function getTilePlanFromAnnotations(annotations: readonly TilesAnnotationData[]): TilePlan {
+  if (annotations.length === 0) return { xbar: { rows: 0, cols: 0 }, layers: [], crossbars: 0, packed: false };
+  const xbar = { rows: annotations[0]!.xbar[0]!, cols: annotations[0]!.xbar[1]! };
+  const packed = annotations.some((a) => a.xbar_ids !== undefined);
+  let next = 0;
+  let crossbars = 0;
+  const layers = annotations.map((a): LayerTiles => {
+    const [rowTiles, colTiles] = a.grid as [number, number];
+    const P = a.phys_cols_per_weight_col;
+    const bias = a.bias_row ? 1 : 0;
+    const tiles: PlannedTile[] = [];
+    for (let g = 0; g < a.groups; g++) {
+      let row0 = 0;
+      for (let rt = 0; rt < rowTiles; rt++) {
+        const rows = a.rows_used[rt]! - (rt === 0 ? bias : 0);
+        let col0 = 0;
+        for (let ct = 0; ct < colTiles; ct++) {
+          const cols = (a.cols_used[ct]! - a.offset_cols) / P;
+          const index = tiles.length;
+          const id = a.xbar_ids ? a.xbar_ids[index]! : next++;
+          crossbars = Math.max(crossbars, id + 1);
+          tiles.push({
+            index, group: g, rowTile: rt, colTile: ct, row0, rows, col0, cols,
+            biasRow: bias === 1 && rt === 0,
+            physRows: a.rows_used[rt]!,
+            physCols: a.cols_used[ct]!,
+            offsetCols: a.offset_cols,
+            xbar: id,
+            xbarRow: a.xbar_rows ? a.xbar_rows[index]! : 0,
+            xbarCol: a.xbar_cols ? a.xbar_cols[index]! : 0,
+          });
+          col0 += cols;
+        }
+        row0 += rows;
+      }
+    }
+    return {
+      grid: [rowTiles, colTiles],
+      rowsUsed: a.rows_used,
+      colsUsed: a.cols_used,
+      physColsPerWeightCol: P,
+      offsetCols: a.offset_cols,
+      tiles,
+      cells: a.cells,
+      util: a.util,
+    };
+  });
+  return { xbar, layers, crossbars, packed };
+}
