@@ -80,3 +80,47 @@ export function variationOption(): Option {
 export function configOption(): Option {
   return new Option("--config <file.json>", "settings file (device, variation, quantizer, metric, bits, candidates, layers, calibration, mc, seed); command-line flags take precedence over it, it over the built-in defaults");
 }
+
+/** `--scale <s>`: first step of the preprocessing x' = (x·scale − mean)/std; `pixelNote` says what a raw pixel holds. */
+export function scaleOption(pixelNote = ""): Option {
+  return new Option("--scale <s>", `preprocessing x' = (x·scale − mean)/std: multiply the raw pixel${pixelNote} by this first; fractions like 1/255 are accepted`).argParser(parseNumber).default(1 / 255, "1/255");
+}
+
+/** `--mean <m>`: subtracted after scaling. */
+export function meanOption(): Option {
+  return new Option("--mean <m>", "subtracted after scaling").argParser(parseNumber).default(0);
+}
+
+/** `--std <d>`: divides last (never 0). */
+export function stdOption(): Option {
+  return new Option("--std <d>", "divides last").argParser(parseNonZero).default(1);
+}
+
+/** The parsed flags that eval-float and eval-weights share: the evaluated images, their preprocessing, the weights file. */
+export interface EvalImageFlags {
+  images: string;
+  labels: string;
+  offset: number;
+  limit?: number;
+  batchSize: number;
+  scale: number;
+  mean: number;
+  std: number;
+  weights?: string;
+}
+
+/** Those flags as the evaluation APIs' options (a flag the user left out stays absent, so the API default applies). */
+export function evalImageSettings(opts: EvalImageFlags): {
+  images: string; labels: string; offset: number; limit?: number; batchSize: number;
+  preprocessing: { scale: number; mean: number; std: number }; weights?: string;
+} {
+  return {
+    images: opts.images,
+    labels: opts.labels,
+    offset: opts.offset,
+    ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+    batchSize: opts.batchSize,
+    preprocessing: { scale: opts.scale, mean: opts.mean, std: opts.std },
+    ...(opts.weights !== undefined ? { weights: opts.weights } : {}),
+  };
+}

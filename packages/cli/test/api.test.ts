@@ -4,21 +4,12 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { tensorFromNumbers, XbarcError } from "@xbarc/ir";
 import { checkInputs, EXIT, evalFloat, getModelFormat, importModel, inferModule, OutputSet, readIndexFile, reportError, toSafeFileName, writeOutputs, type Io } from "@xbarc/cli";
+import { catchXbarcError } from "../../../test/helpers/errors.js";
 
 const FIX = "fixtures";
 const MNIST = { images: `${FIX}/mnist/t10k-images-idx3-ubyte.gz`, labels: `${FIX}/mnist/t10k-labels-idx1-ubyte.gz` };
 const tmp = mkdtempSync(join(tmpdir(), "xbarc-api-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-function thrown(f: () => unknown): XbarcError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof XbarcError) return e;
-    throw e;
-  }
-  throw new Error("expected an XbarcError");
-}
 
 describe("evalFloat", () => {
   it("reproduces 99.60% for the fixed-batch-10 PyTorch LeNet with (x/255 − 0.1307)/0.3081 (fixtures/README.md)", () => {
@@ -49,7 +40,7 @@ describe("evalFloat", () => {
   });
 
   it("rejects an offset past the end as a usage error (XB7001)", () => {
-    const e = thrown(() => evalFloat({ model: `${FIX}/models/trained/mlp784-32-10-relu.onnx`, ...MNIST, offset: 10000 }));
+    const e = catchXbarcError(() => evalFloat({ model: `${FIX}/models/trained/mlp784-32-10-relu.onnx`, ...MNIST, offset: 10000 }));
     expect(e.code).toBe("XB7001");
     expect(e.message).toContain("10000");
   });
@@ -59,12 +50,12 @@ describe("checkInputs and inferModule", () => {
   it("name the input, the expected and the found type on a mismatch (XB4002)", () => {
     const m = importModel(`${FIX}/models/trained/mlp784-32-10-relu.onnx`, { batch: 2 });
     const wrong = tensorFromNumbers("f64", [2, 784], new Array(2 * 784).fill(0));
-    const e = thrown(() => checkInputs(m, new Map([["input", wrong]]), new Map([["input", "x.npy"]])));
+    const e = catchXbarcError(() => checkInputs(m, new Map([["input", wrong]]), new Map([["input", "x.npy"]])));
     expect(e.code).toBe("XB4002");
     expect(e.message).toBe('input "input": expected f32[2,784], found f64[2,784] in x.npy');
-    const missing = thrown(() => checkInputs(m, new Map()));
+    const missing = catchXbarcError(() => checkInputs(m, new Map()));
     expect(missing.message).toContain('"input"');
-    const unknown = thrown(() => checkInputs(m, new Map([["image", wrong]])));
+    const unknown = catchXbarcError(() => checkInputs(m, new Map([["image", wrong]])));
     expect(unknown.message).toContain('no input named "image"');
   });
 
@@ -99,7 +90,7 @@ describe("output files", () => {
     const ok = join(tmp, "ok.txt");
     const blocker = join(tmp, "blocker");
     writeFileSync(blocker, "");
-    const e = thrown(() => writeOutputs((o) => {
+    const e = catchXbarcError(() => writeOutputs((o) => {
       o.add(ok, "fine");
       o.add(join(blocker, "nested.txt"), "never");
     }));
@@ -162,9 +153,9 @@ describe("small helpers", () => {
     expect(readIndexFile(arr)).toEqual([4, 0, 2]);
     const two = join(tmp, "two.json");
     writeFileSync(two, '{"a": [1], "b": [2]}');
-    expect(thrown(() => readIndexFile(two)).code).toBe("XB7002");
+    expect(catchXbarcError(() => readIndexFile(two)).code).toBe("XB7002");
     const neg = join(tmp, "neg.json");
     writeFileSync(neg, "[1, -1]");
-    expect(thrown(() => readIndexFile(neg)).message).toContain("neg.json");
+    expect(catchXbarcError(() => readIndexFile(neg)).message).toContain("neg.json");
   });
 });

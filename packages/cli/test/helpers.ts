@@ -1,9 +1,11 @@
 /** @fileoverview Runs the BUILT `xbarc` binary for CLI tests (one place for spawning, paths and temp dirs). */
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
+import { buildPackageLocked } from "../../../test/helpers/build.js";
 
 /** The repository root (tests spawn the CLI from here, so fixture paths are repo-relative). */
 export const REPO = fileURLToPath(new URL("../../../", import.meta.url));
@@ -29,26 +31,12 @@ let built = false;
 export function ensureBuilt(): void {
   if (buildError) throw buildError;
   if (built) return;
-  const lock = join(tmpdir(), `xbarc-cli-build-${Buffer.from(REPO).toString("hex").slice(-32)}.lock`);
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`could not take the build lock ${lock}`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
-    }
-  }
   try {
-    execFileSync(process.execPath, [join(REPO, "node_modules/typescript/bin/tsc"), "-b", "packages/cli"], { cwd: REPO, stdio: "pipe" });
+    buildPackageLocked("packages/cli", "the CLI");
     built = true;
   } catch (e) {
-    const out = e as { stdout?: Buffer; stderr?: Buffer };
-    buildError = new Error(`building the CLI failed:\n${out.stdout?.toString() ?? ""}${out.stderr?.toString() ?? ""}`);
+    buildError = e as Error;
     throw buildError;
-  } finally {
-    rmdirSync(lock);
   }
 }
 
@@ -65,6 +53,15 @@ export function xbarc(...args: string[]): CliRun {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: REPO, encoding: "utf8", maxBuffer: 64 << 20 });
   if (r.error) throw r.error;
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Asserts that `xbarc <cmd> --help` teaches: exit 0, the usage line first, an example and the --json option. */
+export function expectHelpTeaches(cmd: readonly string[]): void {
+  const r = xbarc(...cmd, "--help");
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(new RegExp(`^Usage: xbarc ${cmd.join(" ")} `));
+  expect(r.stdout).toMatch(/Examples?:\n\s+\$ xbarc /);
+  expect(r.stdout).toContain("--json");
 }
 
 /** A fresh temporary directory, removed by the returned cleanup. */

@@ -3,19 +3,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { XbarcError, renderError } from "@xbarc/ir";
+import { renderError } from "@xbarc/ir";
 import { importOnnx, loadOnnxFile } from "@xbarc/frontend";
 import { DT, encodeModel, node, pseudoRandomBytes, rawFloatTensor, valueInfo, type ModelSpec } from "./onnx-builder.js";
-
-function catchError(f: () => unknown): XbarcError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof XbarcError) return e;
-    throw e;
-  }
-  throw new Error("expected an XbarcError");
-}
+import { catchXbarcError } from "../../../test/helpers/errors.js";
 
 /** A one-node model around `n` with input x: f32[1,2,4,4] and output y. */
 function oneNode(n: ReturnType<typeof node>, extra: Partial<ModelSpec> = {}): Uint8Array {
@@ -33,7 +24,7 @@ describe("file errors", () => {
 
   for (const cut of [100, 1000, 20000, bytes.length - 1]) {
     it(`rejects ${real} cut to ${cut} bytes with XB1002 naming the file and the byte offset`, () => {
-      const e = catchError(() => importOnnx(bytes.subarray(0, cut), { file: "lenet5-cut.onnx" }));
+      const e = catchXbarcError(() => importOnnx(bytes.subarray(0, cut), { file: "lenet5-cut.onnx" }));
       expect(e.code).toBe("XB1002");
       expect(e.message).toContain("lenet5-cut.onnx");
       // protobufjs: "index out of range: <offset> + <length> > <size>"
@@ -44,14 +35,14 @@ describe("file errors", () => {
 
   it("rejects pseudo-random bytes as not an ONNX model", () => {
     for (const seed of [1, 2, 3]) {
-      const e = catchError(() => importOnnx(pseudoRandomBytes(4096, seed), { file: "noise.bin" }));
+      const e = catchXbarcError(() => importOnnx(pseudoRandomBytes(4096, seed), { file: "noise.bin" }));
       expect(["XB1002", "XB1003"]).toContain(e.code);
       expect(e.message).toContain("noise.bin");
     }
   });
 
   it("rejects a text file that protobuf cannot decode with XB1002", () => {
-    const e = catchError(() => loadOnnxFile("fixtures/README.md"));
+    const e = catchXbarcError(() => loadOnnxFile("fixtures/README.md"));
     expect(e.code).toBe("XB1002");
     expect(e.message).toContain("fixtures/README.md");
     expect(e.message).toMatch(/invalid wire type \d+ at offset \d+/);
@@ -60,7 +51,7 @@ describe("file errors", () => {
   it("rejects a text file that decodes as an empty message with XB1003 and asks whether it is an ONNX model", () => {
     const dir = mkdtempSync(join(tmpdir(), "xbarc-err-"));
     writeFileSync(join(dir, "script.onnx"), "#!/bin/sh\n");
-    const e = catchError(() => loadOnnxFile(join(dir, "script.onnx")));
+    const e = catchXbarcError(() => loadOnnxFile(join(dir, "script.onnx")));
     expect(e.code).toBe("XB1003");
     expect(e.message).toContain("script.onnx");
     expect(e.hint).toMatch(/is this an ONNX model\?/);
@@ -70,7 +61,7 @@ describe("file errors", () => {
     const dir = mkdtempSync(join(tmpdir(), "xbarc-err-"));
     writeFileSync(join(dir, "empty.onnx"), "");
     for (const path of [join(dir, "empty.onnx"), join(dir, "missing.onnx")]) {
-      const e = catchError(() => loadOnnxFile(path));
+      const e = catchXbarcError(() => loadOnnxFile(path));
       expect(e.code).toBe("XB1001");
       expect(e.message).toContain(path);
     }
@@ -79,7 +70,7 @@ describe("file errors", () => {
 
 describe("node errors", () => {
   it("names the node, operator and opset of an unsupported operator (XB1004)", () => {
-    const e = catchError(() => importOnnx(oneNode(node("Resize", ["x"], ["y"], {}, "upsample_3"), { opset: 13 }), { file: "resize.onnx" }));
+    const e = catchXbarcError(() => importOnnx(oneNode(node("Resize", ["x"], ["y"], {}, "upsample_3"), { opset: 13 }), { file: "resize.onnx" }));
     expect(e.code).toBe("XB1004");
     expect(e.message).toBe('node "upsample_3" (Resize, opset 13): operator is not supported');
     expect(e.location).toEqual({ kind: "onnx", file: "resize.onnx", node: "upsample_3", opType: "Resize" });
@@ -94,25 +85,25 @@ describe("node errors", () => {
       outputs: [valueInfo("y", DT.FLOAT, [2])],
       opset: 9,
     });
-    expect(catchError(() => importOnnx(model, { file: "erf.onnx" })).message).toBe('node "Erf_1" (Erf, opset 9): operator is not supported');
+    expect(catchXbarcError(() => importOnnx(model, { file: "erf.onnx" })).message).toBe('node "Erf_1" (Erf, opset 9): operator is not supported');
   });
 
   it("rejects a node of another domain with XB1010 naming node and domain", () => {
     const n = { ...node("Gelu", ["x"], ["y"], {}, "gelu0"), domain: "com.microsoft" };
-    const e = catchError(() => importOnnx(oneNode(n), { file: "ms.onnx" }));
+    const e = catchXbarcError(() => importOnnx(oneNode(n), { file: "ms.onnx" }));
     expect(e.code).toBe("XB1010");
     expect(e.message).toContain('node "gelu0"');
     expect(e.message).toContain('"com.microsoft"');
   });
 
   it("rejects an opset newer than the importer knows with XB1010 naming the opset", () => {
-    const e = catchError(() => importOnnx(oneNode(node("Relu", ["x"], ["y"]), { opset: 99 }), { file: "future.onnx" }));
+    const e = catchXbarcError(() => importOnnx(oneNode(node("Relu", ["x"], ["y"]), { opset: 99 }), { file: "future.onnx" }));
     expect(e.code).toBe("XB1010");
     expect(e.message).toContain("opset 99");
   });
 
   it("names the node and the input when an initializer is missing (XB1005)", () => {
-    const e = catchError(() => importOnnx(oneNode(node("Conv", ["x", "conv1.weight"], ["y"], {}, "conv1")), { file: "nw.onnx" }));
+    const e = catchXbarcError(() => importOnnx(oneNode(node("Conv", ["x", "conv1.weight"], ["y"], {}, "conv1")), { file: "nw.onnx" }));
     expect(e.code).toBe("XB1005");
     expect(e.message).toContain('node "conv1"');
     expect(e.message).toContain('"conv1.weight"');
@@ -125,7 +116,7 @@ describe("node errors", () => {
       inputs: [valueInfo("tokens", DT.FLOAT, ["batch", "seq_len", 8])],
       outputs: [valueInfo("y", DT.FLOAT, ["batch", "seq_len", 8])],
     });
-    const e = catchError(() => importOnnx(model, { file: "seq.onnx" }));
+    const e = catchXbarcError(() => importOnnx(model, { file: "seq.onnx" }));
     expect(e.code).toBe("XB1006");
     expect(e.message).toContain('graph input "tokens"');
     expect(e.message).toContain("dimension 1");
@@ -134,7 +125,7 @@ describe("node errors", () => {
   });
 
   it("rejects a bad attribute value with XB1007 naming node and attribute", () => {
-    const e = catchError(() => importOnnx(oneNode(node("MaxPool", ["x"], ["y"], { kernel_shape: [2, 2], auto_pad: "SAME_MIDDLE" }, "pool1")), { file: "ap.onnx" }));
+    const e = catchXbarcError(() => importOnnx(oneNode(node("MaxPool", ["x"], ["y"], { kernel_shape: [2, 2], auto_pad: "SAME_MIDDLE" }, "pool1")), { file: "ap.onnx" }));
     expect(e.code).toBe("XB1007");
     expect(e.message).toContain('node "pool1"');
     expect(e.message).toContain('attribute "auto_pad"');
@@ -142,14 +133,14 @@ describe("node errors", () => {
   });
 
   it("rejects an attribute of the wrong type with XB1007", () => {
-    const e = catchError(() => importOnnx(oneNode(node("LeakyRelu", ["x"], ["y"], { alpha: "big" })), { file: "t.onnx" }));
+    const e = catchXbarcError(() => importOnnx(oneNode(node("LeakyRelu", ["x"], ["y"], { alpha: "big" })), { file: "t.onnx" }));
     expect(e.code).toBe("XB1007");
     expect(e.message).toContain('attribute "alpha" must be of type float');
   });
 
   it("rejects BatchNormalization running-statistic outputs with training_mode=0 with XB1007", () => {
     const init = ["s", "b", "m", "v"].map((k) => rawFloatTensor(k, [2], [1, 1]));
-    const e = catchError(() => importOnnx(oneNode(node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y", "rm", "rv"], { training_mode: 0 }, "bn"),
+    const e = catchXbarcError(() => importOnnx(oneNode(node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y", "rm", "rv"], { training_mode: 0 }, "bn"),
       { opset: 15, initializers: init }), { file: "bn.onnx" }));
     expect(e.code).toBe("XB1007");
     expect(e.message).toContain('"rm", "rv" with training_mode=0');
@@ -158,7 +149,7 @@ describe("node errors", () => {
 
   it("rejects the opset-9 BatchNormalization training outputs with XB1007", () => {
     const init = ["s", "b", "m", "v"].map((k) => rawFloatTensor(k, [2], [1, 1]));
-    const e = catchError(() => importOnnx(oneNode(node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y", "mean", "var", "saved_mean", "saved_var"], {}, "bn"),
+    const e = catchXbarcError(() => importOnnx(oneNode(node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y", "mean", "var", "saved_mean", "saved_var"], {}, "bn"),
       { opset: 9, initializers: init }), { file: "bn9.onnx" }));
     expect(e.code).toBe("XB1007");
     expect(e.message).toContain("at opset 9");
@@ -171,7 +162,7 @@ describe("node errors", () => {
       inputs: [valueInfo("x", DT.FLOAT, [2, 3]), valueInfo("z", DT.FLOAT, [4])],
       outputs: [valueInfo("y", DT.FLOAT, [2, 3])],
     });
-    const e = catchError(() => importOnnx(model, { file: "bcast.onnx" }));
+    const e = catchXbarcError(() => importOnnx(model, { file: "bcast.onnx" }));
     expect(e.code).toBe("XB1006");
     expect(e.message).toContain('node "add_bad" (Add)');
     expect(e.notes.join(" ")).toContain("f32[2,3]");
@@ -183,7 +174,7 @@ describe("node errors", () => {
       inputs: [valueInfo("x", DT.FLOAT, [2])],
       outputs: [valueInfo("y", DT.INT64, [2])],
     });
-    const e = catchError(() => importOnnx(model, { file: "out.onnx" }));
+    const e = catchXbarcError(() => importOnnx(model, { file: "out.onnx" }));
     expect(e.code).toBe("XB1006");
     expect(e.message).toContain('graph output "y"');
   });
@@ -194,7 +185,7 @@ describe("node errors", () => {
       inputs: [valueInfo("x", DT.BFLOAT16, [2])],
       outputs: [valueInfo("y", DT.BFLOAT16, [2])],
     });
-    const e = catchError(() => importOnnx(model, { file: "bf.onnx" }));
+    const e = catchXbarcError(() => importOnnx(model, { file: "bf.onnx" }));
     expect(e.code).toBe("XB1008");
     expect(e.message).toContain('"x"');
     expect(e.message).toContain("BFLOAT16");

@@ -3,10 +3,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { XbarcError, halfToFloat, readNumbers, renderError, type Module, type Value } from "@xbarc/ir";
+import { halfToFloat, readNumbers, renderError, type Module, type Value } from "@xbarc/ir";
 import { decodeTensorProto, encodeTensorProto, importOnnx, loadOnnxFile } from "@xbarc/frontend";
 import { DT, encodeModel, node, placeAt, rawFloatTensor, valueInfo } from "./onnx-builder.js";
 import onnxProto from "onnx-proto";
+import { catchXbarcError } from "../../../test/helpers/errors.js";
 
 /** A model whose output is an Identity of initializer `w`, so the initializer is imported as a constant. */
 function modelWithInitializer(t: onnxProto.onnx.ITensorProto, dims: number[], elemType: number): Uint8Array {
@@ -22,16 +23,6 @@ function constant(m: Module, name: string): Value {
   const c = m.constants.find((v) => v.name === name);
   if (!c) throw new Error(`no constant ${name}`);
   return c;
-}
-
-function catchError(f: () => unknown): XbarcError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof XbarcError) return e;
-    throw e;
-  }
-  throw new Error("expected an XbarcError");
 }
 
 describe("initializer encodings", () => {
@@ -107,14 +98,14 @@ describe("initializer encodings", () => {
   });
 
   it("rejects a data field whose length does not match the dims (XB1011)", () => {
-    const e = catchError(() => importOnnx(modelWithInitializer({ dims: [2, 2], dataType: DT.FLOAT, floatData: [1, 2, 3] }, [2, 2], DT.FLOAT), { file: "short.onnx" }));
+    const e = catchXbarcError(() => importOnnx(modelWithInitializer({ dims: [2, 2], dataType: DT.FLOAT, floatData: [1, 2, 3] }, [2, 2], DT.FLOAT), { file: "short.onnx" }));
     expect(e.code).toBe("XB1011");
     expect(e.message).toContain('initializer "w"');
   });
 
   it("rejects bfloat16 and string tensors by name (XB1008)", () => {
     for (const [dataType, name] of [[DT.BFLOAT16, "BFLOAT16"], [DT.STRING, "STRING"]] as const) {
-      const e = catchError(() => importOnnx(modelWithInitializer({ dims: [1], dataType, int32Data: [0] }, [1], DT.FLOAT), { file: "bf16.onnx" }));
+      const e = catchXbarcError(() => importOnnx(modelWithInitializer({ dims: [1], dataType, int32Data: [0] }, [1], DT.FLOAT), { file: "bf16.onnx" }));
       expect(e.code).toBe("XB1008");
       expect(e.message).toContain('initializer "w"');
       expect(e.message).toContain(name);
@@ -144,7 +135,7 @@ describe("external data", () => {
   it("names the initializer and the path when the data file is missing (XB1009)", () => {
     const dir = mkdtempSync(join(tmpdir(), "xbarc-ext-"));
     writeFileSync(join(dir, "model.onnx"), externalModel("gone.bin", 0, 16));
-    const e = catchError(() => loadOnnxFile(join(dir, "model.onnx")));
+    const e = catchXbarcError(() => loadOnnxFile(join(dir, "model.onnx")));
     expect(e.code).toBe("XB1009");
     expect(e.message).toContain('initializer "w"');
     expect(e.message).toContain(join(dir, "gone.bin"));
@@ -155,7 +146,7 @@ describe("external data", () => {
     const dir = mkdtempSync(join(tmpdir(), "xbarc-ext-"));
     writeFileSync(join(dir, "short.bin"), new Uint8Array(10));
     writeFileSync(join(dir, "model.onnx"), externalModel("short.bin", 0, 16));
-    const e = catchError(() => loadOnnxFile(join(dir, "model.onnx")));
+    const e = catchXbarcError(() => loadOnnxFile(join(dir, "model.onnx")));
     expect(e.code).toBe("XB1009");
     expect(e.message).toMatch(/initializer "w".*short\.bin.*too short/);
   });
@@ -163,11 +154,11 @@ describe("external data", () => {
   it("refuses a location outside the model's directory (XB1009)", () => {
     const dir = mkdtempSync(join(tmpdir(), "xbarc-ext-"));
     writeFileSync(join(dir, "model.onnx"), externalModel("../etc/passwd", 0, 16));
-    expect(catchError(() => loadOnnxFile(join(dir, "model.onnx"))).code).toBe("XB1009");
+    expect(catchXbarcError(() => loadOnnxFile(join(dir, "model.onnx"))).code).toBe("XB1009");
   });
 
   it("needs a directory to read external data from (XB1009)", () => {
-    const e = catchError(() => importOnnx(externalModel("w.bin", 0, 16), { file: "bytes-only.onnx" }));
+    const e = catchXbarcError(() => importOnnx(externalModel("w.bin", 0, 16), { file: "bytes-only.onnx" }));
     expect(e.code).toBe("XB1009");
   });
 });
@@ -233,12 +224,12 @@ describe("TensorProto files", () => {
 
   it("rejects a truncated tensor file with XB4003 naming the file", () => {
     const bytes = encodeTensorProto("t", { type: { dtype: "f32", shape: [64] }, data: new Float32Array(64) });
-    const e = catchError(() => decodeTensorProto(bytes.subarray(0, bytes.length - 9), "cut.pb"));
+    const e = catchXbarcError(() => decodeTensorProto(bytes.subarray(0, bytes.length - 9), "cut.pb"));
     expect(e.code).toBe("XB4003");
     expect(e.message).toContain("cut.pb");
   });
 
   it("rejects an empty tensor file with XB4003", () => {
-    expect(catchError(() => decodeTensorProto(new Uint8Array(0), "empty.pb")).code).toBe("XB4003");
+    expect(catchXbarcError(() => decodeTensorProto(new Uint8Array(0), "empty.pb")).code).toBe("XB4003");
   });
 });

@@ -1,14 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { getBuiltinProfile, getLevels, listBuiltinProfiles, resolveDeviceProfile, XbarcError } from "@xbarc/ir";
+import { getBuiltinProfile, getLevels, listBuiltinProfiles, resolveDeviceProfile, type XbarcError } from "@xbarc/ir";
+import { catchXbarcError } from "../../../test/helpers/errors.js";
 
 function schemaError(doc: unknown): XbarcError {
-  try {
-    resolveDeviceProfile(doc, "mine.json");
-  } catch (e) {
-    if (e instanceof XbarcError) return e;
-    throw e;
-  }
-  throw new Error("profile was accepted");
+  return catchXbarcError(() => resolveDeviceProfile(doc, "mine.json"), "profile was accepted");
 }
 
 describe("built-in device profiles", () => {

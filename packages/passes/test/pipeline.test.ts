@@ -1,6 +1,6 @@
 /** @fileoverview Pipeline strings: parse/print round trip, option validation with defaults, and pipeline-building errors with their codes. */
 import { describe, expect, it } from "vitest";
-import { XbarcError, renderError } from "@xbarc/ir";
+import { renderError } from "@xbarc/ir";
 import {
   buildPipeline,
   defaultPipeline,
@@ -11,6 +11,7 @@ import {
   registerPass,
   type Pass,
 } from "@xbarc/passes";
+import { catchXbarcError } from "../../../test/helpers/errors.js";
 
 interface KnobOptions {
   budget: number;
@@ -56,16 +57,6 @@ registerPass(knobs);
 registerPass(provider);
 registerPass(consumer);
 
-function catchError(f: () => unknown): XbarcError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof XbarcError) return e;
-    throw e;
-  }
-  throw new Error("expected an XbarcError, nothing was thrown");
-}
-
 describe("pipeline strings", () => {
   it("parses passes with number, string, boolean and list options", () => {
     expect(parsePipeline('canonicalize,test-knobs{budget=0.01,select="output-error",fast=true,xbar=[64,32]}')).toEqual([
@@ -100,20 +91,20 @@ describe("pipeline strings", () => {
   });
 
   it("rejects a syntax error with XB5001 and the column", () => {
-    const e = catchError(() => parsePipeline("canonicalize,test-knobs{budget=}"));
+    const e = catchXbarcError(() => parsePipeline("canonicalize,test-knobs{budget=}"));
     expect(e.code).toBe("XB5001");
     expect(e.location).toMatchObject({ kind: "text", line: 1, column: 32 });
     expect(renderError(e)).toContain("^");
   });
 
   it("rejects a stray character with XB5001", () => {
-    const e = catchError(() => parsePipeline("canonicalize;prune"));
+    const e = catchXbarcError(() => parsePipeline("canonicalize;prune"));
     expect(e.code).toBe("XB5001");
     expect(e.message).toContain('";"');
   });
 
   it("rejects an option given twice with XB5002", () => {
-    expect(catchError(() => parsePipeline("test-knobs{fast=true,fast=false}")).code).toBe("XB5002");
+    expect(catchXbarcError(() => parsePipeline("test-knobs{fast=true,fast=false}")).code).toBe("XB5002");
   });
 });
 
@@ -126,7 +117,7 @@ describe("buildPipeline", () => {
   });
 
   it("rejects an unknown pass with XB5001 listing the known passes", () => {
-    const e = catchError(() => buildPipeline("canonicalize,prunee{budget=0.1}"));
+    const e = catchXbarcError(() => buildPipeline("canonicalize,prunee{budget=0.1}"));
     expect(e.code).toBe("XB5001");
     expect(e.message).toContain('"prunee"');
     expect(e.hint).toContain("canonicalize");
@@ -135,7 +126,7 @@ describe("buildPipeline", () => {
   });
 
   it("rejects an unknown option with XB5002 naming the pass, the option and the known options", () => {
-    const e = catchError(() => buildPipeline("test-knobs{budgett=0.1}"));
+    const e = catchXbarcError(() => buildPipeline("test-knobs{budgett=0.1}"));
     expect(e.code).toBe("XB5002");
     expect(e.message).toContain("test-knobs");
     expect(e.message).toContain("budgett");
@@ -144,7 +135,7 @@ describe("buildPipeline", () => {
   });
 
   it("rejects an option to a pass without options with XB5002", () => {
-    const e = catchError(() => buildPipeline("canonicalize{fold=false}"));
+    const e = catchXbarcError(() => buildPipeline("canonicalize{fold=false}"));
     expect(e.code).toBe("XB5002");
     expect(e.hint).toContain("takes no options");
   });
@@ -156,14 +147,14 @@ describe("buildPipeline", () => {
     ["a list of the wrong length", "test-knobs{xbar=[1,2,3]}", "xbar"],
     ["a negative budget", "test-knobs{budget=-1}", "budget"],
   ])("rejects %s with XB5002 naming the option", (_what, text, option) => {
-    const e = catchError(() => buildPipeline(text));
+    const e = catchXbarcError(() => buildPipeline(text));
     expect(e.code).toBe("XB5002");
     expect(e.message).toContain(`"${option}"`);
     expect(e.message).toContain("test-knobs");
   });
 
   it("rejects a pass whose required annotations no earlier pass provides, before anything runs", () => {
-    const e = catchError(() => buildPipeline("test-need-mark,test-provide-mark"));
+    const e = catchXbarcError(() => buildPipeline("test-need-mark,test-provide-mark"));
     expect(e.code).toBe("XB5001");
     expect(e.message).toContain("#test-mark");
     expect(e.hint).toContain("put test-provide-mark before test-need-mark");

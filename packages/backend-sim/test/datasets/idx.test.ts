@@ -4,24 +4,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { XbarcError } from "@xbarc/ir";
 import { readIdx, type ImageSet } from "@xbarc/backend-sim";
+import { catchXbarcError } from "../../../../test/helpers/errors.js";
 
 const mnist = fileURLToPath(new URL("../../../../fixtures/mnist/", import.meta.url));
 const imagesGz = join(mnist, "t10k-images-idx3-ubyte.gz");
 const labelsGz = join(mnist, "t10k-labels-idx1-ubyte.gz");
 const tmp = mkdtempSync(join(tmpdir(), "xbarc-idx-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-function thrown(f: () => unknown): XbarcError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof XbarcError) return e;
-    throw e;
-  }
-  throw new Error("expected an XbarcError");
-}
 
 describe("readIdx", () => {
   it("reads the gzipped MNIST test images as 10000 images of 28x28 bytes", () => {
@@ -61,7 +51,7 @@ describe("readIdx", () => {
     const bytes = gunzipSync(readFileSync(imagesGz));
     const truncated = join(tmp, "truncated-idx3-ubyte");
     writeFileSync(truncated, bytes.subarray(0, 16 + 784 * 3 + 100));
-    const e = thrown(() => readIdx(truncated));
+    const e = catchXbarcError(() => readIdx(truncated));
     expect(e.code).toBe("XB7002");
     expect(e.location).toEqual({ kind: "file", file: truncated });
     expect(e.message).toMatch(/truncated/);
@@ -72,7 +62,7 @@ describe("readIdx", () => {
     const gz = readFileSync(imagesGz);
     const truncated = join(tmp, "truncated.gz");
     writeFileSync(truncated, gz.subarray(0, 5000));
-    const e = thrown(() => readIdx(truncated));
+    const e = catchXbarcError(() => readIdx(truncated));
     expect(e.code).toBe("XB7002");
     expect(e.message).toMatch(/gzip/);
   });
@@ -80,7 +70,7 @@ describe("readIdx", () => {
   it("rejects a file with a wrong magic number and says which magics are expected", () => {
     const bad = join(tmp, "bad-magic");
     writeFileSync(bad, Uint8Array.from([0, 0, 8, 2, 0, 0, 0, 1, 0, 0, 0, 1, 7]));
-    const e = thrown(() => readIdx(bad));
+    const e = catchXbarcError(() => readIdx(bad));
     expect(e.code).toBe("XB7002");
     expect(e.message).toContain("2051");
     expect(e.message).toContain("2049");
@@ -88,7 +78,7 @@ describe("readIdx", () => {
 
   it("reports a missing file as XB7002 naming it", () => {
     const missing = join(tmp, "no-such-file.gz");
-    const e = thrown(() => readIdx(missing));
+    const e = catchXbarcError(() => readIdx(missing));
     expect(e.code).toBe("XB7002");
     expect(e.location).toEqual({ kind: "file", file: missing });
   });

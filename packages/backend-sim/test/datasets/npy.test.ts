@@ -2,8 +2,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { halfToFloat, readNumbers, tensorFromNumbers, XbarcError, type DType } from "@xbarc/ir";
+import { halfToFloat, readNumbers, tensorFromNumbers, type DType } from "@xbarc/ir";
 import { encodeNpy, parseNpy, readNpy } from "@xbarc/backend-sim";
+import { catchXbarcError } from "../../../../test/helpers/errors.js";
 
 const dir = fileURLToPath(new URL("../fixtures/npy/", import.meta.url));
 const SIGNED = [0, 1, -2, 3, -4, 5];
@@ -15,16 +16,6 @@ const CASES: [code: string, dtype: DType, values: number[]][] = [
   ["u1", "u8", UNSIGNED], ["i1", "i8", SIGNED], ["i2", "i16", SIGNED], ["i4", "i32", SIGNED], ["i8", "i64", SIGNED],
   ["f2", "f16", FLOATS], ["f4", "f32", FLOATS], ["f8", "f64", FLOATS],
 ];
-
-function thrown(f: () => unknown): XbarcError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof XbarcError) return e;
-    throw e;
-  }
-  throw new Error("expected an XbarcError");
-}
 
 describe("npy", () => {
   for (const [code, dtype, values] of CASES) {
@@ -73,21 +64,21 @@ describe("npy", () => {
   });
 
   it("rejects Fortran-order arrays with XB7002 and says how to fix it", () => {
-    const e = thrown(() => readNpy(join(dir, "fortran-f4.npy")));
+    const e = catchXbarcError(() => readNpy(join(dir, "fortran-f4.npy")));
     expect(e.code).toBe("XB7002");
     expect(e.message).toMatch(/Fortran/);
     expect(e.hint).toMatch(/ascontiguousarray/);
   });
 
   it("rejects big-endian data with XB7002", () => {
-    const e = thrown(() => readNpy(join(dir, "big-endian-f4.npy")));
+    const e = catchXbarcError(() => readNpy(join(dir, "big-endian-f4.npy")));
     expect(e.code).toBe("XB7002");
     expect(e.message).toMatch(/big-endian/);
   });
 
   it("rejects a truncated file with XB7002 naming the byte counts", () => {
     const bytes = readFileSync(join(dir, "f8.npy"));
-    const e = thrown(() => parseNpy(bytes.subarray(0, bytes.length - 5), "cut.npy"));
+    const e = catchXbarcError(() => parseNpy(bytes.subarray(0, bytes.length - 5), "cut.npy"));
     expect(e.code).toBe("XB7002");
     expect(e.location).toEqual({ kind: "file", file: "cut.npy" });
     expect(e.message).toContain("needs 48 bytes, the file has 43");

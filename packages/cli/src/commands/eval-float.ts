@@ -3,20 +3,11 @@ import { basename } from "node:path";
 import { Option, type Command } from "commander";
 import { DEFAULT_EVAL_BATCH, evalFloat, readIndexFile } from "../api.js";
 import type { CliContext } from "../context.js";
-import { jsonOption, parseInteger, parseNonZero, parseNumber, weightsReadOption } from "../options.js";
+import { evalImageSettings, jsonOption, meanOption, parseInteger, scaleOption, stdOption, weightsReadOption, type EvalImageFlags } from "../options.js";
 import { printJson, Progress } from "../output.js";
 
-interface EvalFloatCliOptions {
-  images: string;
-  labels: string;
+interface EvalFloatCliOptions extends EvalImageFlags {
   indices?: string;
-  limit?: number;
-  offset: number;
-  batchSize: number;
-  scale: number;
-  mean: number;
-  std: number;
-  weights?: string;
   json?: boolean;
 }
 
@@ -32,9 +23,9 @@ export function registerEvalFloat(program: Command, ctx: CliContext): void {
     .addOption(new Option("--offset <n>", "first image to evaluate").argParser(parseInteger(0)).default(0))
     .addOption(new Option("--limit <n>", "number of images to evaluate (default: all from --offset on)").argParser(parseInteger(1)))
     .addOption(new Option("--batch-size <n>", "images per interpreter run when the model's batch is symbolic (a fixed batch is used as is, the last batch zero-padded)").argParser(parseInteger(1)).default(DEFAULT_EVAL_BATCH))
-    .addOption(new Option("--scale <s>", "preprocessing x' = (x·scale − mean)/std: multiply the raw pixel (0..255 for MNIST) by this first; fractions like 1/255 are accepted").argParser(parseNumber).default(1 / 255, "1/255"))
-    .addOption(new Option("--mean <m>", "subtracted after scaling").argParser(parseNumber).default(0))
-    .addOption(new Option("--std <d>", "divides last").argParser(parseNonZero).default(1))
+    .addOption(scaleOption(" (0..255 for MNIST)"))
+    .addOption(meanOption())
+    .addOption(stdOption())
     .addOption(weightsReadOption())
     .addOption(jsonOption())
     .addHelpText("after", `
@@ -54,14 +45,8 @@ Examples:
       const progress = new Progress(ctx.io, ctx.io.isTTY && !opts.json);
       const report = evalFloat({
         model,
-        images: opts.images,
-        labels: opts.labels,
+        ...evalImageSettings(opts),
         ...(opts.indices !== undefined ? { indices: readIndexFile(opts.indices) } : {}),
-        offset: opts.offset,
-        ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
-        batchSize: opts.batchSize,
-        preprocessing: { scale: opts.scale, mean: opts.mean, std: opts.std },
-        ...(opts.weights !== undefined ? { weights: opts.weights } : {}),
         onProgress: (done, total) => progress.update(done, total, "images"),
       });
       progress.done();

@@ -10,12 +10,13 @@ import { loadConfig, parseVariation, pickSetting, QUANTIZE_METRICS, type Calibra
 import type { CliContext } from "../context.js";
 import { DEFAULT_CALIBRATION_LIMIT, DEFAULT_MC_RUNS, DEFAULT_QUANTIZER, evalWeights, type EvalWeightsOptions, type EvalWeightsReport } from "../eval-weights.js";
 import {
-  collect, configOption, deviceOption, jsonOption, parseInteger, parseNonZero, parseNumber, variationOption, weightsReadOption,
+  collect, configOption, deviceOption, evalImageSettings, jsonOption, meanOption, parseInteger, scaleOption, stdOption, variationOption,
+  weightsReadOption, type EvalImageFlags,
 } from "../options.js";
 import { printJson, Progress } from "../output.js";
 import { formatTable } from "./devices.js";
 
-interface EvalWeightsCliOptions {
+interface EvalWeightsCliOptions extends EvalImageFlags {
   device?: string;
   variation?: VariationOverride;
   config?: string;
@@ -24,10 +25,6 @@ interface EvalWeightsCliOptions {
   bits?: number;
   candidates?: string;
   layer?: string[];
-  images: string;
-  labels: string;
-  offset: number;
-  limit?: number;
   calibImages?: string;
   calibLabels?: string;
   calibOffset?: number;
@@ -35,11 +32,6 @@ interface EvalWeightsCliOptions {
   mc: number;
   seed: number;
   workers?: number;
-  batchSize: number;
-  scale: number;
-  mean: number;
-  std: number;
-  weights?: string;
   json?: boolean;
 }
 
@@ -156,9 +148,9 @@ export function registerEvalWeights(program: Command, ctx: CliContext): void {
     .addOption(new Option("--seed <n>", "seed: fixes the quantizers' initialisations and every Monte Carlo instance").argParser(parseInteger(0)).default(0))
     .addOption(new Option("--workers <n>", "worker threads for the Monte Carlo runs (default: the number of cores; 0 = main thread); results do not depend on it").argParser(parseInteger(0)))
     .addOption(new Option("--batch-size <n>", "images per interpreter run when the model's batch is symbolic").argParser(parseInteger(1)).default(DEFAULT_EVAL_BATCH))
-    .addOption(new Option("--scale <s>", "preprocessing x' = (x·scale − mean)/std: multiply the raw pixel by this first; fractions like 1/255 are accepted").argParser(parseNumber).default(1 / 255, "1/255"))
-    .addOption(new Option("--mean <m>", "subtracted after scaling").argParser(parseNumber).default(0))
-    .addOption(new Option("--std <d>", "divides last").argParser(parseNonZero).default(1))
+    .addOption(scaleOption())
+    .addOption(meanOption())
+    .addOption(stdOption())
     .addOption(weightsReadOption())
     .addOption(jsonOption())
     .addHelpText("after", `
@@ -191,13 +183,7 @@ Examples:
       const report = await evalWeights({
         ...settings,
         model,
-        images: opts.images,
-        labels: opts.labels,
-        offset: opts.offset,
-        ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
-        batchSize: opts.batchSize,
-        preprocessing: { scale: opts.scale, mean: opts.mean, std: opts.std },
-        ...(opts.weights !== undefined ? { weights: opts.weights } : {}),
+        ...evalImageSettings(opts),
         onProgress: (stage, done, total) => progress.update(done, total, stage === "float" ? "float images" : "monte carlo runs"),
       });
       progress.done();

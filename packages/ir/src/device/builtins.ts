@@ -36,6 +36,20 @@ function huangDevice(name: string, levels: LevelSpec, what: string): DeviceProfi
   };
 }
 
+/** A generic `bits`-bit RRAM cell: 2^bits evenly spaced levels over 1..100 uS, log-normal sigma 0.1, differential pair. */
+function genericRram(bits: number): DeviceProfile {
+  const count = 2 ** bits;
+  return {
+    ...isaac,
+    name: `rram-${bits}bit`,
+    description: `generic ${bits}-bit (${count}-level) RRAM cell, evenly spaced levels, 100x range, log-normal variation sigma = 0.1`,
+    source: `Level count and log-normal model after Huang et al. 2022 (eq. 11); sigma = 0.1 is an xbarc default. ${ISAAC_SOURCE}`,
+    cell: { bits, levels: { model: "linear", count }, g_min: 1e-6, g_max: 1e-4 },
+    variation: { model: "lognormal", sigma: 0.1, stuck_at_on: 0, stuck_at_off: 0, read_noise: 0 },
+    mapping: { signed: "differential", bias: "digital" },
+  };
+}
+
 const halawani: DeviceProfile = {
   ...isaac,
   name: "halawani-16l-10x",
@@ -60,23 +74,7 @@ export const BUILTIN_PROFILES: readonly DeviceProfile[] = [
   huangDevice("exp-a3", { model: "exponential", count: 8, a: 3 }, "exponential, a = 3"),
   ...[0.1, 0.3, 0.5, 0.7, 1].map((s) =>
     huangDevice(`eexp-s${s}`, { model: "e-exponential", count: 8, s }, `e-exponential, s = ${s}`)),
-  {
-    ...isaac,
-    name: "rram-3bit",
-    description: "generic 3-bit (8-level) RRAM cell, evenly spaced levels, 100x range, log-normal variation sigma = 0.1",
-    source: `Level count and log-normal model after Huang et al. 2022 (eq. 11); sigma = 0.1 is an xbarc default. ${ISAAC_SOURCE}`,
-    cell: { bits: 3, levels: { model: "linear", count: 8 }, g_min: 1e-6, g_max: 1e-4 },
-    variation: { model: "lognormal", sigma: 0.1, stuck_at_on: 0, stuck_at_off: 0, read_noise: 0 },
-    mapping: { signed: "differential", bias: "digital" },
-  },
-  {
-    ...isaac,
-    name: "rram-4bit",
-    description: "generic 4-bit (16-level) RRAM cell, evenly spaced levels, 100x range, log-normal variation sigma = 0.1",
-    source: `Level count and log-normal model after Huang et al. 2022 (eq. 11); sigma = 0.1 is an xbarc default. ${ISAAC_SOURCE}`,
-    cell: { bits: 4, levels: { model: "linear", count: 16 }, g_min: 1e-6, g_max: 1e-4 },
-    variation: { model: "lognormal", sigma: 0.1, stuck_at_on: 0, stuck_at_off: 0, read_noise: 0 },
-    mapping: { signed: "differential", bias: "digital" },
-  },
+  genericRram(3),
+  genericRram(4),
   halawani,
 ];

@@ -48,17 +48,6 @@ export function isBigIntArray(a: TypedArray): a is BigInt64Array | BigUint64Arra
   return a instanceof BigInt64Array || a instanceof BigUint64Array;
 }
 
-/** Row-major strides of a shape (local copy to keep kernels free of cross-module calls in hot paths). */
-export function contiguousStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
-
 /** Product of all dims. */
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;

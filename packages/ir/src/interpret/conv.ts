@@ -1,5 +1,6 @@
 /** @fileoverview N-d grouped convolution as im2col + a row-streaming GEMM over Float32Array/Float64Array. */
-import { allocLike, contiguousStrides, sizeOf, type FloatArray } from "./common.js";
+import { stridesOf } from "../types.js";
+import { allocLike, sizeOf, type FloatArray } from "./common.js";
 
 /** Conv window parameters with explicit pads [begin_1..begin_r, end_1..end_r]. */
 export interface ConvParams {
@@ -69,7 +70,7 @@ function im2colNd(
   const plane = sizeOf(inSpatial);
   const kTaps = sizeOf(kernel);
   const positions = sizeOf(outSpatial);
-  const inStrides = contiguousStrides(inSpatial);
+  const inStrides = stridesOf(inSpatial);
   const kIdx = new Array<number>(r);
   const oIdx = new Array<number>(r);
   for (let c = 0; c < channels; c++) {

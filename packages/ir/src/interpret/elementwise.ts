@@ -1,6 +1,6 @@
 /** @fileoverview Elementwise kernels: broadcast add/sub/mul/div (dtype-generic, BigInt for i64/u64), activations, clip. */
-import type { TypedArray } from "../types.js";
-import { allocLike, contiguousStrides, isBigIntArray, sizeOf, type FloatArray, type NumberArray } from "./common.js";
+import { stridesOf, type TypedArray } from "../types.js";
+import { allocLike, isBigIntArray, sizeOf, type FloatArray, type NumberArray } from "./common.js";
 
 /** The broadcast binary ops. */
 export type BinaryKind = "add" | "sub" | "mul" | "div";
@@ -19,7 +19,7 @@ export function forEachBroadcastRun(aShape: readonly number[], bShape: readonly 
     return;
   }
   const stridesFor = (shape: readonly number[]): number[] => {
-    const full = contiguousStrides(shape);
+    const full = stridesOf(shape);
     const off = rank - shape.length;
     return outShape.map((d, i) => (i < off || shape[i - off] === 1 ? 0 : full[i - off]!));
   };

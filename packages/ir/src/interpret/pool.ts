@@ -1,6 +1,7 @@
 /** @fileoverview N-d max/average pooling (ONNX MaxPool/AveragePool semantics as onnxruntime computes them) and global average pooling. */
 import { windowOutputShape, type WindowParams } from "../ops/shape-utils.js";
-import { allocLike, contiguousStrides, sizeOf, type FloatArray, type NumberArray } from "./common.js";
+import { stridesOf } from "../types.js";
+import { allocLike, sizeOf, type FloatArray, type NumberArray } from "./common.js";
 
 /** Pool window parameters: kernel, strides, explicit pads [begins..., ends...], dilations, ceil_mode. */
 export interface PoolParams extends WindowParams {
@@ -23,7 +24,7 @@ function forEachWindow(
   visit: (outPos: number, taps: Int32Array, tapCount: number, inPadded: number) => void,
 ): void {
   const r = inSpatial.length;
-  const inStrides = contiguousStrides(inSpatial);
+  const inStrides = stridesOf(inSpatial);
   const kTaps = sizeOf(p.kernel);
   const positions = sizeOf(outSpatial);
   const taps = new Int32Array(kTaps);
@@ -60,6 +61,37 @@ function forEachWindow(
   }
 }
 
+/** What both pools need of x [N, C, ...in]: the sizes, and per output position its window's taps and in-padded count. */
+interface PoolGeometry {
+  readonly n: number;
+  readonly c: number;
+  readonly inSpatial: number[];
+  readonly outSpatial: number[];
+  /** elements per (n, c) plane of x */
+  readonly plane: number;
+  /** output positions per plane */
+  readonly positions: number;
+  /** per output position, the in-image tap offsets of its window within a plane */
+  readonly windows: Int32Array[];
+  /** per output position, how many of its window's cells lie inside image + pads */
+  readonly inPadded: Int32Array;
+}
+
+/** The window geometry is the same for every (n, c) plane: it is recorded once per call. */
+function poolGeometry(xShape: readonly number[], p: PoolParams): PoolGeometry {
+  const [n, c] = xShape as [number, number];
+  const inSpatial = xShape.slice(2);
+  const outSpatial = poolOutputSpatial(inSpatial, p);
+  const positions = sizeOf(outSpatial);
+  const windows: Int32Array[] = [];
+  const inPadded = new Int32Array(positions);
+  forEachWindow(inSpatial, outSpatial, p, (q, taps, count, padded) => {
+    windows.push(taps.slice(0, count));
+    inPadded[q] = padded;
+  });
+  return { n, c, inSpatial, outSpatial, plane: sizeOf(inSpatial), positions, windows, inPadded };
+}
+
 /**
  * Max pooling over x [N, C, ...in] (any numeric dtype). Padded cells never win; the first maximum wins ties.
  * With `withIndices`, also returns the flat index of each max into x (row-major over the whole tensor; with
@@ -72,11 +104,7 @@ export function maxPoolImpl(
   withIndices = false,
   storageOrder = 0,
 ): { data: NumberArray; shape: number[]; indices?: BigInt64Array } {
-  const [n, c] = xShape as [number, number];
-  const inSpatial = xShape.slice(2);
-  const outSpatial = poolOutputSpatial(inSpatial, p);
-  const plane = sizeOf(inSpatial);
-  const positions = sizeOf(outSpatial);
+  const { n, c, inSpatial, outSpatial, plane, positions, windows } = poolGeometry(xShape, p);
   const out = allocLike(x, n * c * positions);
   const indices = withIndices ? new BigInt64Array(n * c * positions) : undefined;
   // column-major spatial offsets for storage_order=1: reversed strides
@@ -85,7 +113,7 @@ export function maxPoolImpl(
     colStrides[d] = acc;
     acc *= inSpatial[d]!;
   }
-  const rowStrides = contiguousStrides(inSpatial);
+  const rowStrides = stridesOf(inSpatial);
   const toColumnMajor = (off: number): number => {
     let res = 0;
     for (let d = 0; d < inSpatial.length; d++) {
@@ -94,9 +122,6 @@ export function maxPoolImpl(
     }
     return res;
   };
-  // the window geometry is the same for every (n, c) plane: record the taps once
-  const windows: Int32Array[] = [];
-  forEachWindow(inSpatial, outSpatial, p, (_q, taps, count) => windows.push(taps.slice(0, count)));
   for (let nc = 0; nc < n * c; nc++) {
     const xBase = nc * plane;
     const oBase = nc * positions;
@@ -131,18 +156,9 @@ export function avgPoolImpl(
   p: PoolParams,
   countIncludePad: boolean,
 ): { data: FloatArray; shape: number[] } {
-  const [n, c] = xShape as [number, number];
-  const inSpatial = xShape.slice(2);
-  const outSpatial = poolOutputSpatial(inSpatial, p);
-  const plane = sizeOf(inSpatial);
-  const positions = sizeOf(outSpatial);
+  const { n, c, outSpatial, plane, positions, windows, inPadded } = poolGeometry(xShape, p);
   const out = allocLike(x, n * c * positions);
-  const windows: Int32Array[] = [];
-  const divisors = new Float64Array(positions);
-  forEachWindow(inSpatial, outSpatial, p, (q, taps, count, inPadded) => {
-    windows.push(taps.slice(0, count));
-    divisors[q] = countIncludePad ? inPadded : count;
-  });
+  const divisors = Float64Array.from(windows, (taps, q) => (countIncludePad ? inPadded[q]! : taps.length));
   for (let nc = 0; nc < n * c; nc++) {
     const xBase = nc * plane;
     const oBase = nc * positions;

@@ -4,8 +4,8 @@
  * are plain copies and need no kernel.
  */
 import type { SliceDim } from "../ops/shape-utils.js";
-import type { TypedArray } from "../types.js";
-import { allocLike, contiguousStrides, sizeOf } from "./common.js";
+import { stridesOf, type TypedArray } from "../types.js";
+import { allocLike, sizeOf } from "./common.js";
 
 /** Element-copy view of any typed array (BigInt elements are copied as they are, never mixed with numbers). */
 type Slots = { [i: number]: number | bigint; length: number };
@@ -44,14 +44,14 @@ function stridedCopy(x: TypedArray, outShape: readonly number[], base: number, s
 
 /** out[i_0, ..., i_{r−1}] = x[j] with j_{perm[k]} = i_k, i.e. out.shape[k] = shape[perm[k]]. */
 export function transposeImpl(x: TypedArray, shape: readonly number[], perm: readonly number[]): { data: TypedArray; shape: number[] } {
-  const inStrides = contiguousStrides(shape);
+  const inStrides = stridesOf(shape);
   const outShape = perm.map((p) => shape[p]!);
   return { data: stridedCopy(x, outShape, 0, perm.map((p) => inStrides[p]!)), shape: outShape };
 }
 
 /** Strided slice with resolved per-dim (start, step, count) (see resolveSlice); negative steps walk backwards. */
 export function sliceImpl(x: TypedArray, shape: readonly number[], dims: readonly SliceDim[]): { data: TypedArray; shape: number[] } {
-  const inStrides = contiguousStrides(shape);
+  const inStrides = stridesOf(shape);
   let base = 0;
   for (let d = 0; d < shape.length; d++) base += dims[d]!.start * inStrides[d]!;
   const outShape = dims.map((d) => d.count);
@@ -148,7 +148,7 @@ export function padImpl(x: TypedArray, shape: readonly number[], pads: readonly 
     }
     return m;
   });
-  const inStrides = contiguousStrides(shape);
+  const inStrides = stridesOf(shape);
   const src = x as unknown as Slots;
   const dst = out as unknown as Slots;
   if (r === 0) {

@@ -53,6 +53,27 @@ function requireRank(opcode: string, name: string, t: TensorType, rank: number):
   if (t.shape.length !== rank) throw shapeError(opcode, `operand ${name} must have rank ${rank}, found ${formatType(t)}`);
 }
 
+/** Operands 0 and 1 (`nameA`, `nameB`) of a float op that computes in one dtype (conv, gemm, matmul, linear). */
+function floatOperandPair(ctx: InferContext, opcode: string, nameA: string, nameB: string): [TensorType, TensorType] {
+  const a = operand(ctx, 0, opcode, nameA);
+  const b = operand(ctx, 1, opcode, nameB);
+  requireFloat(opcode, nameA, a);
+  requireSameDType(opcode, nameA, a, nameB, b);
+  return [a, b];
+}
+
+/** Checks an optional bias b against x: same dtype, shape [n]; `note` explains n in the message. */
+function requireBias(opcode: string, x: TensorType, b: TensorType | null | undefined, n: number, note = ""): void {
+  if (!b) return;
+  requireSameDType(opcode, "x", x, "b", b);
+  if (b.shape.length !== 1 || b.shape[0] !== n) throw shapeError(opcode, `bias b must be [${n}]${note}, found ${formatType(b)}`);
+}
+
+/** Window ops (conv, pools) read x as [N, C, spatial...]. */
+function requireSpatialInput(opcode: string, x: TensorType): void {
+  if (x.shape.length < 3) throw shapeError(opcode, `input x must have rank ≥ 3 ([N, C, spatial...]), found ${formatType(x)}`);
+}
+
 /** The known value of operand i as integers, or undefined when it is not statically known. */
 function knownInts(ctx: InferContext, i: number): number[] | undefined {
   const v = ctx.values[i];
@@ -118,12 +139,8 @@ function inferDropout(ctx: InferContext): TensorType[] {
 }
 
 function inferConv(ctx: InferContext): TensorType[] {
-  const x = operand(ctx, 0, "conv", "x");
-  const w = operand(ctx, 1, "conv", "w");
-  const b = ctx.operands[2];
-  requireFloat("conv", "x", x);
-  requireSameDType("conv", "x", x, "w", w);
-  if (x.shape.length < 3) throw shapeError("conv", `input x must have rank ≥ 3 ([N, C, spatial...]), found ${formatType(x)}`);
+  const [x, w] = floatOperandPair(ctx, "conv", "x", "w");
+  requireSpatialInput("conv", x);
   if (w.shape.length !== x.shape.length) {
     throw shapeError("conv", `weight w must have the same rank as x (${x.shape.length}), found ${formatType(w)} for x ${formatType(x)}`);
   }
@@ -136,21 +153,15 @@ function inferConv(ctx: InferContext): TensorType[] {
     throw shapeError("conv", `input x has ${c} channels but weight ${formatType(w)} expects ${cPerGroup}×group(${group}) = ${cPerGroup * group}`);
   }
   if (m % group !== 0) throw shapeError("conv", `output channels ${m} of weight ${formatType(w)} are not divisible by group=${group}`);
-  if (b) {
-    requireSameDType("conv", "x", x, "b", b);
-    if (b.shape.length !== 1 || b.shape[0] !== m) throw shapeError("conv", `bias b must be [${m}] (one per output channel), found ${formatType(b)}`);
-  }
+  requireBias("conv", x, ctx.operands[2], m, " (one per output channel)");
   const p = readWindowParams("conv", ctx.attrs, w.shape.slice(2));
   const spatial = windowOutputShape("conv", x.shape.slice(2), p);
   return [{ dtype: x.dtype, shape: [n, m, ...spatial] }];
 }
 
 function inferGemm(ctx: InferContext): TensorType[] {
-  const a = operand(ctx, 0, "gemm", "a");
-  const b = operand(ctx, 1, "gemm", "b");
+  const [a, b] = floatOperandPair(ctx, "gemm", "a", "b");
   const c = ctx.operands[2];
-  requireFloat("gemm", "a", a);
-  requireSameDType("gemm", "a", a, "b", b);
   requireRank("gemm", "a", a, 2);
   requireRank("gemm", "b", b, 2);
   const transA = intAttr("gemm", ctx.attrs, "trans_a", 0);
@@ -184,28 +195,18 @@ export function matmulShape(a: readonly number[], b: readonly number[]): number[
 }
 
 function inferMatmul(ctx: InferContext): TensorType[] {
-  const a = operand(ctx, 0, "matmul", "a");
-  const b = operand(ctx, 1, "matmul", "b");
-  requireFloat("matmul", "a", a);
-  requireSameDType("matmul", "a", a, "b", b);
+  const [a, b] = floatOperandPair(ctx, "matmul", "a", "b");
   return [{ dtype: a.dtype, shape: matmulShape(a.shape, b.shape) }];
 }
 
 function inferLinear(ctx: InferContext): TensorType[] {
-  const x = operand(ctx, 0, "linear", "x");
-  const w = operand(ctx, 1, "linear", "w");
-  const b = ctx.operands[2];
-  requireFloat("linear", "x", x);
-  requireSameDType("linear", "x", x, "w", w);
+  const [x, w] = floatOperandPair(ctx, "linear", "x", "w");
   if (x.shape.length < 1) throw shapeError("linear", `input x must have rank ≥ 1, found ${formatType(x)}`);
   requireRank("linear", "w", w, 2);
   const k = x.shape[x.shape.length - 1]!;
   const [n, kw] = w.shape as [number, number];
   if (k !== kw) throw shapeError("linear", `input x ${formatType(x)} has K=${k} but weight w ${formatType(w)} ([N, K]) has K=${kw}`);
-  if (b) {
-    requireSameDType("linear", "x", x, "b", b);
-    if (b.shape.length !== 1 || b.shape[0] !== n) throw shapeError("linear", `bias b must be [${n}], found ${formatType(b)}`);
-  }
+  requireBias("linear", x, ctx.operands[2], n);
   return [{ dtype: x.dtype, shape: [...x.shape.slice(0, -1), n] }];
 }
 
@@ -213,7 +214,7 @@ function inferPool(opcode: "maxpool" | "avgpool") {
   return (ctx: InferContext): TensorType[] => {
     const x = operand(ctx, 0, opcode, "x");
     if (opcode === "avgpool") requireFloat(opcode, "x", x);
-    if (x.shape.length < 3) throw shapeError(opcode, `input x must have rank ≥ 3 ([N, C, spatial...]), found ${formatType(x)}`);
+    requireSpatialInput(opcode, x);
     const kernel = intsAttr(opcode, ctx.attrs, "kernel_shape");
     const r = x.shape.length - 2;
     if (kernel.length !== r) throw attrError(opcode, `kernel_shape has ${kernel.length} values but x ${formatType(x)} has ${r} spatial dims`);
@@ -233,7 +234,7 @@ function inferPool(opcode: "maxpool" | "avgpool") {
 function inferGlobalAvgPool(ctx: InferContext): TensorType[] {
   const x = operand(ctx, 0, "globalavgpool", "x");
   requireFloat("globalavgpool", "x", x);
-  if (x.shape.length < 3) throw shapeError("globalavgpool", `input x must have rank ≥ 3 ([N, C, spatial...]), found ${formatType(x)}`);
+  requireSpatialInput("globalavgpool", x);
   return [{ dtype: x.dtype, shape: [x.shape[0]!, x.shape[1]!, ...x.shape.slice(2).map(() => 1)] }];
 }
 

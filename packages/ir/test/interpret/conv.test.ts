@@ -57,40 +57,34 @@ function randomCase(rand: () => number, r: number): ConvCase {
   };
 }
 
+/** Draws x, w (and b when the case has a bias) from `rand` and checks convImpl against naiveConv: shape and values. */
+function expectMatchesNaive(c: ConvCase, rand: () => number): void {
+  const x = randomF32(rand, size(c.xShape));
+  const w = randomF32(rand, size(c.wShape));
+  const b = c.bias ? randomF32(rand, c.wShape[0]!) : null;
+  const ref = naiveConv(x, w, b, c);
+  const got = convImpl(x, c.xShape, w, c.wShape, b, c);
+  expect(got.shape, JSON.stringify(c)).toEqual(ref.shape);
+  expectClose(got.data, ref.data);
+}
+
 describe("convImpl", () => {
   for (const r of [1, 2, 3]) {
     it(`matches a direct ${r}-D convolution on random shapes with groups, pads, strides and dilations`, () => {
       const rand = rng(1000 + r);
-      for (let trial = 0; trial < (r === 3 ? 15 : 40); trial++) {
-        const c = randomCase(rand, r);
-        const x = randomF32(rand, size(c.xShape));
-        const w = randomF32(rand, size(c.wShape));
-        const b = c.bias ? randomF32(rand, c.wShape[0]!) : null;
-        const ref = naiveConv(x, w, b, c);
-        const got = convImpl(x, c.xShape, w, c.wShape, b, c);
-        expect(got.shape, JSON.stringify(c)).toEqual(ref.shape);
-        expectClose(got.data, ref.data);
-      }
+      for (let trial = 0; trial < (r === 3 ? 15 : 40); trial++) expectMatchesNaive(randomCase(rand, r), rand);
     });
   }
 
   it("handles outputs larger than one position tile, with odd channel and tap counts", () => {
     // 24x24 outputs = 576 positions (> the 256-position tile); 5 output channels and 3·3·3 = 27 taps exercise the remainders
     const c: ConvCase = { xShape: [1, 3, 24, 24], wShape: [5, 3, 3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1, bias: true };
-    const rand = rng(8);
-    const x = randomF32(rand, size(c.xShape));
-    const w = randomF32(rand, size(c.wShape));
-    const b = randomF32(rand, 5);
-    expectClose(convImpl(x, c.xShape, w, c.wShape, b, c).data, naiveConv(x, w, b, c).data);
+    expectMatchesNaive(c, rng(8));
   });
 
   it("treats a 1x1 unpadded convolution as a plain matrix product of the channel planes", () => {
     const c: ConvCase = { xShape: [2, 4, 3, 3], wShape: [5, 4, 1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], group: 1, bias: true };
-    const rand = rng(7);
-    const x = randomF32(rand, size(c.xShape));
-    const w = randomF32(rand, size(c.wShape));
-    const b = randomF32(rand, 5);
-    expectClose(convImpl(x, c.xShape, w, c.wShape, b, c).data, naiveConv(x, w, b, c).data);
+    expectMatchesNaive(c, rng(7));
   });
 
   it("computes the ONNX Conv example with padding (5x5 input, 3x3 all-ones kernel)", () => {

@@ -18,6 +18,7 @@ import {
   type DType,
   type TypedArray,
 } from "@xbarc/ir";
+import { rng } from "../interpret/helpers.js";
 import { dataSnapshot, moduleSnapshot } from "./module-snapshot.js";
 
 const FIXTURES = "packages/ir/test/fixtures";
@@ -25,18 +26,6 @@ const fixtureNames = readdirSync(FIXTURES).filter((f) => f.endsWith(".xir")).sor
 
 function readFixture(name: string): string {
   return readFileSync(`${FIXTURES}/${name}`, "utf8");
-}
-
-/** Deterministic PRNG (mulberry32) so "random" weights are the same on every run. */
-function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Random data for a dtype, seeded with the hard cases (0.1, -0, subnormals, extremes) first. */
@@ -70,7 +59,7 @@ function randomData(dtype: DType, n: number, random: () => number): TypedArray {
 
 /** A small CNN-shaped module whose constants hold random data of many dtypes, large and small. */
 function createWeightedModule(seed: number): Module {
-  const random = createRandom(seed);
+  const random = rng(seed);
   const m = new Module("weighted");
   m.attrs = { producer: "test", opset: 13, scale: 0.1 };
   const x = m.addInput("input.1", { dtype: "f32", shape: [1, 3, 8, 8] });
@@ -357,7 +346,7 @@ describe("canonical numbers", () => {
   });
 
   it("prints every float32 in a random sample as the shortest decimal reading back to it", () => {
-    const random = createRandom(11);
+    const random = rng(11);
     const bits = new Uint32Array(1);
     const f = new Float32Array(bits.buffer);
     for (let i = 0; i < 20000; i++) {

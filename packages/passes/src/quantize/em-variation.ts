@@ -24,7 +24,7 @@
  * Speed: (b) is the lower envelope of the lines w ↦ −2q_s·w + q_s² + α²V_s (a 1-D power diagram), so each state
  * owns an interval of w; on the once-sorted weights every step is O(states·log n) with prefix sums.
  */
-import { type QuantizeContext, type QuantResult, type Quantizer } from "./quantizer.js";
+import { searchSorted, type QuantizeContext, type QuantResult, type Quantizer } from "./quantizer.js";
 import { createConstantResult, getWeightRange } from "./mes-caq.js";
 
 /** Rounds of (a)+(b) before stopping without convergence (each round costs O(states·log n), not O(n)). */
@@ -85,7 +85,7 @@ export function fitEmVariationWithTrace(weights: Float32Array, ctx: QuantizeCont
     const hi = new Int32Array(S);
     let start = 0;
     for (let h = 0; h < envelope.states.length; h++) {
-      const end = h < envelope.breakpoints.length ? upperBound(sorted, envelope.breakpoints[h]!) : n;
+      const end = h < envelope.breakpoints.length ? searchSorted(sorted, envelope.breakpoints[h]!, "right") : n;
       lo[envelope.states[h]!] = start;
       hi[envelope.states[h]!] = Math.max(start, end);
       start = Math.max(start, end);
@@ -158,7 +158,8 @@ export function fitEmVariationWithTrace(weights: Float32Array, ctx: QuantizeCont
   const state = Int32Array.from(used, (h) => envelope.states[h]!);
   const codebook = Float64Array.from(state, (s) => scale * states.delta[s]! + beta);
   const codes = new Int32Array(n);
-  for (let i = 0; i < n; i++) codes[i] = codeOfHull[hullIndexOf(envelope.breakpoints, weights[i]!)]!;
+  // the envelope piece of w is the number of breakpoints strictly below w ("left": a weight on a breakpoint stays lower)
+  for (let i = 0; i < n; i++) codes[i] = codeOfHull[searchSorted(envelope.breakpoints, weights[i]!, "left")]!;
   return { result: { codebook, codes, state, scale, offset: beta }, objective: Float64Array.from(trace), rounds, converged };
 }
 
@@ -184,30 +185,6 @@ function getEnvelope(u: Float64Array, v: Float64Array, alpha: number, beta: numb
   const breakpoints = new Float64Array(hull.length - 1);
   for (let h = 0; h + 1 < hull.length; h++) breakpoints[h] = cross(hull[h]!, hull[h + 1]!);
   return { states: Int32Array.from(hull), breakpoints };
-}
-
-/** The envelope piece of w: the number of breakpoints strictly below w (a weight on a breakpoint stays lower). */
-function hullIndexOf(breakpoints: Float64Array, w: number): number {
-  let lo = 0;
-  let hi = breakpoints.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (breakpoints[mid]! < w) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** First index in `sorted` whose value is > x. */
-function upperBound(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Variation-aware EM quantizer: fewer levels where σ is large, more where weights are dense. */

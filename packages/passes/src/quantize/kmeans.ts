@@ -7,7 +7,7 @@
  * Also the weighted k-means on points that spectral clustering runs in its embedding.
  */
 import { XbarcError } from "@xbarc/ir";
-import { assignNearest, mapCodebookToStates, type QuantizeContext, type QuantResult, type Quantizer } from "./quantizer.js";
+import { assignNearest, mapCodebookToStates, searchSorted, type QuantizeContext, type QuantResult, type Quantizer } from "./quantizer.js";
 import { createConstantResult } from "./mes-caq.js";
 
 /** Largest bit count accepted: k-means++ seeding costs K·(distinct weights) operations. */
@@ -28,18 +28,6 @@ export function getDistinctValues(weights: Float32Array): { values: Float64Array
     counts[j]!++;
   }
   return { values, counts };
-}
-
-/** First index in `sorted` whose value is > x (so a value equal to a boundary stays with the lower cluster). */
-function upperBound(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Picks an index with probability ∝ mass[i] (mass ≥ 0, total > 0), skipping zero-mass entries. */
@@ -99,7 +87,8 @@ export function runKmeans1d(values: Float64Array, counts: Float64Array, k: numbe
   const ends = new Int32Array(k);
   const previousEnds = new Int32Array(k).fill(-1);
   for (let iter = 0; iter < MAX_LLOYD_ITERATIONS; iter++) {
-    for (let c = 0; c < k - 1; c++) ends[c] = upperBound(values, (centres[c]! + centres[c + 1]!) / 2);
+    // "right": a value equal to a midpoint stays with the lower cluster
+    for (let c = 0; c < k - 1; c++) ends[c] = searchSorted(values, (centres[c]! + centres[c + 1]!) / 2, "right");
     ends[k - 1] = m;
     let changed = false;
     for (let c = 0; c < k; c++) if (ends[c] !== previousEnds[c]) changed = true;

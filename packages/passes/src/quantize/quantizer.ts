@@ -45,6 +45,22 @@ export interface Quantizer {
   fit(weights: Float32Array, ctx: QuantizeContext): QuantResult;
 }
 
+/**
+ * numpy's searchsorted on an increasing array: the first index whose value is ≥ x ("left": the count of values
+ * below x) or > x ("right": the count of values ≤ x, so a value equal to x counts as below).
+ */
+export function searchSorted(sorted: Float64Array, x: number, side: "left" | "right"): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const v = sorted[mid]!;
+    if (v < x || (side === "right" && v === x)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Index of the value in a sorted array nearest to x (ties to the lower). */
 export function nearestIndex(sorted: Float64Array, x: number): number {
   let lo = 0;
