@@ -2,3 +2,5 @@
 export * from "./datasets/index.js";
 export * from "./device/index.js";
 export * from "./montecarlo/index.js";
+export * from "./fixed-point/index.js";
+export * from "./program/index.js";

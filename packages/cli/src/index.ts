@@ -4,3 +4,4 @@ export * from "./config.js";
 export * from "./eval-weights.js";
 export { main, createProgram } from "./program.js";
 export { EXIT, exitCodeOf, OutputSet, reportError, toSafeFileName, writeFileAtomic, writeOutputs, type Io } from "./output.js";
+export { compileModel, DEFAULT_COMPILE_CALIBRATION_LIMIT, type CompileModelOptions, type CompileModelResult } from "./commands/compile.js";

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import type { CliContext } from "./context.js";
+import { registerCompile } from "./commands/compile.js";
 import { registerDeviceShow } from "./commands/device-show.js";
 import { registerDevices } from "./commands/devices.js";
 import { registerEvalFloat } from "./commands/eval-float.js";
@@ -11,6 +12,7 @@ import { registerInfer } from "./commands/infer.js";
 import { registerIr } from "./commands/ir.js";
 import { registerOpt } from "./commands/opt.js";
 import { registerPasses } from "./commands/passes.js";
+import { registerProgram } from "./commands/program.js";
 import { EXIT, processIo, reportError, type Io } from "./output.js";
 
 function packageVersion(): string {
@@ -54,6 +56,8 @@ Start here:
   registerDevices(program, ctx);
   registerDeviceShow(program, ctx);
   registerPasses(program, ctx);
+  registerCompile(program, ctx);
+  registerProgram(program, ctx);
   // each command's usage error ends with the exact help command to run
   const hint = (cmd: Command, path: string): void => {
     cmd.showHelpAfterError(`(run '${path} --help' for usage)`);

@@ -12,3 +12,4 @@ export { METRICS, METRIC_DOC, type Metric } from "./quantize/select.js";
 export { assignLevels, type AssignLevelsOptions } from "./assign-levels/index.js";
 export * from "./tile/index.js";
 export * from "./bit-slice/index.js";
+export * from "./place-truncation/index.js";

@@ -43,6 +43,26 @@ export const defaultPipeline: readonly PipelineStep[] = [
   { pass: "canonicalize", options: {} },
 ];
 
+/**
+ * The pipeline `xbarc compile` runs before emitting a crossbar program, in order, each step saying why it sits where
+ * it does. Prune is not in it yet: it goes between canonicalize and quantize once pruning lands.
+ */
+export const compilePipeline: readonly PipelineStep[] = [
+  // hardware-facing ops first: conv/linear with constant weights, BatchNorm folded in, static shapes
+  { pass: "canonicalize", options: {} },
+  // (prune belongs here, before quantize: the codebook should be fitted to the surviving weights only)
+  // bit-sliced crossbars compute on integers: 8-bit fixed-point weights w_int·2^-W_FL (Diware et al., ICCAD 2024, §2.2.1)
+  { pass: "quantize", options: { quantizer: "fixed-point", bits: 8 } },
+  // cell states need the codes (#quant) and the device's levels; analog layers are programmed from them
+  { pass: "assign-levels", options: {} },
+  // tile sizes count physical columns, S = ceil(W_WL / cell_bits) per weight column, so W_WL (#quant) comes first
+  { pass: "tile", options: {} },
+  // slicing follows the tiles: only tiled layers are sliced, and tile sizes already count every slice
+  { pass: "bit-slice", options: {} },
+  // the window depends on rows per tile (log2 R, eq. 4) and on the formats bit-slice recorded; it may re-slice a layer
+  { pass: "place-truncation", options: {} },
+];
+
 // ---------------------------------------------------------------------------------------------
 // Grammar. Tokens are ordered: keywords before the identifier they would otherwise match.
 

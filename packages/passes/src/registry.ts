@@ -5,6 +5,7 @@ import { quantize } from "./quantize/index.js";
 import { assignLevels } from "./assign-levels/index.js";
 import { tile } from "./tile/index.js";
 import { bitSlice } from "./bit-slice/index.js";
+import { placeTruncation } from "./place-truncation/index.js";
 
 const passes = new Map<string, AnyPass>();
 
@@ -38,3 +39,6 @@ registerPass(assignLevels as AnyPass);
 registerPass(tile as AnyPass);
 // bit-slice after tile: tile sizes already account for the slices, and only tiled layers are sliced (#tiles)
 registerPass(bitSlice as AnyPass);
+// place-truncation after bit-slice: windows depend on rows per tile (log2 R); it fixes the input formats bit-slice
+// left provisional and re-slices a layer whose W_FL Algorithm 1 changes
+registerPass(placeTruncation as AnyPass);

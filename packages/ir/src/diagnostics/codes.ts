@@ -42,6 +42,10 @@ export const CODES = {
   XB6001: "constant has no data (load the weights side file)",
   XB6002: "op cannot be executed",
   XB6003: "cell states (#cells) do not match the module",
+  XB6004: "program content does not match its hash",
+  XB6005: "program is inconsistent (tiles, cell states or schedule)",
+  XB6006: "program assembly syntax error",
+  XB6007: "module cannot be emitted as a program",
   // CLI and data files
   XB7001: "bad command-line usage",
   XB7002: "dataset file cannot be read",
