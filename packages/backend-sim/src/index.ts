@@ -4,3 +4,4 @@ export * from "./device/index.js";
 export * from "./montecarlo/index.js";
 export * from "./fixed-point/index.js";
 export * from "./program/index.js";
+export * from "./sim/index.js";

@@ -1,0 +1,405 @@
+/**
+ * @fileoverview Functional execution of a crossbar program (sim spec, "Functional"; crossbar spec): the schedule runs
+ * op by op — quantize, per tile mvm (offset-encoded inputs on the DACs), adc, shift-add, truncate, then accumulate,
+ * bias, move and the digital post-ops — on one instance of the cells. The faithful path converts every (input step ×
+ * physical column) read; the fast path collapses slices and steps into one integer MVM per tile when the ADC is
+ * lossless and there is no read noise. On the ideal device with lossless ADCs the result equals runFixedPoint bit
+ * for bit: both use the same integer kernels (quantize, truncation window, bias, post-ops).
+ */
+import {
+  isDType, isFloatDType, numel, Op, readNumbers, runOp, Value, viewBytes, XbarcError,
+  type DType, type Tensor, type TensorType,
+} from "@xbarc/ir";
+import { addPerChannelImpl, quantizeActivationsImpl, roundAccumulatorsImpl, truncateWindowImpl } from "../fixed-point/kernels.js";
+import type { FixedPointLayerInts } from "../fixed-point/run.js";
+import { decodeBase64 } from "../program/check.js";
+import type { Program, ProgramLayer, ProgramTile, ScheduleOp } from "../program/types.js";
+import { getIdealInstance, type SimInstance } from "./instance.js";
+import {
+  bitSerialReadImpl, combineSlicesImpl, effectiveWeightsImpl, gatherTileInputsImpl, getConvTapOffsets, integerMvmImpl,
+  scatterAddImpl, subtractPerColumnImpl, type CombineScheme,
+} from "./kernels.js";
+
+/** Which arithmetic executes a tile's reads. */
+export type SimPath = "faithful" | "fast" | "auto";
+
+/** Options of simulateProgram. */
+export interface SimulateOptions {
+  /** the cells' values: a sampled instance (sampleProgramInstance) or "ideal" (default) */
+  readonly instance?: SimInstance | "ideal";
+  /** "faithful": every step × column read and conversion; "fast": one MVM per tile (lossless, noise-free only); "auto": fast where it is exact */
+  readonly path: SimPath;
+  /** treat every ADC as lossless (no clipping at 2^adc_bits − 1) whatever its bits */
+  readonly adcLossless?: boolean;
+  /** record each layer's integers (as runFixedPoint's recordInts) */
+  readonly recordInts?: boolean;
+}
+
+/** One run of the program on one input tensor. */
+export interface SimulationRun {
+  /** the program's outputs, float64 */
+  readonly outputs: Map<string, Tensor>;
+  /** per layer (by name), with recordInts: x_int, each row tile's accumulator before and after truncation, the output integers */
+  readonly ints?: Map<string, FixedPointLayerInts>;
+  /** per layer: the path its tiles took ("fast", "faithful", or "mixed" when tiles differ) */
+  readonly paths: Map<string, "fast" | "faithful" | "mixed">;
+}
+
+/** A tile as the simulator reads it. */
+interface TilePlan {
+  readonly tile: ProgramTile;
+  /** nominal signed-input correction per weight column: 2^(A_WL−1)·Σ_{weight rows} w_int[r, j] (compile-time constant) */
+  readonly correction: Float64Array;
+  readonly combine: CombineScheme;
+  readonly channelBase: number;
+}
+
+/** A weight layer's geometry, precomputed once per program. */
+interface LayerPlan {
+  readonly record: ProgramLayer;
+  readonly isConv: boolean;
+  readonly batch: number;
+  readonly inChannels: number;
+  /** conv: input plane size; linear: K */
+  readonly plane: number;
+  readonly taps: number;
+  readonly tapOffsets?: Int32Array;
+  /** conv: output positions per channel; linear: 1 */
+  readonly positions: number;
+  /** output vectors per tile read: conv batch·positions, linear rows of the input */
+  readonly outer: number;
+  readonly outChannels: number;
+  readonly outBase: Int32Array;
+  readonly channelStride: number;
+  readonly outNumel: number;
+  readonly tiles: Map<number, TilePlan>;
+  readonly biasInput: number;
+}
+
+/** A buffer's contents during a run. */
+interface BufferValue {
+  readonly shape: number[];
+  readonly data: Float64Array | Tensor["data"];
+  readonly dtype: DType;
+}
+
+/** Per-tile intermediate state between the schedule's mvm, adc, shift-add and truncate. */
+interface TileState {
+  xu: Int32Array;
+  fast: boolean;
+  phys?: Float64Array;
+  out?: Float64Array;
+  pre?: Float64Array;
+}
+
+function simError(message: string, hint: string): XbarcError {
+  return new XbarcError("XB6002", message, { hint });
+}
+
+function numbersAttr(attrs: Record<string, unknown>, key: string, fallback: number[]): number[] {
+  const v = attrs[key];
+  return Array.isArray(v) ? v.map(Number) : fallback;
+}
+
+function planLayer(program: Program, record: ProgramLayer): LayerPlan {
+  const isConv = record.op === "conv";
+  const inShape = record.input_shape;
+  const outShape = record.output_shape;
+  const wShape = record.weight_shape;
+  const { rows: mRows, cols: mCols, groups } = record.matrix;
+  const outChannels = isConv ? outShape[1]! : outShape[outShape.length - 1]!;
+  let batch = 1;
+  let inChannels = 1;
+  let plane: number;
+  let taps = 1;
+  let tapOffsets: Int32Array | undefined;
+  let positions = 1;
+  let outer: number;
+  let channelStride: number;
+  let outBase: Int32Array;
+  if (isConv) {
+    batch = inShape[0]!;
+    inChannels = inShape[1]!;
+    const inSpatial = inShape.slice(2);
+    const outSpatial = outShape.slice(2);
+    const kernel = wShape.slice(2);
+    const rank = inSpatial.length;
+    plane = numel(inSpatial);
+    taps = numel(kernel);
+    positions = numel(outSpatial);
+    tapOffsets = getConvTapOffsets(
+      inSpatial, outSpatial, kernel,
+      numbersAttr(record.attrs, "strides", new Array<number>(rank).fill(1)),
+      numbersAttr(record.attrs, "pads", new Array<number>(2 * rank).fill(0)),
+      numbersAttr(record.attrs, "dilations", new Array<number>(rank).fill(1)),
+    );
+    outer = batch * positions;
+    channelStride = positions;
+    outBase = new Int32Array(outer);
+    for (let b = 0; b < batch; b++) for (let p = 0; p < positions; p++) outBase[b * positions + p] = b * outChannels * positions + p;
+  } else {
+    plane = inShape[inShape.length - 1]!;
+    outer = numel(inShape) / plane;
+    channelStride = 1;
+    outBase = new Int32Array(outer);
+    for (let o = 0; o < outer; o++) outBase[o] = o * outChannels;
+  }
+  const w = record.formats.weight;
+  if (w.scheme === "analog-levels") {
+    throw simError(`layer ${record.name}: analog-level layers (one weight per cell pair) are not simulated yet`, "compile with the fixed-point quantizer (the default `xbarc compile` pipeline)");
+  }
+  const combine: CombineScheme = w.scheme === "differential-magnitude" ? "differential" : "offset-column";
+  const inFormat = record.formats.input;
+  const inputOffset = inFormat.signed ? 2 ** (inFormat.bits - 1) : 0;
+  const tiles = new Map<number, TilePlan>();
+  for (const id of record.tiles) {
+    const tile = program.tiles[id]!;
+    const levels = decodeBase64(tile.cells)!;
+    // the compile-time constant uses the nominal cells: w_int[r, j] read back from the programmed levels
+    const nominal = effectiveWeightsImpl(Float64Array.from(levels), tile.rows_used, tile.cols_used, tile.cols, w.slices, w.cell_bits, combine);
+    const correction = new Float64Array(tile.cols);
+    if (inputOffset !== 0) {
+      for (let j = 0; j < tile.cols; j++) {
+        let s = 0;
+        for (let r = 0; r < tile.rows; r++) s += nominal[r * tile.cols + j]!;
+        correction[j] = inputOffset * s;
+      }
+    }
+    tiles.set(id, { tile, correction, combine, channelBase: tile.group * (isConv ? inChannels / groups : 0) });
+  }
+  void mRows;
+  void mCols;
+  const bias = record.bias;
+  return {
+    record, isConv, batch, inChannels, plane, taps, ...(tapOffsets ? { tapOffsets } : {}), positions, outer, outChannels,
+    outBase, channelStride, outNumel: numel(outShape), tiles, biasInput: bias?.mode === "row" ? bias.input : 0,
+  };
+}
+
+const planCache = new WeakMap<Program, Map<string, LayerPlan>>();
+
+function getLayerPlans(program: Program): Map<string, LayerPlan> {
+  let plans = planCache.get(program);
+  if (!plans) {
+    plans = new Map(program.layers.map((l) => [l.name, planLayer(program, l)]));
+    planCache.set(program, plans);
+  }
+  return plans;
+}
+
+/** W_eff of every tile of an instance, computed once per instance (the fast path's weights). */
+const weffCache = new WeakMap<SimInstance, Map<number, Float64Array>>();
+
+function getEffectiveWeights(instance: SimInstance, plan: TilePlan, program: Program): Float64Array {
+  let perTile = weffCache.get(instance);
+  if (!perTile) weffCache.set(instance, (perTile = new Map()));
+  let w = perTile.get(plan.tile.id);
+  if (!w) {
+    const layer = program.layers.find((l) => l.name === plan.tile.layer)!;
+    const t = plan.tile;
+    w = effectiveWeightsImpl(instance.cellValues[t.id]!, t.rows_used, t.cols_used, t.cols, layer.formats.weight.slices, layer.formats.weight.cell_bits, plan.combine);
+    perTile.set(t.id, w);
+  }
+  return w;
+}
+
+/** Largest column sum one read can produce on this instance: rows_used · (2^db − 1) · max cell value (−1 if a cell is negative). */
+function largestRead(cells: Float64Array, rowsUsed: number, dacBits: number): number {
+  let max = 0;
+  for (let i = 0; i < cells.length; i++) {
+    if (cells[i]! < 0) return -1;
+    if (cells[i]! > max) max = cells[i]!;
+  }
+  return rowsUsed * (2 ** dacBits - 1) * max;
+}
+
+function decodeConstant(name: string, dtype: string, shape: number[], data: string): BufferValue {
+  const bytes = decodeBase64(data);
+  if (!bytes || !isDType(dtype)) throw simError(`constant buffer ${name}: cannot decode its ${dtype} data`, "recompile the model");
+  const raw = viewBytes(dtype, bytes);
+  if (isFloatDType(dtype)) return { shape, dtype: "f64", data: readNumbers({ type: { dtype, shape }, data: raw }) };
+  return { shape, dtype, data: raw };
+}
+
+function asTensor(b: BufferValue): Tensor {
+  return { type: { dtype: b.dtype, shape: [...b.shape] }, data: b.data } as Tensor;
+}
+
+/**
+ * Runs `program` on one fitted input tensor (the program's input shape) or on each of several. Throws XB4002 for an
+ * input of the wrong shape and XB6002 when the fast path is forced where it is not exact (a lossy ADC or read noise).
+ */
+export function simulateProgram(program: Program, input: Tensor, options: SimulateOptions): SimulationRun;
+export function simulateProgram(program: Program, inputs: readonly Tensor[], options: SimulateOptions): SimulationRun[];
+export function simulateProgram(program: Program, inputs: Tensor | readonly Tensor[], options: SimulateOptions): SimulationRun | SimulationRun[] {
+  const instance = options.instance === undefined || options.instance === "ideal" ? getIdealInstance(program) : options.instance;
+  if (Array.isArray(inputs)) return (inputs as readonly Tensor[]).map((t) => runOnce(program, t, instance, options));
+  return runOnce(program, inputs as Tensor, instance, options);
+}
+
+function runOnce(program: Program, input: Tensor, instance: SimInstance, options: SimulateOptions): SimulationRun {
+  const expected = program.input.shape;
+  if (input.type.shape.length !== expected.length || input.type.shape.some((d, i) => d !== expected[i])) {
+    throw new XbarcError("XB4002", `program input ${program.input.name}: expected shape [${expected.join(",")}], found [${input.type.shape.join(",")}]`, {
+      hint: "fit the images to the program's input first (fitImages with program.input.shape)",
+    });
+  }
+  const plans = getLayerPlans(program);
+  const buffers = new Map<string, BufferValue>();
+  for (const b of program.buffers) if (b.role === "constant") buffers.set(b.name, decodeConstant(b.name, b.dtype, b.shape, b.data!));
+  buffers.set(program.input.name, { shape: [...expected], dtype: "f64", data: readNumbers(input) });
+  const read = (name: string): BufferValue => {
+    const b = buffers.get(name);
+    if (!b) throw simError(`buffer ${name} is read before it is written`, "recompile the model");
+    return b;
+  };
+  const ints = options.recordInts ? new Map<string, FixedPointLayerInts>() : undefined;
+  const xInts = new Map<string, Float64Array>();
+  const tileStates = new Map<number, TileState>();
+  const paths = new Map<string, "fast" | "faithful" | "mixed">();
+  const notePath = (layer: string, fast: boolean): void => {
+    const p = fast ? "fast" : "faithful";
+    const had = paths.get(layer);
+    paths.set(layer, had === undefined || had === p ? p : "mixed");
+  };
+  const layerOf = (name: string): LayerPlan => plans.get(name)!;
+
+  for (const op of program.schedule) {
+    switch (op.op) {
+      case "program":
+        break;
+      case "quantize": {
+        const x = quantizeActivationsImpl(read(op.from).data as Float64Array, op.fl, op.bits, op.signed);
+        buffers.set(op.to, { shape: [...read(op.from).shape], dtype: "f64", data: x });
+        xInts.set(op.layer, x);
+        break;
+      }
+      case "mvm": {
+        const layer = layerOf(op.layer);
+        const plan = layer.tiles.get(op.tile)!;
+        const t = plan.tile;
+        if (op.dac_bits * op.steps > 31) throw simError(`layer ${op.layer}: ${op.steps} steps of ${op.dac_bits} bits exceed the simulator's 31-bit inputs`, "use fewer input bits");
+        const xu = gatherTileInputsImpl(
+          read(op.from).data as Float64Array, layer.isConv, layer.batch, layer.inChannels, layer.plane, layer.tapOffsets, layer.taps,
+          layer.positions, plan.channelBase, t.row0, t.rows, t.bias_row, layer.biasInput, op.input_offset, new Int32Array(layer.outer * t.rows_used),
+        );
+        tileStates.set(op.tile, { xu, fast: false });
+        break;
+      }
+      case "adc": {
+        const layer = layerOf(op.layer);
+        const plan = layer.tiles.get(op.tile)!;
+        const state = tileStates.get(op.tile)!;
+        const t = plan.tile;
+        const fmt = layer.record.formats.input;
+        const cells = instance.cellValues[t.id]!;
+        const adcMin = options.adcLossless ? -Infinity : 0;
+        const adcMax = options.adcLossless ? Infinity : 2 ** op.bits - 1;
+        const noise = instance.readNoisePerRow * t.rows_used;
+        // the collapse is exact when no read can clip and nothing disturbs a read; "auto" also wants integer cells,
+        // since the faithful ADC rounds every read and the collapsed sum rounds once
+        const readMax = largestRead(cells, t.rows_used, fmt.dac_bits);
+        const collapsible = noise === 0 && (options.adcLossless === true || (readMax >= 0 && readMax <= adcMax));
+        if (options.path === "fast" && !collapsible) {
+          throw simError(`layer ${op.layer}, tile ${t.id}: the fast path needs a lossless ADC and no read noise (a read may reach ${readMax}, the ADC holds ${adcMax}${noise > 0 ? "; read noise is on" : ""})`,
+            "use path \"auto\" or \"faithful\", or adcLossless");
+        }
+        state.fast = options.path === "fast" || (options.path === "auto" && collapsible && instance.integerCells);
+        notePath(op.layer, state.fast);
+        if (!state.fast) {
+          state.phys = bitSerialReadImpl(state.xu, layer.outer, t.rows_used, cells, t.cols_used, fmt.steps, fmt.dac_bits, adcMin, adcMax, noise,
+            instance.noiseRng ? () => instance.noiseRng!.normal() : undefined, new Float64Array(layer.outer * t.cols_used));
+        }
+        break;
+      }
+      case "shift-add": {
+        const layer = layerOf(op.layer);
+        const plan = layer.tiles.get(op.tile)!;
+        const state = tileStates.get(op.tile)!;
+        const t = plan.tile;
+        const out = new Float64Array(layer.outer * t.cols);
+        if (state.fast) {
+          integerMvmImpl(state.xu, layer.outer, t.rows_used, getEffectiveWeights(instance, plan, program), t.cols, out);
+          // off the integers (a sampled instance forced onto the fast path) the sum is read once, rounded once
+          if (!instance.integerCells) roundAccumulatorsImpl(out);
+        } else {
+          combineSlicesImpl(state.phys!, layer.outer, t.cols_used, t.cols, op.slices, op.cell_bits, plan.combine, out);
+        }
+        subtractPerColumnImpl(out, layer.outer, t.cols, plan.correction);
+        state.out = out;
+        break;
+      }
+      case "truncate": {
+        const state = tileStates.get(op.tile)!;
+        if (ints) state.pre = state.out!.slice();
+        truncateWindowImpl(state.out!, op.d_l, op.o_rwl);
+        break;
+      }
+      case "accumulate": {
+        const layer = layerOf(op.layer);
+        const acc = new Float64Array(layer.outNumel);
+        const rowTiles = layer.record.grid[0]!;
+        const pre = ints ? Array.from({ length: rowTiles }, () => new Float64Array(layer.outNumel)) : undefined;
+        const kept = ints ? Array.from({ length: rowTiles }, () => new Float64Array(layer.outNumel)) : undefined;
+        for (const id of op.tiles) {
+          const plan = layer.tiles.get(id)!;
+          const t = plan.tile;
+          const state = tileStates.get(id)!;
+          const colBase = t.group * layer.record.matrix.cols + t.col0;
+          scatterAddImpl(state.out!, layer.outer, t.cols, layer.outBase, colBase, layer.channelStride, acc);
+          if (pre && kept) {
+            scatterAddImpl(state.pre ?? state.out!, layer.outer, t.cols, layer.outBase, colBase, layer.channelStride, pre[t.row_tile]!);
+            scatterAddImpl(state.out!, layer.outer, t.cols, layer.outBase, colBase, layer.channelStride, kept[t.row_tile]!);
+          }
+          tileStates.delete(id);
+        }
+        buffers.set(op.to, { shape: [...layer.record.output_shape], dtype: "f64", data: acc });
+        if (ints) ints.set(op.layer, { x: xInts.get(op.layer)!, tiles: pre!, kept: kept!, out: acc, fl: layer.record.formats.output_fl ?? 0 });
+        break;
+      }
+      case "bias": {
+        const layer = layerOf(op.layer);
+        const bias = layer.record.bias!;
+        // a bias row was read with the first row tile; a digital bias is added to the row-tile sum
+        if (bias.mode === "digital") addPerChannelImpl(read(op.to).data as Float64Array, bias.values, layer.outChannels, layer.positions);
+        else if (bias.mode === "float") throw simError(`layer ${op.layer}: float bias of an analog layer is not simulated yet`, "compile with the fixed-point quantizer");
+        if (ints) {
+          const rec = ints.get(op.layer)!;
+          ints.set(op.layer, { ...rec, out: (read(op.to).data as Float64Array).slice() });
+        }
+        break;
+      }
+      case "move": {
+        const from = read(op.from);
+        const src = from.data as Float64Array;
+        const real = new Float64Array(src.length);
+        const scale = op.fl === undefined ? 1 : 2 ** -op.fl;
+        for (let i = 0; i < src.length; i++) real[i] = src[i]! * scale;
+        buffers.set(op.to, { shape: [...from.shape], dtype: "f64", data: real });
+        break;
+      }
+      default:
+        runPostOp(program, op, read, buffers);
+    }
+  }
+  const outputs = new Map<string, Tensor>();
+  for (const name of program.outputs) outputs.set(name, asTensor(read(name)));
+  return ints ? { outputs, ints, paths } : { outputs, paths };
+}
+
+/** A digital post-op through the ir's own kernels (runOp), on float64 reals: exact on integers for relu, maxpool, reshape. */
+function runPostOp(program: Program, op: Extract<ScheduleOp, { inputs: unknown }>, read: (name: string) => BufferValue, buffers: Map<string, BufferValue>): void {
+  const byName = new Map(program.buffers.map((b) => [b.name, b]));
+  const results = op.outputs.map((name) => {
+    const b = byName.get(name)!;
+    const type: TensorType = { dtype: isDType(b.dtype) ? b.dtype : "f64", shape: [...b.shape] };
+    return new Value(name, type, "result");
+  });
+  const irOp = new Op(op.kind, [], results, op.attrs as Op["attrs"]);
+  const operands = op.inputs.map((name) => (name === null ? null : asTensor(read(name))));
+  const out = runOp(irOp, operands);
+  op.outputs.forEach((name, i) => {
+    const t = out[i]!;
+    buffers.set(name, { shape: [...t.type.shape], dtype: t.type.dtype, data: t.data });
+  });
+}

@@ -1,0 +1,4 @@
+/** @fileoverview The crossbar simulator: functional execution of a program (faithful and fast paths), instances of its cells, and the tile kernels. */
+export * from "./kernels.js";
+export * from "./instance.js";
+export * from "./functional.js";

@@ -1,0 +1,92 @@
+/**
+ * @fileoverview The simulator against the fixed-point reference on every fixture model compiled for isaac: on the
+ * ideal device with lossless ADCs both the faithful and the fast path equal runFixedPoint bit for bit, layer by layer
+ * (x_int, every row tile's accumulator before and after the truncation window, the output integers) and on the
+ * outputs, over real MNIST images (the digits model on its test split).
+ */
+import { describe, expect, it } from "vitest";
+import { getBuiltinProfile, type DeviceProfile, type Tensor } from "@xbarc/ir";
+import { loadOnnxFile } from "@xbarc/frontend";
+import { compilePipeline, printPipeline, runPipeline } from "@xbarc/passes";
+import { emitProgram, runFixedPoint, simulateProgram, type Program } from "@xbarc/backend-sim";
+import { listFixtureModels, samplesFor, sampleSize, type FixtureModel } from "./helpers/models.js";
+import { range } from "./helpers/datasets.js";
+
+/** Images per model: ≥ 64 real MNIST images, or the whole digits split. */
+const MNIST_IMAGES = 64;
+/** Images per program run (models with a symbolic batch are compiled for it). */
+const BATCH = 16;
+
+const PREPROCESSING = {
+  unit: { scale: 1 / 255, mean: 0, std: 1 },
+  mnist: { scale: 1 / 255, mean: 0.1307, std: 0.3081 },
+  digits: { scale: 1 / 16, mean: 0, std: 1 },
+  raw: { scale: 1, mean: 0, std: 1 },
+} as const;
+
+/** The model's evaluation images, fitted as [batch, ...sample] float32 tensors of the program's input shape. */
+function inputBatches(model: FixtureModel, program: Program, count: number): Tensor[] {
+  const batch = program.input.shape[0]!;
+  const indices = model.dataset === "digits" ? [...model.evalIndices] : range(8000, 8000 + Math.ceil(count / batch) * batch);
+  // whole runs only: the digits split is cut to a multiple of the batch, MNIST rounded up to one
+  const usable = model.dataset === "digits" ? indices.length - (indices.length % batch) : Math.ceil(count / batch) * batch;
+  const { data } = samplesFor(model, indices.slice(0, usable));
+  const size = sampleSize(model);
+  const out: Tensor[] = [];
+  for (let i = 0; i < usable; i += batch) {
+    out.push({ type: { dtype: "f32", shape: [...program.input.shape] }, data: data.slice(i * size, (i + batch) * size) });
+  }
+  return out;
+}
+
+/** "" when a and b hold the same float64 values bit for bit (Object.is per element), else where they first differ. */
+function difference(a: ArrayLike<number>, b: ArrayLike<number>): string {
+  if (a.length !== b.length) return `lengths ${a.length} and ${b.length}`;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return `element ${i}: ${a[i]} vs ${b[i]}`;
+  return "";
+}
+
+/** Same as difference, over lists of arrays (row tiles). */
+function listDifference(a: readonly ArrayLike<number>[], b: readonly ArrayLike<number>[]): string {
+  if (a.length !== b.length) return `${a.length} and ${b.length} row tiles`;
+  for (let i = 0; i < a.length; i++) {
+    const d = difference(a[i]!, b[i]!);
+    if (d) return `row tile ${i}, ${d}`;
+  }
+  return "";
+}
+
+describe("the simulator on an ideal isaac device with lossless ADCs", () => {
+  const device = getBuiltinProfile("isaac") as DeviceProfile;
+  for (const model of listFixtureModels()) {
+    it(`equals runFixedPoint bit for bit on ${model.id}, on both paths, layer by layer`, () => {
+      const module = loadOnnxFile(model.path, { batch: model.fixedBatch ?? BATCH });
+      const result = runPipeline(module, printPipeline(compilePipeline), { device });
+      const program = emitProgram(module, { device, pipeline: result.pipeline, preprocessing: PREPROCESSING[model.preprocess] });
+      const batches = inputBatches(model, program, MNIST_IMAGES);
+      expect(batches.length * program.input.shape[0]!).toBeGreaterThanOrEqual(model.dataset === "digits" ? 350 : MNIST_IMAGES);
+      let compared = 0;
+      for (const input of batches) {
+        const ref = runFixedPoint(module, new Map([[module.inputs[0]!.name, input]]), { recordInts: true });
+        for (const path of ["faithful", "fast"] as const) {
+          const sim = simulateProgram(program, input, { path, adcLossless: true, recordInts: true });
+          for (const layer of program.layers) {
+            const a = sim.ints!.get(layer.name)!;
+            const b = ref.ints!.get(layer.name)!;
+            expect(a.fl, `${layer.name} fl`).toBe(b.fl);
+            expect(difference(a.x, b.x), `${layer.name} x_int (${path})`).toBe("");
+            expect(listDifference(a.tiles, b.tiles), `${layer.name} row-tile accumulators (${path})`).toBe("");
+            expect(listDifference(a.kept, b.kept), `${layer.name} kept windows (${path})`).toBe("");
+            expect(difference(a.out, b.out), `${layer.name} output integers (${path})`).toBe("");
+            compared++;
+          }
+          expect(sim.paths.get(program.layers[0]!.name)).toBe(path);
+          for (const [name, t] of ref.outputs) {
+            expect(difference(sim.outputs.get(name)!.data as Float64Array, t.data as Float64Array), `output ${name} (${path})`).toBe("");
+          }
+        }
+      }
+      expect(compared).toBe(2 * batches.length * program.layers.length);
+    }, 300_000);
+  }
+});
