@@ -5,3 +5,4 @@ export * from "./eval-weights.js";
 export { main, createProgram } from "./program.js";
 export { EXIT, exitCodeOf, OutputSet, reportError, toSafeFileName, writeFileAtomic, writeOutputs, type Io } from "./output.js";
 export { compileModel, DEFAULT_COMPILE_CALIBRATION_LIMIT, type CompileModelOptions, type CompileModelResult } from "./commands/compile.js";
+export { runProgramFile, formatRunReport, type RunProgramOptions, type RunProgramReport, type RunAccuracy } from "./commands/run.js";

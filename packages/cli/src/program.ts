@@ -13,6 +13,7 @@ import { registerIr } from "./commands/ir.js";
 import { registerOpt } from "./commands/opt.js";
 import { registerPasses } from "./commands/passes.js";
 import { registerProgram } from "./commands/program.js";
+import { registerRun } from "./commands/run.js";
 import { EXIT, processIo, reportError, type Io } from "./output.js";
 
 function packageVersion(): string {
@@ -58,6 +59,7 @@ Start here:
   registerPasses(program, ctx);
   registerCompile(program, ctx);
   registerProgram(program, ctx);
+  registerRun(program, ctx);
   // each command's usage error ends with the exact help command to run
   const hint = (cmd: Command, path: string): void => {
     cmd.showHelpAfterError(`(run '${path} --help' for usage)`);

@@ -2,3 +2,6 @@
 export * from "./kernels.js";
 export * from "./instance.js";
 export * from "./functional.js";
+export * from "./timing.js";
+export * from "./energy.js";
+export * from "./montecarlo.js";

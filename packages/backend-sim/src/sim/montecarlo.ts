@@ -1,0 +1,239 @@
+/**
+ * @fileoverview Program-level Monte Carlo (sim spec, "Functional"): run r samples `sampleProgramInstance(program,
+ * seed, r)` and simulates the program over labelled images fitted to its input, counting correct top-1 classes.
+ * Runs spread over worker threads; each run depends only on (seed, run), so results never depend on the worker count.
+ */
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { XbarcError, type DiagnosticCode, type Tensor, type TensorType, type VariationSpec } from "@xbarc/ir";
+import { fitImages, getInputFit, top1 } from "../datasets/fit.js";
+import type { ImageSet } from "../datasets/image-set.js";
+import { checkBatches, type LabelledBatches } from "../montecarlo/evaluate.js";
+import type { RunChunkMessage, SerializedError, WorkerMessage } from "../montecarlo/protocol.js";
+import { summarizeAccuracies } from "../montecarlo/runner.js";
+import type { Program } from "../program/types.js";
+import { simulateProgram } from "./functional.js";
+import { getIdealInstance, sampleProgramInstance, type SimInstance } from "./instance.js";
+
+/** The model input type a program was compiled for. */
+export function getProgramInputType(program: Program): TensorType {
+  return { dtype: program.input.dtype, shape: [...program.input.shape] } as TensorType;
+}
+
+/**
+ * Fits images [offset, offset+count) to the program's input with its recorded preprocessing, batch by batch (the
+ * program's batch; the last batch zero-padded), with their labels. Throws XB4002 when the images do not fit.
+ */
+export function fitProgramImages(program: Program, images: ImageSet, labels: Int32Array, offset: number, count: number): LabelledBatches {
+  const type = getProgramInputType(program);
+  const fit = getInputFit(images, type, program.input.name);
+  const batches: Tensor[] = [];
+  const counts: number[] = [];
+  for (let done = 0; done < count; done += fit.batch) {
+    const n = Math.min(fit.batch, count - done);
+    batches.push(fitImages(images, type, program.input.preprocessing, offset + done, n, program.input.name));
+    counts.push(n);
+  }
+  return { images: batches, counts, labels: labels.slice(offset, offset + count) };
+}
+
+/** Images of `data` whose top-1 class (first program output) equals the label, on one instance of the cells. */
+export function countProgramCorrect(program: Program, data: LabelledBatches, instance: SimInstance, adcLossless = false): number {
+  const output = program.outputs[0];
+  if (output === undefined) {
+    throw new XbarcError("XB6005", `program of model ${program.model.name} has no output buffer`, { hint: "recompile the model with `xbarc compile`" });
+  }
+  const runs = simulateProgram(program, data.images, { instance, path: "auto", adcLossless });
+  let correct = 0;
+  let first = 0;
+  runs.forEach((run, b) => {
+    const count = data.counts[b]!;
+    const y = run.outputs.get(output);
+    if (!y) throw new XbarcError("XB6005", `program output ${output} was never written`, { hint: "recompile the model with `xbarc compile`" });
+    const classes = top1(y, count);
+    for (let i = 0; i < count; i++) if (classes[i] === data.labels[first + i]) correct++;
+    first += count;
+  });
+  return correct;
+}
+
+/** What a program Monte Carlo worker starts with (`workerData`): plain data, structured-cloned. */
+export interface ProgramWorkerInit {
+  readonly program: Program;
+  readonly data: LabelledBatches;
+  readonly seed: number;
+  /** replaces the device's variation when present */
+  readonly variation?: VariationSpec;
+}
+
+/** Evaluates Monte Carlo runs of a program one by one in the calling thread (what each worker runs). */
+export class ProgramEvaluator {
+  constructor(private readonly init: ProgramWorkerInit) {
+    checkBatches(init.data);
+  }
+
+  /** Correct images on the ideal device (every cell on its level); `adcLossless` removes ADC clipping too. */
+  evaluateIdeal(adcLossless: boolean): number {
+    return countProgramCorrect(this.init.program, this.init.data, getIdealInstance(this.init.program), adcLossless);
+  }
+
+  /** Correct images in Monte Carlo run `run` (a function of the seed and `run` only). */
+  evaluateRun(run: number): number {
+    const { program, seed, variation } = this.init;
+    return countProgramCorrect(program, this.init.data, sampleProgramInstance(program, seed, run, variation));
+  }
+}
+
+/** Options of runProgramMonteCarlo. */
+export interface ProgramMonteCarloOptions {
+  readonly program: Program;
+  /** images fitted to the program's input (fitProgramImages), with their labels */
+  readonly data: LabelledBatches;
+  /** Monte Carlo instances */
+  readonly runs: number;
+  readonly seed: number;
+  /** replaces the program device's variation */
+  readonly variation?: VariationSpec;
+  /** worker threads (default: available parallelism, at most `runs`); 0 evaluates in this thread */
+  readonly workers?: number;
+  /** the built worker script (default getProgramWorkerFile()) */
+  readonly workerFile?: string;
+  /** called as runs finish (in completion order) */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** Accuracy statistics over Monte Carlo runs. */
+export interface ProgramMonteCarloResult {
+  /** images per run */
+  readonly images: number;
+  /** correct images of each run, by run index */
+  readonly correct: number[];
+  readonly accuracies: number[];
+  readonly mean: number;
+  /** sample standard deviation (n − 1); 0 for one run */
+  readonly std: number;
+  readonly min: number;
+  readonly max: number;
+  /** percentiles of the run accuracies (linear interpolation between order statistics, numpy's default) */
+  readonly p5: number;
+  readonly p50: number;
+  readonly p95: number;
+  /** worker threads actually used */
+  readonly workers: number;
+}
+
+/** The q-th percentile (0..100) of `values` with linear interpolation between order statistics (numpy's default). */
+export function percentile(values: readonly number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const pos = ((sorted.length - 1) * q) / 100;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  const a = sorted[lo]!;
+  const b = sorted[hi]!;
+  return lo === hi || a === b ? a : a + (b - a) * (pos - lo);
+}
+
+/**
+ * The program worker script. As with getWorkerFile, workers need JavaScript: from TypeScript source (vitest) the
+ * script is taken from the package's built dist/ (build with `npx tsc -b packages/backend-sim` first).
+ */
+export function getProgramWorkerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  const file = here.endsWith(".ts")
+    ? join(dirname(here), "..", "..", "dist", "sim", "montecarlo-worker.js")
+    : join(dirname(here), "montecarlo-worker.js");
+  if (!existsSync(file)) {
+    throw new Error(`the program Monte Carlo worker script ${file} is missing: build the package first (npx tsc -b packages/backend-sim)`);
+  }
+  return file;
+}
+
+/** Simulates `runs` sampled instances of a program over the images and summarizes the accuracies. */
+export async function runProgramMonteCarlo(options: ProgramMonteCarloOptions): Promise<ProgramMonteCarloResult> {
+  const total = checkBatches(options.data);
+  const runs = options.runs;
+  if (!Number.isInteger(runs) || runs < 0) throw new RangeError(`runProgramMonteCarlo: runs must be a whole number ≥ 0, got ${runs}`);
+  const workerCount = Math.max(0, Math.min(options.workers ?? availableParallelism(), runs));
+  const correct = new Array<number>(runs).fill(0);
+  const init: ProgramWorkerInit = {
+    program: options.program, data: options.data, seed: options.seed, ...(options.variation ? { variation: options.variation } : {}),
+  };
+  if (workerCount === 0) {
+    const evaluator = new ProgramEvaluator(init);
+    for (let r = 0; r < runs; r++) {
+      correct[r] = evaluator.evaluateRun(r);
+      options.onProgress?.(r + 1, runs);
+    }
+  } else {
+    await runOnWorkers(options.workerFile ?? getProgramWorkerFile(), init, runs, workerCount, correct, options.onProgress);
+  }
+  const accuracies = correct.map((c) => (total === 0 ? 0 : c / total));
+  return {
+    images: total, correct, accuracies, ...summarizeAccuracies(accuracies),
+    p5: percentile(accuracies, 5), p50: percentile(accuracies, 50), p95: percentile(accuracies, 95), workers: workerCount,
+  };
+}
+
+function deserialize(e: SerializedError): Error {
+  if (e.code) return new XbarcError(e.code as DiagnosticCode, e.message, { ...(e.location ? { location: e.location } : {}), ...(e.hint ? { hint: e.hint } : {}) });
+  const err = new Error(`in a program Monte Carlo worker: ${e.message}`);
+  if (e.stack) err.stack = e.stack;
+  return err;
+}
+
+/** Hands out chunks of runs to `count` workers (the montecarlo runner's protocol); rejects on the first failure. */
+async function runOnWorkers(
+  file: string, init: ProgramWorkerInit, runs: number, count: number, correct: number[], onProgress?: (done: number, total: number) => void,
+): Promise<void> {
+  // one run is a whole pass over the images: hand out single runs so the workers stay balanced
+  let next = 0;
+  let done = 0;
+  const workers: Worker[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let failed = false;
+      let finished = 0;
+      const fail = (e: Error): void => {
+        if (failed) return;
+        failed = true;
+        reject(e);
+      };
+      const handOut = (w: Worker): boolean => {
+        if (next >= runs) return false;
+        const m: RunChunkMessage = { type: "runs", runs: [next++] };
+        w.postMessage(m);
+        return true;
+      };
+      const idle = (): void => {
+        finished++;
+        if (finished === count) resolve();
+      };
+      for (let i = 0; i < count; i++) {
+        const w = new Worker(file, { workerData: init });
+        workers.push(w);
+        w.on("message", (m: WorkerMessage) => {
+          if (failed) return;
+          if (m.type === "result") {
+            correct[m.run] = m.correct;
+            onProgress?.(++done, runs);
+          } else if (m.type === "chunk-done") {
+            if (!handOut(w)) idle();
+          } else {
+            fail(deserialize(m.error));
+          }
+        });
+        w.on("error", (e) => fail(e));
+        w.on("exit", (code) => {
+          if (code !== 0) fail(new Error(`a program Monte Carlo worker exited with code ${code}`));
+        });
+        if (!handOut(w)) idle();
+      }
+    });
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * @fileoverview `xbarc run <prog>`: simulate a compiled crossbar program on labelled images — Monte Carlo instances
+ * of its device (or the ideal device with --ideal) — and report accuracy statistics beside the fixed-point baseline,
+ * with the program's timing and energy per image.
+ */
+import { basename } from "node:path";
+import { Option, type Command } from "commander";
+import {
+  correctOperationsPerJoule, estimateEnergy, estimateTiming, fitProgramImages, loadImageSet, loadLabels, loadProgram, ProgramEvaluator,
+  runProgramMonteCarlo, type EnergyEstimate, type TimingEstimate,
+} from "@xbarc/backend-sim";
+import { XbarcError } from "@xbarc/ir";
+import type { CliContext } from "../context.js";
+import { jsonOption, parseInteger } from "../options.js";
+import { printJson, Progress } from "../output.js";
+import { formatTable } from "./devices.js";
+
+/** Options of runProgramFile. */
+export interface RunProgramOptions {
+  /** a program file: .xbar.json or .xasm (its hash is verified) */
+  program: string;
+  images: string;
+  labels: string;
+  /** first image (default 0) */
+  offset?: number;
+  /** images from offset on (default: all) */
+  limit?: number;
+  /** Monte Carlo runs (default 1); ignored with ideal */
+  mc?: number;
+  /** seed of the Monte Carlo instances (default 0) */
+  seed?: number;
+  /** worker threads (default: available parallelism, at most mc); 0 = this thread */
+  workers?: number;
+  /** the ideal device (every cell on its level, lossless ADCs) instead of sampled instances */
+  ideal?: boolean;
+  /** called as runs finish */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Accuracy statistics over the runs. */
+export interface RunAccuracy {
+  runs: number;
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+  p5: number;
+  p50: number;
+  p95: number;
+  /** correct images of each run, by run index */
+  correct: number[];
+}
+
+/** What runProgramFile measured. */
+export interface RunProgramReport {
+  program: string;
+  model: string;
+  device: string;
+  hash: string;
+  images: { file: string; labels: string; offset: number; count: number };
+  mode: "ideal" | "monte-carlo";
+  seed: number;
+  /** worker threads used (0: this thread) */
+  workers: number;
+  accuracy: RunAccuracy;
+  /**
+   * The fixed-point baseline. The program does not carry the module, so runFixedPoint cannot run on it: the baseline is
+   * the ideal-device simulation with lossless ADCs, which equals runFixedPoint bit for bit (tested).
+   */
+  baseline: { kind: "fixed-point (ideal device, lossless ADCs)"; correct: number; accuracy: number };
+  /** the float baseline needs the ONNX model, which a program does not carry */
+  float: null;
+  timing: TimingEstimate;
+  energy: EnergyEstimate;
+  /** correct operations per joule at the mean accuracy (Diware et al. 2024 §5), GOP/J */
+  correct_gops_per_joule: number;
+  seconds: { total: number; baseline: number; runs: number };
+}
+
+/**
+ * Loads and checks a program (hash verified), fits the images with its recorded preprocessing, and measures accuracy
+ * over Monte Carlo instances (or the ideal device) beside the fixed-point baseline. Throws XbarcError on bad input.
+ */
+export async function runProgramFile(options: RunProgramOptions): Promise<RunProgramReport> {
+  const start = performance.now();
+  const program = loadProgram(options.program);
+  const images = loadImageSet(options.images);
+  const labels = loadLabels(options.labels);
+  if (labels.length !== images.count) {
+    throw new XbarcError("XB7002", `${images.file} holds ${images.count} images but ${options.labels} holds ${labels.length} labels`, {
+      location: { kind: "file", file: options.labels }, hint: "pass the label file that belongs to these images",
+    });
+  }
+  const offset = options.offset ?? 0;
+  if (offset >= images.count) {
+    throw new XbarcError("XB7001", `--offset ${offset} is past the last image (${images.file} holds ${images.count})`, { hint: `use an offset below ${images.count}` });
+  }
+  const count = Math.min(options.limit ?? images.count - offset, images.count - offset);
+  const data = fitProgramImages(program, images, labels, offset, count);
+  const seed = options.seed ?? 0;
+  const ideal = options.ideal === true;
+  const runs = ideal ? 1 : options.mc ?? 1;
+
+  let baselineSeconds = 0;
+  let baselineCorrect = 0;
+  const baseline = (): void => {
+    const t0 = performance.now();
+    baselineCorrect = new ProgramEvaluator({ program, data, seed }).evaluateIdeal(true);
+    baselineSeconds = (performance.now() - t0) / 1000;
+  };
+  let accuracy: RunAccuracy;
+  let workers = 0;
+  const t0 = performance.now();
+  if (ideal) {
+    baseline();
+    options.onProgress?.(1, 1);
+    const a = count === 0 ? 0 : baselineCorrect / count;
+    accuracy = { runs: 1, mean: a, std: 0, min: a, max: a, p5: a, p50: a, p95: a, correct: [baselineCorrect] };
+  } else {
+    // the baseline runs in this thread while the workers simulate the instances
+    const pending = runProgramMonteCarlo({
+      program, data, runs, seed, ...(options.workers !== undefined ? { workers: options.workers } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    let r;
+    try {
+      baseline();
+    } finally {
+      r = await pending;
+    }
+    workers = r.workers;
+    accuracy = { runs, mean: r.mean, std: r.std, min: r.min, max: r.max, p5: r.p5, p50: r.p50, p95: r.p95, correct: r.correct };
+  }
+  const runsSeconds = (performance.now() - t0) / 1000;
+  const energy = estimateEnergy(program);
+  return {
+    program: options.program, model: program.model.name, device: program.device.name, hash: program.hash,
+    images: { file: options.images, labels: options.labels, offset, count },
+    mode: ideal ? "ideal" : "monte-carlo", seed, workers, accuracy,
+    baseline: { kind: "fixed-point (ideal device, lossless ADCs)", correct: baselineCorrect, accuracy: count === 0 ? 0 : baselineCorrect / count },
+    float: null,
+    timing: estimateTiming(program),
+    energy,
+    correct_gops_per_joule: energy.totalPj > 0 ? correctOperationsPerJoule(accuracy.mean, energy) : 0,
+    seconds: { total: (performance.now() - start) / 1000, baseline: baselineSeconds, runs: runsSeconds },
+  };
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
+
+/** The human-readable report. */
+export function formatRunReport(r: RunProgramReport): string {
+  const a = r.accuracy;
+  const t = r.timing;
+  const e = r.energy;
+  const lines = [
+    `program:      ${r.program} (model ${r.model} on ${r.device}; hash ${r.hash.slice(0, 12)}… verified)`,
+    `images:       ${r.images.count} of ${basename(r.images.file)} [${r.images.offset}:${r.images.offset + r.images.count}] (labels ${basename(r.images.labels)})`,
+    `float:        n/a (a program does not carry the ONNX model; see eval-float)`,
+    `fixed-point:  ${pct(r.baseline.accuracy)} (${r.baseline.correct}/${r.images.count}) — ideal device with lossless ADCs, bit-exact with the fixed-point reference`,
+    r.mode === "ideal"
+      ? `ideal device: ${pct(a.mean)} (${a.correct[0]}/${r.images.count}) every cell on its level, lossless ADCs`
+      : `monte carlo:  mean ${pct(a.mean)}, std ${pct(a.std)}, min ${pct(a.min)}, max ${pct(a.max)}, p5 ${pct(a.p5)}, p50 ${pct(a.p50)}, p95 ${pct(a.p95)} ` +
+        `over ${a.runs} run${a.runs === 1 ? "" : "s"} (seed ${r.seed}, ${r.workers} worker${r.workers === 1 ? "" : "s"})`,
+    `latency:      ${(t.latencyNs / 1000).toFixed(2)} µs per image (${t.cyclesAtAdcClock} cycles at the ADC clock); throughput ${t.throughputImagesPerS.toFixed(0)} images/s pipelined; utilization ${pct(t.utilization)}`,
+    `energy:       ${(e.totalPj / 1e3).toFixed(2)} nJ per image; ${e.operations} operations; ${r.correct_gops_per_joule.toFixed(1)} correct GOP/J; area ${(e.areaUm2.total / 1e6).toFixed(3)} mm²`,
+    "layers:",
+  ];
+  const table = formatTable(
+    ["layer", "tiles", "steps", "time_ns", "util", "energy_pj"],
+    t.perLayer.map((l, i) => [l.layer, String(l.tiles), String(l.steps), l.layerNs.toFixed(1), pct(l.utilization), (e.perLayer[i]?.totalPj ?? 0).toFixed(1)]),
+  );
+  const s = r.seconds;
+  return `${lines.join("\n")}\n${table.split("\n").filter((x) => x).map((x) => `  ${x}`).join("\n")}\n` +
+    `time:         ${s.total.toFixed(2)} s (baseline ${s.baseline.toFixed(2)}, runs ${s.runs.toFixed(2)})\n`;
+}
+
+interface RunCliOptions {
+  images: string;
+  labels: string;
+  offset: number;
+  limit?: number;
+  mc: number;
+  seed: number;
+  workers?: number;
+  ideal?: boolean;
+  json?: boolean;
+}
+
+/** Registers `xbarc run <prog> --images F --labels F ...`. */
+export function registerRun(program: Command, ctx: CliContext): void {
+  program
+    .command("run")
+    .description("Simulate a compiled crossbar program on labelled images: accuracy over Monte Carlo instances of its device (or the ideal device), beside the fixed-point baseline, with latency, throughput and energy per image.")
+    .argument("<prog>", "a program: .xbar.json (JSON) or .xasm (text assembly); its content hash is verified")
+    .requiredOption("--images <file>", "images: IDX, .npy or CSV; fitted to the program's input with its recorded preprocessing")
+    .requiredOption("--labels <file>", "labels: IDX, .npy or CSV")
+    .addOption(new Option("--offset <n>", "first image").argParser(parseInteger(0)).default(0))
+    .addOption(new Option("--limit <n>", "number of images (default: all from --offset on)").argParser(parseInteger(1)))
+    .addOption(new Option("--mc <n>", "Monte Carlo runs: sampled device instances (variation, stuck-at faults, read noise)").argParser(parseInteger(1)).default(1))
+    .addOption(new Option("--seed <n>", "seed: instance r draws from (seed, r) only").argParser(parseInteger(0)).default(0))
+    .addOption(new Option("--workers <n>", "worker threads for the runs (default: the number of cores; 0 = main thread); results do not depend on it").argParser(parseInteger(0)))
+    .option("--ideal", "the ideal device (every cell on its level) with lossless ADCs instead of sampled instances")
+    .addOption(jsonOption())
+    .addHelpText("after", `
+Each run samples every cell of every tile (the device's variation and stuck-at faults, seeded by --seed and the run
+index) and simulates the program on every image: bit-serial inputs, column sums, ADCs with the device's bits,
+shift-and-add, truncation, bias and post-ops. The fixed-point baseline is the ideal device with lossless ADCs, which
+equals the fixed-point reference bit for bit (the program does not carry the module, nor the float model).
+
+Examples:
+  $ xbarc compile fixtures/models/trained/lenet5.onnx --device isaac -o lenet5.xbar.json
+  $ xbarc run lenet5.xbar.json --images fixtures/mnist/t10k-images-idx3-ubyte.gz \\
+      --labels fixtures/mnist/t10k-labels-idx1-ubyte.gz --offset 8000 --ideal
+  $ xbarc run lenet5.xbar.json --images fixtures/mnist/t10k-images-idx3-ubyte.gz \\
+      --labels fixtures/mnist/t10k-labels-idx1-ubyte.gz --offset 8000 --mc 20 --seed 1 --workers 2 --json`)
+    .action(async (file: string, opts: RunCliOptions) => {
+      const progress = new Progress(ctx.io, ctx.io.isTTY && !opts.json);
+      const report = await runProgramFile({
+        program: file, images: opts.images, labels: opts.labels, offset: opts.offset, mc: opts.mc, seed: opts.seed,
+        ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+        ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+        ...(opts.ideal ? { ideal: true } : {}),
+        onProgress: (done, total) => progress.update(done, total, "monte carlo runs"),
+      });
+      progress.done();
+      if (opts.json) {
+        printJson(ctx.io, report);
+        return;
+      }
+      ctx.io.writeOut(formatRunReport(report));
+    });
+}
