@@ -14,9 +14,9 @@ export interface RunChunkMessage {
   readonly runs: readonly number[];
 }
 
-/** Worker → runner. */
-export type WorkerMessage =
-  | { readonly type: "result"; readonly run: number; readonly correct: number }
+/** Worker → runner; `Result` is what one run measured (correct images for the accuracy runners). */
+export type WorkerMessage<Result = number> =
+  | { readonly type: "result"; readonly run: number; readonly result: Result }
   | { readonly type: "chunk-done" }
   | { readonly type: "error"; readonly error: SerializedError };
 

@@ -7,10 +7,10 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
-import { XbarcError, type DeviceProfile, type DiagnosticCode, type Tensor } from "@xbarc/ir";
+import type { DeviceProfile, Tensor } from "@xbarc/ir";
 import { checkBatches, MonteCarloEvaluator } from "./evaluate.js";
-import type { RunChunkMessage, SerializedError, WorkerInit, WorkerMessage } from "./protocol.js";
+import { runOnWorkerPool } from "./pool.js";
+import type { WorkerInit } from "./protocol.js";
 
 /** Options of runMonteCarlo. */
 export interface MonteCarloOptions {
@@ -92,16 +92,6 @@ export function summarizeAccuracies(accuracies: readonly number[]): { mean: numb
   return { mean, std: n > 1 ? Math.sqrt(ss / (n - 1)) : 0, min, max };
 }
 
-function deserialize(e: SerializedError): Error {
-  if (e.code) {
-    const err = new XbarcError(e.code as DiagnosticCode, e.message, { ...(e.location ? { location: e.location } : {}), ...(e.hint ? { hint: e.hint } : {}) });
-    return err;
-  }
-  const err = new Error(`in a Monte Carlo worker: ${e.message}`);
-  if (e.stack) err.stack = e.stack;
-  return err;
-}
-
 /**
  * Evaluates `runs` Monte Carlo instances and returns the accuracy of each. Workers start once per call, each parses
  * the module once, then takes chunks of run indices from a shared queue until none are left.
@@ -112,7 +102,7 @@ export async function runMonteCarlo(options: MonteCarloOptions): Promise<MonteCa
   if (!Number.isInteger(runs) || runs < 0) throw new RangeError(`runMonteCarlo: runs must be a whole number ≥ 0, got ${runs}`);
   const requested = options.workers ?? availableParallelism();
   const workerCount = Math.max(0, Math.min(requested, runs));
-  const correct = new Array<number>(runs).fill(0);
+  let correct = new Array<number>(runs).fill(0);
   const data = { images: options.images, counts: options.counts, labels: options.labels };
   const init = { moduleText: options.moduleText, weights: options.weights, device: options.device, seed: options.seed };
 
@@ -125,67 +115,13 @@ export async function runMonteCarlo(options: MonteCarloOptions): Promise<MonteCa
       }
     }
   } else {
-    await runOnWorkers(options.workerFile ?? getWorkerFile(), { ...init, data }, runs, workerCount, correct, options.onProgress);
+    // small chunks keep the workers balanced; results never depend on which worker took which run
+    const chunkSize = Math.max(1, Math.min(4, Math.floor(runs / (workerCount * 4))));
+    correct = await runOnWorkerPool<WorkerInit, number>({
+      file: options.workerFile ?? getWorkerFile(), init: { ...init, data }, runs, workers: workerCount, chunkSize, label: "Monte Carlo",
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
   }
   const accuracies = correct.map((c) => (total === 0 ? 0 : c / total));
   return { images: total, correct, accuracies, ...summarizeAccuracies(accuracies), workers: workerCount };
-}
-
-/** Hands out chunks of runs to `count` workers until all are done; rejects on the first failure, stopping every worker. */
-async function runOnWorkers(
-  file: string, init: WorkerInit, runs: number, count: number, correct: number[], onProgress?: (done: number, total: number) => void,
-): Promise<void> {
-  // small chunks keep the workers balanced; results never depend on which worker took which run
-  const chunkSize = Math.max(1, Math.min(4, Math.floor(runs / (count * 4))));
-  let next = 0;
-  let done = 0;
-  const workers: Worker[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let failed = false;
-      let finished = 0;
-      const fail = (e: Error): void => {
-        if (failed) return;
-        failed = true;
-        reject(e);
-      };
-      const handOut = (w: Worker): boolean => {
-        if (next >= runs) return false;
-        const chunk: number[] = [];
-        for (; next < runs && chunk.length < chunkSize; next++) chunk.push(next);
-        const m: RunChunkMessage = { type: "runs", runs: chunk };
-        w.postMessage(m);
-        return true;
-      };
-      for (let i = 0; i < count; i++) {
-        const w = new Worker(file, { workerData: init });
-        workers.push(w);
-        w.on("message", (m: WorkerMessage) => {
-          if (failed) return;
-          if (m.type === "result") {
-            correct[m.run] = m.correct;
-            done++;
-            onProgress?.(done, runs);
-          } else if (m.type === "chunk-done") {
-            if (!handOut(w)) {
-              finished++;
-              if (finished === count) resolve();
-            }
-          } else {
-            fail(deserialize(m.error));
-          }
-        });
-        w.on("error", (e) => fail(e));
-        w.on("exit", (code) => {
-          if (code !== 0) fail(new Error(`a Monte Carlo worker exited with code ${code}`));
-        });
-        if (!handOut(w)) {
-          finished++;
-          if (finished === count) resolve();
-        }
-      }
-    });
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
 }

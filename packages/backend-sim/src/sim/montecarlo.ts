@@ -7,13 +7,12 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
-import { XbarcError, type DiagnosticCode, type Tensor, type TensorType, type VariationSpec } from "@xbarc/ir";
+import { XbarcError, type Tensor, type TensorType, type VariationSpec } from "@xbarc/ir";
 import { fitImages, getInputFit, top1 } from "../datasets/fit.js";
 import type { ImageSet } from "../datasets/image-set.js";
 import { checkBatches, type LabelledBatches } from "../montecarlo/evaluate.js";
-import type { RunChunkMessage, SerializedError, WorkerMessage } from "../montecarlo/protocol.js";
-import { summarizeAccuracies } from "../montecarlo/runner.js";
+import { runOnWorkerPool } from "../montecarlo/pool.js";
+import { summarizeAccuracies, type MonteCarloResult } from "../montecarlo/runner.js";
 import type { Program } from "../program/types.js";
 import { simulateProgram } from "./functional.js";
 import { getIdealInstance, sampleProgramInstance, type SimInstance } from "./instance.js";
@@ -105,24 +104,12 @@ export interface ProgramMonteCarloOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
-/** Accuracy statistics over Monte Carlo runs. */
-export interface ProgramMonteCarloResult {
-  /** images per run */
-  readonly images: number;
-  /** correct images of each run, by run index */
-  readonly correct: number[];
-  readonly accuracies: number[];
-  readonly mean: number;
-  /** sample standard deviation (n − 1); 0 for one run */
-  readonly std: number;
-  readonly min: number;
-  readonly max: number;
+/** Accuracy statistics over Monte Carlo runs: those of runMonteCarlo, plus percentiles. */
+export interface ProgramMonteCarloResult extends MonteCarloResult {
   /** percentiles of the run accuracies (linear interpolation between order statistics, numpy's default) */
   readonly p5: number;
   readonly p50: number;
   readonly p95: number;
-  /** worker threads actually used */
-  readonly workers: number;
 }
 
 /** The q-th percentile (0..100) of `values` with linear interpolation between order statistics (numpy's default). */
@@ -158,7 +145,7 @@ export async function runProgramMonteCarlo(options: ProgramMonteCarloOptions): P
   const runs = options.runs;
   if (!Number.isInteger(runs) || runs < 0) throw new RangeError(`runProgramMonteCarlo: runs must be a whole number ≥ 0, got ${runs}`);
   const workerCount = Math.max(0, Math.min(options.workers ?? availableParallelism(), runs));
-  const correct = new Array<number>(runs).fill(0);
+  let correct = new Array<number>(runs).fill(0);
   const init: ProgramWorkerInit = {
     program: options.program, data: options.data, seed: options.seed, ...(options.variation ? { variation: options.variation } : {}),
   };
@@ -169,71 +156,15 @@ export async function runProgramMonteCarlo(options: ProgramMonteCarloOptions): P
       options.onProgress?.(r + 1, runs);
     }
   } else {
-    await runOnWorkers(options.workerFile ?? getProgramWorkerFile(), init, runs, workerCount, correct, options.onProgress);
+    // one run is a whole pass over the images: hand out single runs so the workers stay balanced
+    correct = await runOnWorkerPool<ProgramWorkerInit, number>({
+      file: options.workerFile ?? getProgramWorkerFile(), init, runs, workers: workerCount, chunkSize: 1, label: "program Monte Carlo",
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
   }
   const accuracies = correct.map((c) => (total === 0 ? 0 : c / total));
   return {
     images: total, correct, accuracies, ...summarizeAccuracies(accuracies),
     p5: percentile(accuracies, 5), p50: percentile(accuracies, 50), p95: percentile(accuracies, 95), workers: workerCount,
   };
-}
-
-function deserialize(e: SerializedError): Error {
-  if (e.code) return new XbarcError(e.code as DiagnosticCode, e.message, { ...(e.location ? { location: e.location } : {}), ...(e.hint ? { hint: e.hint } : {}) });
-  const err = new Error(`in a program Monte Carlo worker: ${e.message}`);
-  if (e.stack) err.stack = e.stack;
-  return err;
-}
-
-/** Hands out chunks of runs to `count` workers (the montecarlo runner's protocol); rejects on the first failure. */
-async function runOnWorkers(
-  file: string, init: ProgramWorkerInit, runs: number, count: number, correct: number[], onProgress?: (done: number, total: number) => void,
-): Promise<void> {
-  // one run is a whole pass over the images: hand out single runs so the workers stay balanced
-  let next = 0;
-  let done = 0;
-  const workers: Worker[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let failed = false;
-      let finished = 0;
-      const fail = (e: Error): void => {
-        if (failed) return;
-        failed = true;
-        reject(e);
-      };
-      const handOut = (w: Worker): boolean => {
-        if (next >= runs) return false;
-        const m: RunChunkMessage = { type: "runs", runs: [next++] };
-        w.postMessage(m);
-        return true;
-      };
-      const idle = (): void => {
-        finished++;
-        if (finished === count) resolve();
-      };
-      for (let i = 0; i < count; i++) {
-        const w = new Worker(file, { workerData: init });
-        workers.push(w);
-        w.on("message", (m: WorkerMessage) => {
-          if (failed) return;
-          if (m.type === "result") {
-            correct[m.run] = m.correct;
-            onProgress?.(++done, runs);
-          } else if (m.type === "chunk-done") {
-            if (!handOut(w)) idle();
-          } else {
-            fail(deserialize(m.error));
-          }
-        });
-        w.on("error", (e) => fail(e));
-        w.on("exit", (code) => {
-          if (code !== 0) fail(new Error(`a program Monte Carlo worker exited with code ${code}`));
-        });
-        if (!handOut(w)) idle();
-      }
-    });
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
 }
