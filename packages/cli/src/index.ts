@@ -5,4 +5,7 @@ export * from "./eval-weights.js";
 export { main, createProgram } from "./program.js";
 export { EXIT, exitCodeOf, OutputSet, reportError, toSafeFileName, writeFileAtomic, writeOutputs, type Io } from "./output.js";
 export { compileModel, DEFAULT_COMPILE_CALIBRATION_LIMIT, type CompileModelOptions, type CompileModelResult } from "./commands/compile.js";
-export { runProgramFile, formatRunReport, type RunProgramOptions, type RunProgramReport, type RunAccuracy } from "./commands/run.js";
+export {
+  runProgramFile, simulateLoadedProgram, formatRunReport, type RunProgramOptions, type SimulateImagesOptions, type RunProgramReport, type RunAccuracy, type FloatBaseline,
+} from "./commands/run.js";
+export { evalModel, type EvalModelOptions, type EvalModelReport } from "./commands/eval.js";

@@ -5,6 +5,7 @@ import type { CliContext } from "./context.js";
 import { registerCompile } from "./commands/compile.js";
 import { registerDeviceShow } from "./commands/device-show.js";
 import { registerDevices } from "./commands/devices.js";
+import { registerEval } from "./commands/eval.js";
 import { registerEvalFloat } from "./commands/eval-float.js";
 import { registerEvalWeights } from "./commands/eval-weights.js";
 import { registerImport } from "./commands/import.js";
@@ -60,6 +61,7 @@ Start here:
   registerCompile(program, ctx);
   registerProgram(program, ctx);
   registerRun(program, ctx);
+  registerEval(program, ctx);
   // each command's usage error ends with the exact help command to run
   const hint = (cmd: Command, path: string): void => {
     cmd.showHelpAfterError(`(run '${path} --help' for usage)`);

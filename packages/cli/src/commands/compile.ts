@@ -162,7 +162,8 @@ export function compileModel(options: CompileModelOptions): CompileModelResult {
   return { program, summary: summarizeProgram(program), pipeline: result.pipeline, steps: result.steps, notes };
 }
 
-interface CompileCliOptions {
+/** The parsed compile flags (those of addCompileSettingOptions, plus compile's own). */
+export interface CompileCliOptions {
   output: string;
   asm?: string;
   device?: string;
@@ -197,7 +198,7 @@ function parseDumpAfter(value: string): "all" | "changed" | "failure" | string[]
 }
 
 /** Merges flags typed on the command line over the config file over the defaults. */
-function mergeCompileSettings(opts: CompileCliOptions, config: XbarcConfig, typed: (key: keyof CompileCliOptions) => boolean): Omit<CompileModelOptions, "model" | "onDump"> {
+export function mergeCompileSettings(opts: CompileCliOptions, config: XbarcConfig, typed: (key: keyof CompileCliOptions) => boolean): Omit<CompileModelOptions, "model" | "onDump"> {
   const cli = <K extends keyof CompileCliOptions>(key: K): CompileCliOptions[K] | undefined => (typed(key) ? opts[key] : undefined);
   const device = pickSetting(cli("device"), config.device);
   if (device === undefined) {
@@ -233,14 +234,9 @@ function mergeCompileSettings(opts: CompileCliOptions, config: XbarcConfig, type
   };
 }
 
-/** Registers `xbarc compile <model> --device <d> -o <prog.xbar.json>`. */
-export function registerCompile(program: Command, ctx: CliContext): void {
-  program
-    .command("compile")
-    .description("Compile a model for a crossbar device into a self-contained program (JSON, optionally also text assembly) and report its resources.")
-    .argument("<model>", "an .onnx model or an .xir file (with --weights)")
-    .requiredOption("-o, --output <prog.xbar.json>", "the program file (JSON; written whole or not at all)")
-    .option("--asm <out.xasm>", "also write the program as text assembly")
+/** Declares the flags mergeCompileSettings reads (shared by compile and eval). */
+export function addCompileSettingOptions(command: Command): Command {
+  return command
     .addOption(deviceOption())
     .addOption(variationOption())
     .addOption(configOption())
@@ -254,7 +250,18 @@ export function registerCompile(program: Command, ctx: CliContext): void {
     .addOption(stdOption())
     .addOption(seedOption())
     .addOption(batchOption("1 when the model's batch is symbolic: images per program run"))
-    .addOption(weightsReadOption())
+    .addOption(weightsReadOption());
+}
+
+/** Registers `xbarc compile <model> --device <d> -o <prog.xbar.json>`. */
+export function registerCompile(program: Command, ctx: CliContext): void {
+  const command = program
+    .command("compile")
+    .description("Compile a model for a crossbar device into a self-contained program (JSON, optionally also text assembly) and report its resources.")
+    .argument("<model>", "an .onnx model or an .xir file (with --weights)")
+    .requiredOption("-o, --output <prog.xbar.json>", "the program file (JSON; written whole or not at all)")
+    .option("--asm <out.xasm>", "also write the program as text assembly");
+  addCompileSettingOptions(command)
     .addOption(new Option("--dump-after <when>", "write an IR snapshot after: all, changed, failure, or a comma list of passes (import = the input)").argParser(parseDumpAfter))
     .option("--dump-dir <dir>", "directory for the snapshots NN-<pass>.xir (created when missing)", "dumps")
     .addOption(jsonOption())

@@ -7,18 +7,17 @@ import { basename } from "node:path";
 import { Option, type Command } from "commander";
 import {
   correctOperationsPerJoule, estimateEnergy, estimateTiming, fitProgramImages, loadImageSet, loadLabels, loadProgram, ProgramEvaluator,
-  runProgramMonteCarlo, type EnergyEstimate, type TimingEstimate,
+  runProgramMonteCarlo, type EnergyEstimate, type Program, type TimingEstimate,
 } from "@xbarc/backend-sim";
 import { XbarcError } from "@xbarc/ir";
+import { formatVariation, withVariation, type VariationOverride } from "../config.js";
 import type { CliContext } from "../context.js";
-import { jsonOption, parseInteger } from "../options.js";
+import { jsonOption, parseInteger, parseVariationArg } from "../options.js";
 import { printJson, Progress } from "../output.js";
 import { formatTable } from "./devices.js";
 
-/** Options of runProgramFile. */
-export interface RunProgramOptions {
-  /** a program file: .xbar.json or .xasm (its hash is verified) */
-  program: string;
+/** Options of simulateLoadedProgram: the images and how to simulate them. */
+export interface SimulateImagesOptions {
   images: string;
   labels: string;
   /** first image (default 0) */
@@ -33,8 +32,22 @@ export interface RunProgramOptions {
   workers?: number;
   /** the ideal device (every cell on its level, lossless ADCs) instead of sampled instances */
   ideal?: boolean;
+  /** replaces the program device's variation when sampling instances (the program itself is unchanged) */
+  variation?: VariationOverride;
   /** called as runs finish */
   onProgress?: (done: number, total: number) => void;
+}
+
+/** Options of runProgramFile. */
+export interface RunProgramOptions extends SimulateImagesOptions {
+  /** a program file: .xbar.json or .xasm (its hash is verified) */
+  program: string;
+}
+
+/** The float baseline: the ONNX model in the float reference interpreter on the same images. */
+export interface FloatBaseline {
+  correct: number;
+  accuracy: number;
 }
 
 /** Accuracy statistics over the runs. */
@@ -51,8 +64,9 @@ export interface RunAccuracy {
   correct: number[];
 }
 
-/** What runProgramFile measured. */
+/** What runProgramFile (or simulateLoadedProgram) measured. */
 export interface RunProgramReport {
+  /** the program file, or the model a program was compiled from in memory */
   program: string;
   model: string;
   device: string;
@@ -60,6 +74,8 @@ export interface RunProgramReport {
   images: { file: string; labels: string; offset: number; count: number };
   mode: "ideal" | "monte-carlo";
   seed: number;
+  /** the variation the instances were sampled with when it replaced the device's (e.g. "lognormal σ=0.1"), else null */
+  variation: string | null;
   /** worker threads used (0: this thread) */
   workers: number;
   accuracy: RunAccuracy;
@@ -68,8 +84,8 @@ export interface RunProgramReport {
    * the ideal-device simulation with lossless ADCs, which equals runFixedPoint bit for bit (tested).
    */
   baseline: { kind: "fixed-point (ideal device, lossless ADCs)"; correct: number; accuracy: number };
-  /** the float baseline needs the ONNX model, which a program does not carry */
-  float: null;
+  /** the float baseline; null from a program file, which does not carry the ONNX model */
+  float: FloatBaseline | null;
   timing: TimingEstimate;
   energy: EnergyEstimate;
   /** correct operations per joule at the mean accuracy (Diware et al. 2024 §5), GOP/J */
@@ -83,7 +99,19 @@ export interface RunProgramReport {
  */
 export async function runProgramFile(options: RunProgramOptions): Promise<RunProgramReport> {
   const start = performance.now();
-  const program = loadProgram(options.program);
+  return simulateLoadedProgram(loadProgram(options.program), { ...options, source: options.program, start });
+}
+
+/**
+ * Fits the images with the program's recorded preprocessing and measures accuracy over Monte Carlo instances (or the
+ * ideal device) beside the fixed-point baseline (and `float` when the caller measured it), with timing and energy.
+ * `source` names the program in the report; `start` (performance.now()) is when the caller's work began.
+ */
+export async function simulateLoadedProgram(
+  program: Program,
+  options: SimulateImagesOptions & { source: string; float?: FloatBaseline; start?: number },
+): Promise<RunProgramReport> {
+  const start = options.start ?? performance.now();
   const images = loadImageSet(options.images);
   const labels = loadLabels(options.labels);
   if (labels.length !== images.count) {
@@ -100,6 +128,8 @@ export async function runProgramFile(options: RunProgramOptions): Promise<RunPro
   const seed = options.seed ?? 0;
   const ideal = options.ideal === true;
   const runs = ideal ? 1 : options.mc ?? 1;
+  // the ideal device has no variation to replace
+  const variation = options.variation && !ideal ? withVariation(program.device, options.variation).variation : undefined;
 
   let baselineSeconds = 0;
   let baselineCorrect = 0;
@@ -119,7 +149,7 @@ export async function runProgramFile(options: RunProgramOptions): Promise<RunPro
   } else {
     // the baseline runs in this thread while the workers simulate the instances
     const pending = runProgramMonteCarlo({
-      program, data, runs, seed, ...(options.workers !== undefined ? { workers: options.workers } : {}),
+      program, data, runs, seed, ...(variation ? { variation } : {}), ...(options.workers !== undefined ? { workers: options.workers } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     let r;
@@ -134,11 +164,11 @@ export async function runProgramFile(options: RunProgramOptions): Promise<RunPro
   const runsSeconds = (performance.now() - t0) / 1000;
   const energy = estimateEnergy(program);
   return {
-    program: options.program, model: program.model.name, device: program.device.name, hash: program.hash,
+    program: options.source, model: program.model.name, device: program.device.name, hash: program.hash,
     images: { file: options.images, labels: options.labels, offset, count },
-    mode: ideal ? "ideal" : "monte-carlo", seed, workers, accuracy,
+    mode: ideal ? "ideal" : "monte-carlo", seed, variation: variation ? formatVariation(variation) : null, workers, accuracy,
     baseline: { kind: "fixed-point (ideal device, lossless ADCs)", correct: baselineCorrect, accuracy: count === 0 ? 0 : baselineCorrect / count },
-    float: null,
+    float: options.float ?? null,
     timing: estimateTiming(program),
     energy,
     correct_gops_per_joule: energy.totalPj > 0 ? correctOperationsPerJoule(accuracy.mean, energy) : 0,
@@ -154,14 +184,18 @@ export function formatRunReport(r: RunProgramReport): string {
   const t = r.timing;
   const e = r.energy;
   const lines = [
-    `program:      ${r.program} (model ${r.model} on ${r.device}; hash ${r.hash.slice(0, 12)}… verified)`,
+    r.float === null
+      ? `program:      ${r.program} (model ${r.model} on ${r.device}; hash ${r.hash.slice(0, 12)}… verified)`
+      : `program:      compiled in memory from ${r.program} (model ${r.model} on ${r.device}; hash ${r.hash.slice(0, 12)}…)`,
     `images:       ${r.images.count} of ${basename(r.images.file)} [${r.images.offset}:${r.images.offset + r.images.count}] (labels ${basename(r.images.labels)})`,
-    `float:        n/a (a program does not carry the ONNX model; see eval-float)`,
+    r.float === null
+      ? `float:        n/a (a program does not carry the ONNX model; see eval-float)`
+      : `float:        ${pct(r.float.accuracy)} (${r.float.correct}/${r.images.count}) — the ONNX model in the float reference interpreter`,
     `fixed-point:  ${pct(r.baseline.accuracy)} (${r.baseline.correct}/${r.images.count}) — ideal device with lossless ADCs, bit-exact with the fixed-point reference`,
     r.mode === "ideal"
       ? `ideal device: ${pct(a.mean)} (${a.correct[0]}/${r.images.count}) every cell on its level, lossless ADCs`
       : `monte carlo:  mean ${pct(a.mean)}, std ${pct(a.std)}, min ${pct(a.min)}, max ${pct(a.max)}, p5 ${pct(a.p5)}, p50 ${pct(a.p50)}, p95 ${pct(a.p95)} ` +
-        `over ${a.runs} run${a.runs === 1 ? "" : "s"} (seed ${r.seed}, ${r.workers} worker${r.workers === 1 ? "" : "s"})`,
+        `over ${a.runs} run${a.runs === 1 ? "" : "s"} (seed ${r.seed}, ${r.workers} worker${r.workers === 1 ? "" : "s"}${r.variation !== null ? `; variation ${r.variation}` : ""})`,
     `latency:      ${(t.latencyNs / 1000).toFixed(2)} µs per image (${t.cyclesAtAdcClock} cycles at the ADC clock); throughput ${t.throughputImagesPerS.toFixed(0)} images/s pipelined; utilization ${pct(t.utilization)}`,
     `energy:       ${(e.totalPj / 1e3).toFixed(2)} nJ per image; ${e.operations} operations; ${r.correct_gops_per_joule.toFixed(1)} correct GOP/J; area ${(e.areaUm2.total / 1e6).toFixed(3)} mm²`,
     "layers:",
@@ -184,6 +218,7 @@ interface RunCliOptions {
   seed: number;
   workers?: number;
   ideal?: boolean;
+  variation?: VariationOverride;
   json?: boolean;
 }
 
@@ -201,6 +236,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .addOption(new Option("--seed <n>", "seed: instance r draws from (seed, r) only").argParser(parseInteger(0)).default(0))
     .addOption(new Option("--workers <n>", "worker threads for the runs (default: the number of cores; 0 = main thread); results do not depend on it").argParser(parseInteger(0)))
     .option("--ideal", "the ideal device (every cell on its level) with lossless ADCs instead of sampled instances")
+    .addOption(new Option("--variation <model:sigma>", "sample the instances with this variation instead of the program device's (recorded in the report): none, lognormal:<σ>, gaussian:<σ> or truncated-gaussian:<σ>[:<bound in σ>]; stuck-at rates stay").argParser(parseVariationArg))
     .addOption(jsonOption())
     .addHelpText("after", `
 Each run samples every cell of every tile (the device's variation and stuck-at faults, seeded by --seed and the run
@@ -213,7 +249,9 @@ Examples:
   $ xbarc run lenet5.xbar.json --images fixtures/mnist/t10k-images-idx3-ubyte.gz \\
       --labels fixtures/mnist/t10k-labels-idx1-ubyte.gz --offset 8000 --ideal
   $ xbarc run lenet5.xbar.json --images fixtures/mnist/t10k-images-idx3-ubyte.gz \\
-      --labels fixtures/mnist/t10k-labels-idx1-ubyte.gz --offset 8000 --mc 20 --seed 1 --workers 2 --json`)
+      --labels fixtures/mnist/t10k-labels-idx1-ubyte.gz --offset 8000 --mc 20 --seed 1 --workers 2 --json
+  $ xbarc run lenet5.xbar.json --images fixtures/mnist/t10k-images-idx3-ubyte.gz \
+      --labels fixtures/mnist/t10k-labels-idx1-ubyte.gz --offset 8000 --limit 300 --mc 8 --variation lognormal:0.3`)
     .action(async (file: string, opts: RunCliOptions) => {
       const progress = new Progress(ctx.io, ctx.io.isTTY && !opts.json);
       const report = await runProgramFile({
@@ -221,6 +259,7 @@ Examples:
         ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
         ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
         ...(opts.ideal ? { ideal: true } : {}),
+        ...(opts.variation ? { variation: opts.variation } : {}),
         onProgress: (done, total) => progress.update(done, total, "monte carlo runs"),
       });
       progress.done();
