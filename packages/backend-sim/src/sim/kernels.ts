@@ -78,14 +78,23 @@ export function gatherTileInputsImpl(
     }
     return out;
   }
+  // per tile row, hoisted out of the position loop: its input channel's plane start (within one image) and its tap
+  const rowPlane = new Int32Array(rows);
+  const rowTap = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const mr = row0 + r;
+    const c = Math.floor(mr / taps);
+    rowPlane[r] = (channelBase + c) * plane;
+    rowTap[r] = mr - c * taps;
+  }
   for (let b = 0; b < batch; b++) {
+    const image = b * channels * plane;
     for (let p = 0; p < positions; p++) {
       const dst = (b * positions + p) * rowsUsed;
+      const tapBase = p * taps;
       for (let r = 0; r < rows; r++) {
-        const mr = row0 + r;
-        const c = Math.floor(mr / taps);
-        const off = tapOffsets![p * taps + (mr - c * taps)]!;
-        out[dst + r] = (off < 0 ? 0 : xInt[(b * channels + channelBase + c) * plane + off]!) + inputOffset;
+        const off = tapOffsets![tapBase + rowTap[r]!]!;
+        out[dst + r] = (off < 0 ? 0 : xInt[image + rowPlane[r]! + off]!) + inputOffset;
       }
       if (biasRow) out[dst + rows] = biasInput;
     }
@@ -107,23 +116,29 @@ export function bitSerialReadImpl(
   out: Float64Array,
 ): Float64Array {
   const mask = (1 << dacBits) - 1;
-  const sums = new Float64Array(physCols);
+  // all steps' column sums [steps, physCols] in one pass over the rows (each sum still adds rows in ascending order)
+  const sums = new Float64Array(steps * physCols);
   for (let o = 0; o < outer; o++) {
     const xBase = o * rowsUsed;
     const oBase = o * physCols;
+    sums.fill(0);
+    for (let r = 0; r < rowsUsed; r++) {
+      const x = xu[xBase + r]!;
+      if (x === 0) continue; // a row driven at 0 V adds no current
+      const cBase = r * physCols;
+      for (let t = 0; t < steps; t++) {
+        const v = (x >>> (t * dacBits)) & mask;
+        if (v === 0) continue;
+        const sBase = t * physCols;
+        for (let c = 0; c < physCols; c++) sums[sBase + c]! += v * cells[cBase + c]!;
+      }
+    }
     for (let c = 0; c < physCols; c++) out[oBase + c] = 0;
     for (let t = 0; t < steps; t++) {
-      const shift = t * dacBits;
-      sums.fill(0);
-      for (let r = 0; r < rowsUsed; r++) {
-        const v = (xu[xBase + r]! >>> shift) & mask;
-        if (v === 0) continue; // a row driven at 0 V adds no current
-        const cBase = r * physCols;
-        for (let c = 0; c < physCols; c++) sums[c]! += v * cells[cBase + c]!;
-      }
-      const weight = 2 ** shift;
+      const weight = 2 ** (t * dacBits);
+      const sBase = t * physCols;
       for (let c = 0; c < physCols; c++) {
-        let i = sums[c]!;
+        let i = sums[sBase + c]!;
         if (noiseSigma > 0) i += noiseSigma * normal!();
         let code = Math.round(i);
         if (code < adcMin) code = adcMin;
@@ -179,15 +194,56 @@ export function effectiveWeightsImpl(
   return combineSlicesImpl(cells, rowsUsed, physCols, cols, slices, cellBits, scheme, new Float64Array(rowsUsed * cols));
 }
 
-/** out[o, c] = Σ_r xu[o, r]·w[r, c]: the fast path's one integer MVM per tile; `out` is `[outer, cols]`. */
+/** w `[rows, cols]` → `[cols, rows]`, so that each column's reduction over the rows reads contiguous memory. */
+export function transposeImpl(w: Float64Array, rows: number, cols: number): Float64Array {
+  const t = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const src = r * cols;
+    for (let c = 0; c < cols; c++) t[c * rows + r] = w[src + c]!;
+  }
+  return t;
+}
+
+/**
+ * out[o, c] = Σ_r xu[o, r]·w[r, c]: the fast path's one integer MVM per tile; `out` is `[outer, cols]`. Four output
+ * vectors (im2col positions) share each weight row's loads; rows driven at 0 in all four are skipped (unsigned
+ * inputs are mostly 0 on MNIST). Each sum still runs over r ascending from +0, adding x·w or nothing (= adding ±0),
+ * so the result is the same to the bit as the one-vector loop, even off the integers.
+ */
 export function integerMvmImpl(xu: Int32Array, outer: number, rowsUsed: number, w: Float64Array, cols: number, out: Float64Array): Float64Array {
-  for (let o = 0; o < outer; o++) {
+  out.fill(0, 0, outer * cols);
+  let o = 0;
+  for (; o + 4 <= outer; o += 4) {
+    const x0 = o * rowsUsed;
+    const x1 = x0 + rowsUsed;
+    const x2 = x1 + rowsUsed;
+    const x3 = x2 + rowsUsed;
+    const o0 = o * cols;
+    const o1 = o0 + cols;
+    const o2 = o1 + cols;
+    const o3 = o2 + cols;
+    for (let r = 0; r < rowsUsed; r++) {
+      const a0 = xu[x0 + r]!;
+      const a1 = xu[x1 + r]!;
+      const a2 = xu[x2 + r]!;
+      const a3 = xu[x3 + r]!;
+      if ((a0 | a1 | a2 | a3) === 0) continue;
+      const wBase = r * cols;
+      for (let c = 0; c < cols; c++) {
+        const wv = w[wBase + c]!;
+        out[o0 + c]! += a0 * wv;
+        out[o1 + c]! += a1 * wv;
+        out[o2 + c]! += a2 * wv;
+        out[o3 + c]! += a3 * wv;
+      }
+    }
+  }
+  for (; o < outer; o++) {
     const xBase = o * rowsUsed;
     const oBase = o * cols;
-    for (let c = 0; c < cols; c++) out[oBase + c] = 0;
     for (let r = 0; r < rowsUsed; r++) {
       const x = xu[xBase + r]!;
-      if (x === 0) continue;
+      if (x === 0) continue; // a row driven at 0 adds nothing
       const wBase = r * cols;
       for (let c = 0; c < cols; c++) out[oBase + c]! += x * w[wBase + c]!;
     }

@@ -1,0 +1,170 @@
+/**
+ * @fileoverview Simulator benchmark (issue 5): images/s of onnxruntime-node float (batched), of the program
+ * simulator on the ideal device (fast path, lossless ADCs, as `xbarc run --ideal`), of the faithful path on a sampled
+ * log-normal instance with the device's 8-bit ADC, and the program Monte Carlo speedup of 2 workers over 1; each also
+ * as a ratio to onnxruntime. Prints figures only; asserts nothing about time. Usage (after `npm run build`):
+ *   node bench/sim/run.mjs [--offset 8000] [--count 2000] [--faithful-count 500] [--mc-runs 8] [--mc-count 2000] [--json]
+ */
+import { existsSync } from "node:fs";
+import { availableParallelism, cpus } from "node:os";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const CLI_DIST = resolve(REPO_ROOT, "packages/cli/dist/index.js");
+const SIM_DIST = resolve(REPO_ROOT, "packages/backend-sim/dist/index.js");
+const IMAGES = resolve(REPO_ROOT, "fixtures/mnist/t10k-images-idx3-ubyte.gz");
+const LABELS = resolve(REPO_ROOT, "fixtures/mnist/t10k-labels-idx1-ubyte.gz");
+const MODELS = ["lenet5", "mlp784-32-10-relu"];
+const ORT_BATCH = 100;
+const SIGMA = 0.1;
+
+function parseArgs(argv) {
+  const opts = { offset: 8000, count: 2000, faithfulCount: 500, mcRuns: 8, mcCount: 2000, mcModel: "mlp784-32-10-relu", json: false };
+  const numeric = { "--offset": "offset", "--count": "count", "--faithful-count": "faithfulCount", "--mc-runs": "mcRuns", "--mc-count": "mcCount" };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--json") opts.json = true;
+    else if (numeric[a]) opts[numeric[a]] = Number(argv[++i]);
+    else throw new Error(`unknown argument ${a} (expected ${Object.keys(numeric).join(" N, ")} N, --json)`);
+  }
+  for (const k of Object.values(numeric)) if (!Number.isInteger(opts[k]) || opts[k] < 1) throw new Error(`--${k} must be a positive integer`);
+  return opts;
+}
+
+/** Seconds taken by `fn` (awaited). */
+async function time(fn) {
+  const t0 = performance.now();
+  const value = await fn();
+  return { seconds: (performance.now() - t0) / 1000, value };
+}
+
+/** onnxruntime-node float32 on [offset, offset+count) in batches of ORT_BATCH (single thread, as test/helpers/ort.ts). */
+async function benchOrt(ort, modelFile, images, labels, offset, count) {
+  const session = await ort.InferenceSession.create(modelFile, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const input = session.inputNames[0];
+  const [height, width] = images.shape;
+  const pixels = height * width;
+  const isMlp = modelFile.includes("mlp");
+  const batches = [];
+  for (let done = 0; done < count; done += ORT_BATCH) {
+    const n = Math.min(ORT_BATCH, count - done);
+    const data = new Float32Array(n * pixels);
+    for (let i = 0; i < n * pixels; i++) data[i] = images.data[(offset + done) * pixels + i] / 255;
+    batches.push({ n, tensor: new ort.Tensor("float32", data, isMlp ? [n, pixels] : [n, 1, height, width]) });
+  }
+  await session.run({ [input]: batches[0].tensor }); // warm-up
+  const { seconds, value: correct } = await time(async () => {
+    let ok = 0;
+    let first = offset;
+    for (const b of batches) {
+      const out = (await session.run({ [input]: b.tensor }))[session.outputNames[0]].data;
+      const classes = out.length / b.n;
+      for (let i = 0; i < b.n; i++) {
+        let best = 0;
+        for (let k = 1; k < classes; k++) if (out[i * classes + k] > out[i * classes + best]) best = k;
+        if (best === labels[first + i]) ok++;
+      }
+      first += b.n;
+    }
+    return ok;
+  });
+  return { images: count, seconds, imagesPerSecond: count / seconds, accuracy: correct / count };
+}
+
+/** Top-1 accuracy of simulated runs. */
+function accuracyOf(sim, program, data, runs) {
+  let correct = 0;
+  let first = 0;
+  runs.forEach((run, b) => {
+    const n = data.counts[b];
+    const classes = sim.top1(run.outputs.get(program.outputs[0]), n);
+    for (let i = 0; i < n; i++) if (classes[i] === data.labels[first + i]) correct++;
+    first += n;
+  });
+  return correct / first;
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  for (const f of [CLI_DIST, SIM_DIST]) if (!existsSync(f)) throw new Error(`${f} is missing: run \`npm run build\` first`);
+  const cli = await import(CLI_DIST);
+  const sim = await import(SIM_DIST);
+  const ort = await import("onnxruntime-node");
+  const images = sim.loadImageSet(IMAGES);
+  const labels = sim.loadLabels(LABELS);
+  const variation = { model: "lognormal", sigma: SIGMA, stuck_at_on: 0, stuck_at_off: 0, read_noise: 0 };
+  const log = (s) => { if (!opts.json) process.stderr.write(`${s}\n`); };
+  const models = [];
+  for (const name of MODELS) {
+    const modelFile = resolve(REPO_ROOT, `fixtures/models/trained/${name}.onnx`);
+    log(`${name}: compiling for isaac (calibration t10k[0:500])`);
+    const { program } = cli.compileModel({ model: modelFile, device: "isaac", calibration: { images: IMAGES, labels: LABELS, offset: 0, limit: 500 } });
+    log(`${name}: onnxruntime-node`);
+    const ortFigure = await benchOrt(ort, modelFile, images, labels, opts.offset, opts.count);
+    const data = sim.fitProgramImages(program, images, labels, opts.offset, opts.count);
+    // warm-up on a few images (JIT, plan and weight caches), then the timed pass
+    sim.simulateProgram(program, data.images.slice(0, 5), { instance: "ideal", path: "fast", adcLossless: true });
+    log(`${name}: ideal device, fast path`);
+    const ideal = await time(() => sim.simulateProgram(program, data.images, { instance: "ideal", path: "fast", adcLossless: true }));
+    const faithfulCount = Math.min(opts.faithfulCount, opts.count);
+    const fData = sim.fitProgramImages(program, images, labels, opts.offset, faithfulCount);
+    const instance = sim.sampleProgramInstance(program, 0, 0, variation);
+    log(`${name}: faithful path, ${program.device.crossbar.adc_bits}-bit ADC, log-normal σ ${SIGMA} (instance 0)`);
+    const faithful = await time(() => sim.simulateProgram(program, fData.images, { instance, path: "faithful" }));
+    const entry = {
+      model: name,
+      images: { offset: opts.offset, count: opts.count, faithfulCount },
+      adcBits: program.device.crossbar.adc_bits,
+      ort: ortFigure,
+      ideal: { seconds: ideal.seconds, imagesPerSecond: opts.count / ideal.seconds, accuracy: accuracyOf(sim, program, data, ideal.value) },
+      faithful: { seconds: faithful.seconds, imagesPerSecond: faithfulCount / faithful.seconds, accuracy: accuracyOf(sim, program, fData, faithful.value) },
+    };
+    if (name === opts.mcModel) {
+      const mcCount = Math.min(opts.mcCount, opts.count);
+      const mcData = sim.fitProgramImages(program, images, labels, opts.offset, mcCount);
+      const mc = {};
+      for (const workers of [1, 2]) {
+        log(`${name}: program Monte Carlo, ${opts.mcRuns} runs × ${mcCount} images, ${workers} worker(s)`);
+        const r = await time(() => sim.runProgramMonteCarlo({ program, data: mcData, runs: opts.mcRuns, seed: 0, variation, workers }));
+        mc[workers] = { seconds: r.seconds, imagesPerSecond: (opts.mcRuns * mcCount) / r.seconds, meanAccuracy: r.value.mean };
+      }
+      entry.monteCarlo = { runs: opts.mcRuns, images: mcCount, workers1: mc[1], workers2: mc[2], speedup: mc[1].seconds / mc[2].seconds, sameAccuracy: mc[1].meanAccuracy === mc[2].meanAccuracy };
+    }
+    models.push(entry);
+  }
+  const result = { node: process.version, cpus: cpus().length, availableParallelism: availableParallelism(), cpu: cpus()[0]?.model, ortBatch: ORT_BATCH, sigma: SIGMA, models };
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return;
+  }
+  const rows = [];
+  for (const m of models) {
+    const base = m.ort.imagesPerSecond;
+    const row = (what, images, ips, acc) => rows.push([m.model, what, String(images), ips.toFixed(1), (ips / base).toFixed(3), acc === undefined ? "" : (100 * acc).toFixed(2)]);
+    row(`onnxruntime-node float32 (batch ${ORT_BATCH})`, m.images.count, base, m.ort.accuracy);
+    row("sim ideal, fast path (--ideal)", m.images.count, m.ideal.imagesPerSecond, m.ideal.accuracy);
+    row(`sim faithful, ${m.adcBits}-bit ADC, lognormal σ ${SIGMA}`, m.images.faithfulCount, m.faithful.imagesPerSecond, m.faithful.accuracy);
+    if (m.monteCarlo) {
+      const mc = m.monteCarlo;
+      row(`MC ${mc.runs} runs, 1 worker (img·runs/s)`, mc.images, mc.workers1.imagesPerSecond, mc.workers1.meanAccuracy);
+      row(`MC ${mc.runs} runs, 2 workers (img·runs/s)`, mc.images, mc.workers2.imagesPerSecond, mc.workers2.meanAccuracy);
+    }
+  }
+  const head = ["model", "what", "images", "images/s", "÷ ORT", "acc %"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  console.log(`xbarc simulator benchmark · node ${result.node} · ${result.cpu} × ${result.availableParallelism} · MNIST t10k[${opts.offset}:${opts.offset + opts.count}]`);
+  console.log(fmt(head));
+  for (const r of rows) console.log(fmt(r));
+  for (const m of models) {
+    if (m.monteCarlo) {
+      console.log(`Monte Carlo speedup, 2 workers vs 1 (${m.model}, ${m.monteCarlo.runs} runs × ${m.monteCarlo.images} images): ${m.monteCarlo.speedup.toFixed(2)}× (same accuracies: ${m.monteCarlo.sameAccuracy})`);
+    }
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`${e?.stack ?? e}\n`);
+  process.exitCode = 1;
+});
