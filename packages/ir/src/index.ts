@@ -11,6 +11,7 @@ export * from "./text/numbers.js";
 export * from "./text/weights.js";
 export * from "./text/printer.js";
 export * from "./text/to-module.js";
+export * from "./text/source-text.js";
 export * from "./ops/shape-utils.js";
 export * from "./ops/registry.js";
 export * from "./verify.js";

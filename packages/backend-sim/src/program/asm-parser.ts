@@ -4,7 +4,7 @@
  * builds the program document and remembers where each JSON pointer came from in the text.
  */
 import { createToken, EmbeddedActionsParser, EOF, Lexer, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
-import { XbarcError, type Location } from "@xbarc/ir";
+import { createSyntaxError, SourceText, type Location, type XbarcError } from "@xbarc/ir";
 import { HEADER_KEYWORD, SINGLE_SECTIONS, STATEMENTS } from "./asm-syntax.js";
 import type { Program } from "./types.js";
 
@@ -188,31 +188,6 @@ let sharedParser: AsmParser | undefined;
 // ---------------------------------------------------------------------------------------------------------
 // Errors
 
-/** The text and its lines, for error locations with a source line and a caret. */
-class SourceText {
-  readonly lines: string[];
-
-  constructor(readonly text: string, readonly file: string) {
-    this.lines = text.split(/\r\n|\r|\n/);
-  }
-
-  at(line: number, column: number, length: number): Location {
-    const source = this.lines[line - 1] ?? "";
-    const clipped = Math.max(1, Math.min(length, source.length - column + 1));
-    return { kind: "text", file: this.file, line, column, length: clipped, source };
-  }
-
-  token(t: IToken): Location {
-    return this.at(t.startLine ?? 1, t.startColumn ?? 1, t.image.length);
-  }
-
-  /** Just after the last character of the text (where something is missing at the end). */
-  end(): Location {
-    const line = this.lines.length;
-    return this.at(line, (this.lines[line - 1]?.length ?? 0) + 1, 1);
-  }
-}
-
 function describeFound(t: IToken): string {
   if (t.tokenType === EOF) return "end of file";
   const image = t.image.length > 40 ? `${t.image.slice(0, 40)}…` : t.image;
@@ -220,7 +195,7 @@ function describeFound(t: IToken): string {
 }
 
 function syntaxError(location: Location, message: string, hint?: string): XbarcError {
-  return new XbarcError("XB6006", message, { location, ...(hint !== undefined ? { hint } : {}) });
+  return createSyntaxError("XB6006", location, message, hint);
 }
 
 // ---------------------------------------------------------------------------------------------------------

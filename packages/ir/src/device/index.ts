@@ -4,3 +4,4 @@ export * from "./schema.js";
 export * from "./builtins.js";
 export * from "./levels.js";
 export * from "./resolve.js";
+export * from "./crossbar-layout.js";

@@ -9,6 +9,7 @@ import { floatToHalf } from "../tensor.js";
 import { allocArray, DTYPE_BYTES, DTYPES, isDType, numel, viewBytes, type DType, type TensorType, type TypedArray } from "../types.js";
 import { getParser } from "./parser.js";
 import * as T from "./tokens.js";
+import { createSyntaxError, SourceText } from "./source-text.js";
 import { sha256Hex } from "./weights.js";
 
 /** Options of parseModule. */
@@ -30,35 +31,6 @@ interface SyntaxProblem {
   length: number;
   message: string;
   hint?: string;
-}
-
-/** The source text split into lines, for diagnostics' source excerpts. */
-class SourceText {
-  readonly lines: string[];
-
-  constructor(readonly text: string, readonly file: string) {
-    this.lines = text.split(/\r\n|\r|\n/);
-  }
-
-  /** A location of `length` characters at line/column, clipped to the end of that line. */
-  at(line: number, column: number, length: number): Location {
-    const source = this.lines[line - 1] ?? "";
-    const clipped = Math.max(1, Math.min(length, source.length - column + 1));
-    return { kind: "text", file: this.file, line, column, length: clipped, source };
-  }
-
-  /** The location of a token. */
-  token(t: IToken): Location {
-    return this.at(t.startLine ?? 1, t.startColumn ?? 1, t.image.length);
-  }
-
-  /** From the start of `first` to the end of `last` (or to the end of the line when they are on different lines). */
-  span(first: IToken, last: IToken): Location {
-    const line = first.startLine ?? 1;
-    const column = first.startColumn ?? 1;
-    const length = last.startLine === line ? (last.endColumn ?? column) - column + 1 : Number.MAX_SAFE_INTEGER;
-    return this.at(line, column, length);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -136,7 +108,7 @@ function throwSyntax(problems: SyntaxProblem[], src: SourceText): never {
   const unique = problems.filter((p, i) => i === 0 || p.offset !== problems[i - 1]!.offset || p.message !== problems[i - 1]!.message);
   const [first, ...rest] = unique;
   const notes = rest.slice(0, 2).map((p) => `also at ${p.line}:${p.column}: ${p.message}`);
-  throw new XbarcError("XB2001", first!.message, { location: src.at(first!.line, first!.column, first!.length), hint: first!.hint, notes });
+  throw createSyntaxError("XB2001", src.at(first!.line, first!.column, first!.length), first!.message, first!.hint, notes);
 }
 
 function checkNesting(tokens: IToken[]): SyntaxProblem | undefined {

@@ -3,7 +3,7 @@
  * (rows: partial sums added digitally; columns: whole logical columns with all their slices) and place every tile
  * on a physical crossbar, one per tile or packed block-diagonally. Also rebuilds the plan from `#tiles` annotations.
  */
-import { XbarcError, type AttrValue } from "@xbarc/ir";
+import { XbarcError, getCrossbarTiles, type AttrValue, type CrossbarTile, type CrossbarTilesFields } from "@xbarc/ir";
 import type { LayerMatrix } from "./layer.js";
 
 /** A crossbar array's size in cells. */
@@ -19,32 +19,7 @@ export interface XbarShape {
  * physColsPerWeightCol: slice s at j·P + s (differential: G+ slices at j·P + s, G− slices at j·P + S + s).
  * The offset column, when present, takes the last S tile columns [cols·P, cols·P + S), slice s at cols·P + s.
  */
-export interface PlannedTile {
-  /** tile index within its layer: (group·row_tiles + rowTile)·col_tiles + colTile */
-  readonly index: number;
-  readonly group: number;
-  readonly rowTile: number;
-  readonly colTile: number;
-  /** first weight-matrix row (within the group) and how many */
-  readonly row0: number;
-  readonly rows: number;
-  /** first weight-matrix column (within the group) and how many; output channel = group·cols + column */
-  readonly col0: number;
-  readonly cols: number;
-  /** this tile holds the layer's bias row (tile row `rows`) */
-  readonly biasRow: boolean;
-  /** crossbar rows used: rows + (biasRow ? 1 : 0) */
-  readonly physRows: number;
-  /** crossbar columns used: cols·P + offsetCols */
-  readonly physCols: number;
-  /** physical columns of the offset column (S when the device uses one, else 0) */
-  readonly offsetCols: number;
-  /** the physical crossbar the tile lives on (0-based over the whole model) */
-  readonly xbar: number;
-  /** the tile's top-left cell on that crossbar */
-  readonly xbarRow: number;
-  readonly xbarCol: number;
-}
+export type PlannedTile = CrossbarTile;
 
 /** One layer's tiles and the figures `#tiles` records. */
 export interface LayerTiles {
@@ -227,20 +202,10 @@ export function getTilesAnnotation(plan: TilePlan, layer: LayerTiles, groups: nu
 }
 
 /** What `getTilePlanFromAnnotations` needs from one `#tiles` annotation (its printed keys). */
-export interface TilesAnnotationData {
+export interface TilesAnnotationData extends CrossbarTilesFields {
   readonly xbar: readonly number[];
-  readonly grid: readonly number[];
-  readonly rows_used: readonly number[];
-  readonly cols_used: readonly number[];
-  readonly phys_cols_per_weight_col: number;
-  readonly offset_cols: number;
-  readonly groups: number;
   readonly cells: number;
   readonly util: number;
-  readonly bias_row?: boolean;
-  readonly xbar_ids?: readonly number[];
-  readonly xbar_rows?: readonly number[];
-  readonly xbar_cols?: readonly number[];
 }
 
 /**
@@ -256,41 +221,16 @@ export function getTilePlanFromAnnotations(annotations: readonly TilesAnnotation
   let crossbars = 0;
   const layers = annotations.map((a): LayerTiles => {
     const [rowTiles, colTiles] = a.grid as [number, number];
-    const P = a.phys_cols_per_weight_col;
-    const bias = a.bias_row ? 1 : 0;
-    const tiles: PlannedTile[] = [];
-    for (let g = 0; g < a.groups; g++) {
-      let row0 = 0;
-      for (let rt = 0; rt < rowTiles; rt++) {
-        const rows = a.rows_used[rt]! - (rt === 0 ? bias : 0);
-        let col0 = 0;
-        for (let ct = 0; ct < colTiles; ct++) {
-          const cols = (a.cols_used[ct]! - a.offset_cols) / P;
-          const index = tiles.length;
-          const id = a.xbar_ids ? a.xbar_ids[index]! : next++;
-          crossbars = Math.max(crossbars, id + 1);
-          tiles.push({
-            index, group: g, rowTile: rt, colTile: ct, row0, rows, col0, cols,
-            biasRow: bias === 1 && rt === 0,
-            physRows: a.rows_used[rt]!,
-            physCols: a.cols_used[ct]!,
-            offsetCols: a.offset_cols,
-            xbar: id,
-            xbarRow: a.xbar_rows ? a.xbar_rows[index]! : 0,
-            xbarCol: a.xbar_cols ? a.xbar_cols[index]! : 0,
-          });
-          col0 += cols;
-        }
-        row0 += rows;
-      }
-    }
+    const layout = getCrossbarTiles(a, next);
+    next = layout.nextXbar;
+    for (const t of layout.tiles) crossbars = Math.max(crossbars, t.xbar + 1);
     return {
       grid: [rowTiles, colTiles],
       rowsUsed: a.rows_used,
       colsUsed: a.cols_used,
-      physColsPerWeightCol: P,
+      physColsPerWeightCol: a.phys_cols_per_weight_col,
       offsetCols: a.offset_cols,
-      tiles,
+      tiles: layout.tiles,
       cells: a.cells,
       util: a.util,
     };
