@@ -1,5 +1,6 @@
 /** @fileoverview Shared command-line options and their value parsers (declared once, used by every command). */
 import { InvalidArgumentError, Option } from "commander";
+import { listPasses } from "@xbarc/passes";
 import { parseVariation, type VariationOverride } from "./config.js";
 
 /** Parses a whole number ≥ `min` (commander reports a bad value as a usage error, exit 2). */
@@ -123,4 +124,16 @@ export function evalImageSettings(opts: EvalImageFlags): {
     preprocessing: { scale: opts.scale, mean: opts.mean, std: opts.std },
     ...(opts.weights !== undefined ? { weights: opts.weights } : {}),
   };
+}
+
+/** `all`, `changed`, `failure`, or a comma list of pass names (and `import`, `failure`). */
+export function parseDumpAfter(value: string): "all" | "changed" | "failure" | string[] {
+  if (value === "all" || value === "changed" || value === "failure") return value;
+  const names = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  const known = new Set(["import", "failure", ...listPasses().map((p) => p.name)]);
+  const unknown = names.filter((n) => !known.has(n));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new InvalidArgumentError(`unknown pass ${unknown.map((n) => `"${n}"`).join(", ") || "(empty list)"}; use all, changed, failure or pass names among: ${[...known].join(", ")}.`);
+  }
+  return names;
 }

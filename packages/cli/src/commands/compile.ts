@@ -3,10 +3,10 @@
  * crossbar program (.xbar.json, optionally also .xasm), with the resource summary. `compileModel` is the API behind it.
  */
 import { basename, join, resolve as resolvePath } from "node:path";
-import { InvalidArgumentError, Option, type Command } from "commander";
+import { Option, type Command } from "commander";
 import { XbarcError, type DeviceProfile, type Tensor } from "@xbarc/ir";
 import {
-  compilePipeline, getPass, getTruncationEvaluator, listPasses, printPipeline, registerTruncationEvaluator,
+  compilePipeline, getPass, getTruncationEvaluator, printPipeline, registerTruncationEvaluator,
   type CalibrationSet, type PipelineStep, type PipelineStepResult, type PassOptions,
 } from "@xbarc/passes";
 import {
@@ -18,6 +18,7 @@ import { loadConfig, loadDeviceProfile, parseVariation, pickSetting, withVariati
 import type { CliContext } from "../context.js";
 import {
   batchOption, configOption, deviceOption, jsonOption, meanOption, parseInteger, scaleOption, seedOption, stdOption, variationOption, weightsReadOption,
+  parseDumpAfter,
 } from "../options.js";
 import { OutputSet, printJson, writeFileAtomic, writeOutputs } from "../output.js";
 
@@ -183,18 +184,6 @@ export interface CompileCliOptions {
   dumpAfter?: "all" | "changed" | "failure" | string[];
   dumpDir: string;
   json?: boolean;
-}
-
-/** `all`, `changed`, `failure`, or a comma list of pass names (and `import`). */
-function parseDumpAfter(value: string): "all" | "changed" | "failure" | string[] {
-  if (value === "all" || value === "changed" || value === "failure") return value;
-  const names = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
-  const known = new Set(["import", "failure", ...listPasses().map((p) => p.name)]);
-  const unknown = names.filter((n) => !known.has(n));
-  if (names.length === 0 || unknown.length > 0) {
-    throw new InvalidArgumentError(`unknown pass ${unknown.map((n) => `"${n}"`).join(", ") || "(empty list)"}; use all, changed, failure or pass names among: ${[...known].join(", ")}.`);
-  }
-  return names;
 }
 
 /** Merges flags typed on the command line over the config file over the defaults. */

@@ -1,12 +1,11 @@
 /** @fileoverview `xbarc opt`: run a pass pipeline on an .xir or .onnx file, with per-pass dumps (the mlir-opt of xbarc). */
 import { basename, join } from "node:path";
-import { InvalidArgumentError, Option, type Command } from "commander";
+import { Option, type Command } from "commander";
 import { printModule, XbarcError } from "@xbarc/ir";
-import { listPasses } from "@xbarc/passes";
 import { loadModel, runPasses } from "../api.js";
 import { irHeader, type CliContext } from "../context.js";
 import { loadDeviceProfile, withVariation, type VariationOverride } from "../config.js";
-import { batchOption, deviceOption, jsonOption, outputOption, seedOption, variationOption, weightsReadOption } from "../options.js";
+import { batchOption, deviceOption, jsonOption, outputOption, parseDumpAfter, seedOption, variationOption, weightsReadOption } from "../options.js";
 import { OutputSet, printJson, writeFileAtomic, writeOutputs } from "../output.js";
 
 interface OptOptions {
@@ -22,18 +21,6 @@ interface OptOptions {
   device?: string;
   variation?: VariationOverride;
   json?: boolean;
-}
-
-/** `all`, `changed`, `failure`, or a comma list of pass names (and `import`, `failure`). */
-function parseDumpAfter(value: string): "all" | "changed" | "failure" | string[] {
-  if (value === "all" || value === "changed" || value === "failure") return value;
-  const names = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
-  const known = new Set(["import", "failure", ...listPasses().map((p) => p.name)]);
-  const unknown = names.filter((n) => !known.has(n));
-  if (names.length === 0 || unknown.length > 0) {
-    throw new InvalidArgumentError(`unknown pass ${unknown.map((n) => `"${n}"`).join(", ") || "(empty list)"}; use all, changed, failure or pass names among: ${[...known].join(", ")}.`);
-  }
-  return names;
 }
 
 /** Registers `xbarc opt <in.xir|model.onnx> --passes <pipeline>`. */
