@@ -203,14 +203,24 @@ function getEffectiveWeights(instance: SimInstance, plan: TilePlan, program: Pro
   return w;
 }
 
+/** A tile's largest cell value on an instance (−1 if a cell is negative), scanned once per cell array. */
+const largestCellCache = new WeakMap<Float64Array, number>();
+
 /** Largest column sum one read can produce on this instance: rows_used · (2^db − 1) · max cell value (−1 if a cell is negative). */
 function largestRead(cells: Float64Array, rowsUsed: number, dacBits: number): number {
-  let max = 0;
-  for (let i = 0; i < cells.length; i++) {
-    if (cells[i]! < 0) return -1;
-    if (cells[i]! > max) max = cells[i]!;
+  let max = largestCellCache.get(cells);
+  if (max === undefined) {
+    max = 0;
+    for (let i = 0; i < cells.length; i++) {
+      if (cells[i]! < 0) {
+        max = -1;
+        break;
+      }
+      if (cells[i]! > max) max = cells[i]!;
+    }
+    largestCellCache.set(cells, max);
   }
-  return rowsUsed * (2 ** dacBits - 1) * max;
+  return max < 0 ? -1 : rowsUsed * (2 ** dacBits - 1) * max;
 }
 
 function decodeConstant(name: string, dtype: string, shape: number[], data: string): BufferValue {
@@ -219,6 +229,30 @@ function decodeConstant(name: string, dtype: string, shape: number[], data: stri
   const raw = viewBytes(dtype, bytes);
   if (isFloatDType(dtype)) return { shape, dtype: "f64", data: readNumbers({ type: { dtype, shape }, data: raw }) };
   return { shape, dtype, data: raw };
+}
+
+/** The program's constant buffers, decoded once per program (the schedule never writes into a constant). */
+const constantCache = new WeakMap<Program, ReadonlyMap<string, BufferValue>>();
+
+function getConstants(program: Program): ReadonlyMap<string, BufferValue> {
+  let constants = constantCache.get(program);
+  if (!constants) {
+    constants = new Map(program.buffers.filter((b) => b.role === "constant").map((b) => [b.name, decodeConstant(b.name, b.dtype, b.shape, b.data!)]));
+    constantCache.set(program, constants);
+  }
+  return constants;
+}
+
+/** The program's buffer records by name, built once per program. */
+const bufferRecordCache = new WeakMap<Program, ReadonlyMap<string, Program["buffers"][number]>>();
+
+function getBufferRecords(program: Program): ReadonlyMap<string, Program["buffers"][number]> {
+  let records = bufferRecordCache.get(program);
+  if (!records) {
+    records = new Map(program.buffers.map((b) => [b.name, b]));
+    bufferRecordCache.set(program, records);
+  }
+  return records;
 }
 
 function asTensor(b: BufferValue): Tensor {
@@ -245,8 +279,7 @@ function runOnce(program: Program, input: Tensor, instance: SimInstance, options
     });
   }
   const plans = getLayerPlans(program);
-  const buffers = new Map<string, BufferValue>();
-  for (const b of program.buffers) if (b.role === "constant") buffers.set(b.name, decodeConstant(b.name, b.dtype, b.shape, b.data!));
+  const buffers = new Map<string, BufferValue>(getConstants(program));
   buffers.set(program.input.name, { shape: [...expected], dtype: "f64", data: readNumbers(input) });
   const read = (name: string): BufferValue => {
     const b = buffers.get(name);
@@ -389,7 +422,7 @@ function runOnce(program: Program, input: Tensor, instance: SimInstance, options
 
 /** A digital post-op through the ir's own kernels (runOp), on float64 reals: exact on integers for relu, maxpool, reshape. */
 function runPostOp(program: Program, op: Extract<ScheduleOp, { inputs: unknown }>, read: (name: string) => BufferValue, buffers: Map<string, BufferValue>): void {
-  const byName = new Map(program.buffers.map((b) => [b.name, b]));
+  const byName = getBufferRecords(program);
   const results = op.outputs.map((name) => {
     const b = byName.get(name)!;
     const type: TensorType = { dtype: isDType(b.dtype) ? b.dtype : "f64", shape: [...b.shape] };
