@@ -61,6 +61,25 @@ export interface EvaluatorInit {
   readonly seed: number;
 }
 
+/** What a weight-level Monte Carlo worker starts with: the evaluator's init and the images. */
+export interface WeightsWorkerInit extends EvaluatorInit {
+  readonly data: LabelledBatches;
+}
+
+/**
+ * The same batches with every image tensor copied once into shared memory: posted to the pool's workers, they all
+ * read that one copy instead of each receiving a clone.
+ */
+export function shareBatches(data: LabelledBatches): LabelledBatches {
+  const images = data.images.map((t) => {
+    const src = t.data;
+    const shared = new (src.constructor as new (buffer: SharedArrayBuffer) => typeof src)(new SharedArrayBuffer(src.byteLength));
+    (shared as Uint8Array).set(src as Uint8Array);
+    return { type: t.type, data: shared } as Tensor;
+  });
+  return { images, counts: data.counts, labels: data.labels };
+}
+
 /** Evaluates Monte Carlo runs one by one in the calling thread. */
 export class MonteCarloEvaluator {
   /** the parsed module; its weight constants hold the current instance */

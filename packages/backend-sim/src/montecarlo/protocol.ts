@@ -1,24 +1,19 @@
-/** @fileoverview Messages between the Monte Carlo runner and its worker threads (plain data, structured-cloned). */
+/** @fileoverview Messages between the worker pool and its threads (plain data, structured-cloned). */
 import type { Location } from "@xbarc/ir";
-import type { EvaluatorInit, LabelledBatches } from "./evaluate.js";
 
-/** What a worker starts with (`workerData`). */
-export interface WorkerInit extends EvaluatorInit {
-  /** the evaluation images, fitted, with their labels */
-  readonly data: LabelledBatches;
-}
+/** Which evaluator a job builds in each worker: weight-level ("weights") or program ("program") Monte Carlo. */
+export type JobKind = "weights" | "program";
 
-/** Runner → worker: evaluate these runs, in order. */
-export interface RunChunkMessage {
-  readonly type: "runs";
-  readonly runs: readonly number[];
-}
+/** Pool → worker: build the job's evaluator from `init`, or evaluate these items of a job, in order. */
+export type PoolMessage =
+  | { readonly type: "job"; readonly job: number; readonly kind: JobKind; readonly init: unknown }
+  | { readonly type: "items"; readonly job: number; readonly items: readonly number[] };
 
-/** Worker → runner; `Result` is what one run measured (correct images for the accuracy runners). */
+/** Worker → pool; `Result` is what one item measured (correct images for the accuracy runners). */
 export type WorkerMessage<Result = number> =
-  | { readonly type: "result"; readonly run: number; readonly result: Result }
-  | { readonly type: "chunk-done" }
-  | { readonly type: "error"; readonly error: SerializedError };
+  | { readonly type: "result"; readonly job: number; readonly item: number; readonly result: Result }
+  | { readonly type: "chunk-done"; readonly job: number }
+  | { readonly type: "error"; readonly job: number; readonly error: SerializedError };
 
 /** An error crossing the thread boundary: an XbarcError keeps its code, location and hint. */
 export interface SerializedError {

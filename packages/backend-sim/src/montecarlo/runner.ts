@@ -3,14 +3,9 @@
  * images, spread over worker threads. Each run's randomness depends only on (seed, run, layer), so the per-run
  * accuracies are identical whatever the worker count or scheduling.
  */
-import { existsSync } from "node:fs";
-import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { DeviceProfile, Tensor } from "@xbarc/ir";
-import { checkBatches, MonteCarloEvaluator } from "./evaluate.js";
-import { runOnWorkerPool } from "./pool.js";
-import type { WorkerInit } from "./protocol.js";
+import { checkBatches, MonteCarloEvaluator, shareBatches, type WeightsWorkerInit } from "./evaluate.js";
+import { defaultWorkerCount, getWorkerPool } from "./pool.js";
 
 /** Options of runMonteCarlo. */
 export interface MonteCarloOptions {
@@ -30,10 +25,8 @@ export interface MonteCarloOptions {
   readonly runs: number;
   /** seed of the run; instance r of layer k draws from createRng(seed, "montecarlo/run-r/layer-k") */
   readonly seed: number;
-  /** worker threads (default: the machine's available parallelism, at most `runs`); 0 evaluates in this thread */
+  /** worker threads of the process-wide pool (default: the machine's available parallelism, at most `runs`); 0 evaluates in this thread */
   readonly workers?: number;
-  /** the built worker script; default: montecarlo/worker.js of this package's dist (see getWorkerFile) */
-  readonly workerFile?: string;
   /** called as runs finish (in completion order) */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -54,22 +47,6 @@ export interface MonteCarloResult {
   readonly max: number;
   /** worker threads actually used (0: evaluated in the calling thread) */
   readonly workers: number;
-}
-
-/**
- * The worker script. Workers need JavaScript, so when this file runs as TypeScript source (vitest aliases the
- * packages to src/) the script is taken from the package's built dist/ instead: build first with
- * `npx tsc -b packages/backend-sim` (the test helpers do). From the built package it is the sibling worker.js.
- */
-export function getWorkerFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  const file = here.endsWith(".ts")
-    ? join(dirname(here), "..", "..", "dist", "montecarlo", "worker.js")
-    : join(dirname(here), "worker.js");
-  if (!existsSync(file)) {
-    throw new Error(`the Monte Carlo worker script ${file} is missing: build the package first (npx tsc -b packages/backend-sim)`);
-  }
-  return file;
 }
 
 /** Mean, sample standard deviation, min and max of accuracies. */
@@ -93,15 +70,14 @@ export function summarizeAccuracies(accuracies: readonly number[]): { mean: numb
 }
 
 /**
- * Evaluates `runs` Monte Carlo instances and returns the accuracy of each. Workers start once per call, each parses
- * the module once, then takes chunks of run indices from a shared queue until none are left.
+ * Evaluates `runs` Monte Carlo instances and returns the accuracy of each. The pool's workers each parse the module
+ * once per call, then take chunks of run indices from a shared queue until none are left.
  */
 export async function runMonteCarlo(options: MonteCarloOptions): Promise<MonteCarloResult> {
   const total = checkBatches({ images: options.images, counts: options.counts, labels: options.labels });
   const runs = options.runs;
   if (!Number.isInteger(runs) || runs < 0) throw new RangeError(`runMonteCarlo: runs must be a whole number ≥ 0, got ${runs}`);
-  const requested = options.workers ?? availableParallelism();
-  const workerCount = Math.max(0, Math.min(requested, runs));
+  const workerCount = Math.max(0, Math.min(options.workers ?? defaultWorkerCount(runs), runs));
   let correct = new Array<number>(runs).fill(0);
   const data = { images: options.images, counts: options.counts, labels: options.labels };
   const init = { moduleText: options.moduleText, weights: options.weights, device: options.device, seed: options.seed };
@@ -117,8 +93,8 @@ export async function runMonteCarlo(options: MonteCarloOptions): Promise<MonteCa
   } else {
     // small chunks keep the workers balanced; results never depend on which worker took which run
     const chunkSize = Math.max(1, Math.min(4, Math.floor(runs / (workerCount * 4))));
-    correct = await runOnWorkerPool<WorkerInit, number>({
-      file: options.workerFile ?? getWorkerFile(), init: { ...init, data }, runs, workers: workerCount, chunkSize, label: "Monte Carlo",
+    correct = await getWorkerPool().run<WeightsWorkerInit, number>({
+      kind: "weights", init: { ...init, data: shareBatches(data) }, items: runs, workers: workerCount, chunkSize, label: "Monte Carlo",
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
   }

@@ -1,15 +1,18 @@
 /**
- * @fileoverview The worker-thread side of the Monte Carlo worker pool: builds an evaluator once from `workerData`,
- * then evaluates each chunk of runs it is sent and posts one result per run (see runOnWorkerPool).
+ * @fileoverview The worker-thread side of the worker pool: for each job, builds the evaluator its kind names from the
+ * job's init payload (once per job), then evaluates each chunk of items it is sent and posts one result per item.
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 import { isXbarcError } from "@xbarc/ir";
-import type { RunChunkMessage, SerializedError, WorkerMessage } from "./protocol.js";
+import type { JobKind, PoolMessage, SerializedError, WorkerMessage } from "./protocol.js";
 
-/** What a worker evaluates: one Monte Carlo run at a time, by run index. */
+/** What a worker evaluates: one item (a Monte Carlo run) at a time, by index. */
 export interface RunEvaluator<Result> {
   evaluateRun(run: number): Result;
 }
+
+/** Builds a job's evaluator from its init payload. */
+export type EvaluatorFactory = (init: never) => RunEvaluator<unknown>;
 
 /** An error as it crosses the thread boundary: an XbarcError keeps its code, location and hint. */
 function serializeError(e: unknown): SerializedError {
@@ -21,33 +24,41 @@ function serializeError(e: unknown): SerializedError {
 }
 
 /**
- * Serves runs in this worker thread. A failure to build the evaluator is reported on the first chunk, so the pool
- * rethrows it like any run error. `script` and `runner` name the worker script and what starts it, for the error
- * thrown when the script is run outside a worker thread.
+ * Serves jobs in this worker thread with the evaluators of `factories`. A failure to build a job's evaluator is
+ * reported on its first chunk, so the pool rethrows it like any item error. `script` names the worker script for the
+ * error thrown when it is run outside a worker thread.
  */
-export function serveMonteCarloRuns<Init, Result>(create: (init: Init) => RunEvaluator<Result>, script: string, runner: string): void {
+export function serveJobs(factories: Readonly<Record<JobKind, EvaluatorFactory>>, script: string): void {
   const port = parentPort;
-  if (!port) throw new Error(`${script} must run as a worker thread (started by ${runner})`);
-  const post = (m: WorkerMessage<Result>): void => port.postMessage(m);
+  if (!port) throw new Error(`${script} must run as a worker thread (started by the Monte Carlo worker pool)`);
+  const post = (m: WorkerMessage<unknown>): void => port.postMessage(m);
 
-  let evaluator: RunEvaluator<Result> | undefined;
+  let job = -1;
+  let evaluator: RunEvaluator<unknown> | undefined;
   let startError: SerializedError | undefined;
-  try {
-    evaluator = create(workerData as Init);
-  } catch (e) {
-    startError = serializeError(e);
-  }
 
-  port.on("message", (m: RunChunkMessage) => {
+  port.on("message", (m: PoolMessage) => {
+    if (m.type === "job") {
+      job = m.job;
+      evaluator = undefined;
+      startError = undefined;
+      try {
+        evaluator = factories[m.kind](m.init as never);
+      } catch (e) {
+        startError = serializeError(e);
+      }
+      return;
+    }
+    if (m.job !== job) return; // a chunk of a job that has been replaced
     if (!evaluator) {
-      post({ type: "error", error: startError! });
+      post({ type: "error", job, error: startError ?? { message: "no evaluator was built for this job" } });
       return;
     }
     try {
-      for (const run of m.runs) post({ type: "result", run, result: evaluator.evaluateRun(run) });
-      post({ type: "chunk-done" });
+      for (const item of m.items) post({ type: "result", job, item, result: evaluator.evaluateRun(item) });
+      post({ type: "chunk-done", job });
     } catch (e) {
-      post({ type: "error", error: serializeError(e) });
+      post({ type: "error", job, error: serializeError(e) });
     }
   });
 }

@@ -3,15 +3,11 @@
  * seed, r)` and simulates the program over labelled images fitted to its input, counting correct top-1 classes.
  * Runs spread over worker threads; each run depends only on (seed, run), so results never depend on the worker count.
  */
-import { existsSync } from "node:fs";
-import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { XbarcError, type Tensor, type TensorType, type VariationSpec } from "@xbarc/ir";
 import { fitImages, getInputFit, top1 } from "../datasets/fit.js";
 import type { ImageSet } from "../datasets/image-set.js";
-import { checkBatches, type LabelledBatches } from "../montecarlo/evaluate.js";
-import { runOnWorkerPool } from "../montecarlo/pool.js";
+import { checkBatches, shareBatches, type LabelledBatches } from "../montecarlo/evaluate.js";
+import { defaultWorkerCount, getWorkerPool } from "../montecarlo/pool.js";
 import { summarizeAccuracies, type MonteCarloResult } from "../montecarlo/runner.js";
 import type { Program } from "../program/types.js";
 import { simulateProgram } from "./functional.js";
@@ -96,10 +92,8 @@ export interface ProgramMonteCarloOptions {
   readonly seed: number;
   /** replaces the program device's variation */
   readonly variation?: VariationSpec;
-  /** worker threads (default: available parallelism, at most `runs`); 0 evaluates in this thread */
+  /** worker threads of the process-wide pool (default: available parallelism, at most `runs`); 0 evaluates in this thread */
   readonly workers?: number;
-  /** the built worker script (default getProgramWorkerFile()) */
-  readonly workerFile?: string;
   /** called as runs finish (in completion order) */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -124,27 +118,12 @@ export function percentile(values: readonly number[], q: number): number {
   return lo === hi || a === b ? a : a + (b - a) * (pos - lo);
 }
 
-/**
- * The program worker script. As with getWorkerFile, workers need JavaScript: from TypeScript source (vitest) the
- * script is taken from the package's built dist/ (build with `npx tsc -b packages/backend-sim` first).
- */
-export function getProgramWorkerFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  const file = here.endsWith(".ts")
-    ? join(dirname(here), "..", "..", "dist", "sim", "montecarlo-worker.js")
-    : join(dirname(here), "montecarlo-worker.js");
-  if (!existsSync(file)) {
-    throw new Error(`the program Monte Carlo worker script ${file} is missing: build the package first (npx tsc -b packages/backend-sim)`);
-  }
-  return file;
-}
-
 /** Simulates `runs` sampled instances of a program over the images and summarizes the accuracies. */
 export async function runProgramMonteCarlo(options: ProgramMonteCarloOptions): Promise<ProgramMonteCarloResult> {
   const total = checkBatches(options.data);
   const runs = options.runs;
   if (!Number.isInteger(runs) || runs < 0) throw new RangeError(`runProgramMonteCarlo: runs must be a whole number ≥ 0, got ${runs}`);
-  const workerCount = Math.max(0, Math.min(options.workers ?? availableParallelism(), runs));
+  const workerCount = Math.max(0, Math.min(options.workers ?? defaultWorkerCount(runs), runs));
   let correct = new Array<number>(runs).fill(0);
   const init: ProgramWorkerInit = {
     program: options.program, data: options.data, seed: options.seed, ...(options.variation ? { variation: options.variation } : {}),
@@ -157,8 +136,8 @@ export async function runProgramMonteCarlo(options: ProgramMonteCarloOptions): P
     }
   } else {
     // one run is a whole pass over the images: hand out single runs so the workers stay balanced
-    correct = await runOnWorkerPool<ProgramWorkerInit, number>({
-      file: options.workerFile ?? getProgramWorkerFile(), init, runs, workers: workerCount, chunkSize: 1, label: "program Monte Carlo",
+    correct = await getWorkerPool().run<ProgramWorkerInit, number>({
+      kind: "program", init: { ...init, data: shareBatches(init.data) }, items: runs, workers: workerCount, chunkSize: 1, label: "program Monte Carlo",
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
   }

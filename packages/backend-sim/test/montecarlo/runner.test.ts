@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { interpretModule, printModule, Rng, XbarcError, type DeviceProfile, type Module, type VariationSpec } from "@xbarc/ir";
-import { countCorrect, MonteCarloEvaluator, runMonteCarlo, summarizeAccuracies, top1, type LabelledBatches } from "@xbarc/backend-sim";
+import { countCorrect, getWorkerPool, MonteCarloEvaluator, runMonteCarlo, shareBatches, summarizeAccuracies, top1, type LabelledBatches } from "@xbarc/backend-sim";
 import { ensureBackendBuilt } from "../build.js";
 import { annotateCells, createBatches, createClassifier, testDevice } from "../cells-module.js";
 
@@ -75,6 +75,37 @@ describe("runMonteCarlo", () => {
     const run = runMonteCarlo({ ...base, moduleText: p.text, weights: p.weights!, device: device({}), runs: 2, seed: 1, workers: 1 });
     await expect(run).rejects.toThrow(XbarcError);
     await expect(run).rejects.toMatchObject({ code: "XB6003" });
+  });
+
+  it("keeps the pool's threads between jobs and serves the next job after a failed one", async () => {
+    const dev = device({ model: "lognormal", sigma: 0.5 });
+    const first = await runMonteCarlo({ ...base, device: dev, runs: 4, seed: 9, workers: 2 });
+    const pool = getWorkerPool();
+    const threads = pool.size;
+    expect(threads).toBeGreaterThanOrEqual(2);
+    const plain = printModule(createClassifier({ batch: 25, inputs: 12, hidden: 16, classes: 4, seed: 21 }), { weights: true });
+    await expect(runMonteCarlo({ ...base, moduleText: plain.text, weights: plain.weights!, device: dev, runs: 2, seed: 1, workers: 2 })).rejects.toMatchObject({ code: "XB6003" });
+    const again = await runMonteCarlo({ ...base, device: dev, runs: 4, seed: 9, workers: 2 });
+    expect(again.accuracies).toEqual(first.accuracies);
+    expect(pool.size).toBe(threads);
+  });
+
+  it("runs jobs submitted together one after the other, each with its own results", async () => {
+    const dev = device({ model: "lognormal", sigma: 0.5 });
+    const [a, b] = await Promise.all([
+      runMonteCarlo({ ...base, device: dev, runs: 3, seed: 7, workers: 2 }),
+      runMonteCarlo({ ...base, device: dev, runs: 3, seed: 8, workers: 2 }),
+    ]);
+    expect(a.accuracies).toEqual((await runMonteCarlo({ ...base, device: dev, runs: 3, seed: 7, workers: 0 })).accuracies);
+    expect(b.accuracies).toEqual((await runMonteCarlo({ ...base, device: dev, runs: 3, seed: 8, workers: 0 })).accuracies);
+  });
+
+  it("shares the images with the workers through one copy in shared memory", () => {
+    const shared = shareBatches(data);
+    shared.images.forEach((t, i) => {
+      expect(t.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(Array.from(t.data as Float32Array)).toEqual(Array.from(data.images[i]!.data as Float32Array));
+    });
   });
 
   it("rejects labels that do not match the batches", async () => {
