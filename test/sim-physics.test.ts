@@ -1,7 +1,7 @@
 /**
  * @fileoverview Physics trends of the simulator on a fixture model (mlp784-32-10-relu, compiled with calibration
  * t10k[0:300], evaluated on t10k[8000:8300]): accuracy does not rise as the log-normal σ rises, more cell levels do
- * not hurt, and a 4-bit ADC is not better than an 8-bit one. Means over 8 seeded Monte Carlo runs (300 images each,
+ * not hurt, read noise does not help (and repeats per seed), and a 4-bit ADC is not better than an 8-bit one. Means over 8 seeded Monte Carlo runs (300 images each,
  * i.e. 2,400 classifications per mean) are compared with the inequality the physics demands; no accuracy is hard-coded.
  */
 import { beforeAll, describe, expect, it } from "vitest";
@@ -84,6 +84,29 @@ describe("simulator physics trends (mlp784-32-10-relu, t10k[8000:8300], 8 Monte 
     const [two, three, four] = means as [number, number, number];
     expect(three, `means ${means.join(", ")}`).toBeGreaterThanOrEqual(two - TOLERANCE);
     expect(four, `means ${means.join(", ")}`).toBeGreaterThanOrEqual(three - TOLERANCE);
+  }, 120_000);
+
+  it("read noise does not raise accuracy (0, 0.0005, 0.002 of g_max·rows per column read) and costs accuracy when large", async () => {
+    // σ of a column read = read_noise · g_max · rows (the profile's definition): isaac's g_max is about 3 level steps,
+    // so a full 128-row tile reads with σ ≈ 0.19 and 0.78 ADC steps; shift-and-add scales the top input step's and
+    // top slice's error by 2^13, which is why a fraction of an ADC step already costs accuracy
+    const base = { ...sweepProgram.device.variation, model: "lognormal" as const, sigma: 0.02 };
+    const means: number[] = [];
+    for (const readNoise of [0, 0.0005, 0.002]) means.push(await meanAccuracy(sweepProgram, { ...base, read_noise: readNoise }));
+    const [none, small, large] = means as [number, number, number];
+    expect(none, `means ${means.join(", ")}`).toBeGreaterThanOrEqual(small - TOLERANCE);
+    expect(small, `means ${means.join(", ")}`).toBeGreaterThanOrEqual(large - TOLERANCE);
+    expect(none, `means ${means.join(", ")}`).toBeGreaterThan(large);
+  }, 120_000);
+
+  it("read noise is drawn from the run's own stream: the same seed repeats every run, another seed does not", async () => {
+    const variation = { ...sweepProgram.device.variation, model: "none" as const, sigma: 0, read_noise: 0.01 };
+    const run = (seed: number, workers: number) => runProgramMonteCarlo({ program: sweepProgram, data, runs: 4, seed, workers, variation });
+    const [a, b, c] = [await run(5, 2), await run(5, 0), await run(6, 2)];
+    expect(b.correct).toEqual(a.correct);
+    expect(c.correct).not.toEqual(a.correct);
+    // without cell variation, only the noise separates the runs
+    expect(new Set(a.correct).size).toBeGreaterThan(1);
   }, 120_000);
 
   it("a 4-bit ADC is not better than an 8-bit one (same device otherwise)", async () => {
