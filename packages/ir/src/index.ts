@@ -25,5 +25,6 @@ export * from "./interpret/softmax.js";
 export * from "./interpret/batchnorm.js";
 export * from "./interpret/cast.js";
 export * from "./interpret/run.js";
+export * from "./interpret/gradients.js";
 export * from "./device/index.js";
 export * from "./rng.js";

@@ -34,6 +34,7 @@ export const CODES = {
   XB4001: "JSON does not match its schema",
   XB4002: "input tensor does not match the model",
   XB4003: "input file cannot be decoded",
+  XB4004: "op on the loss path has no gradient rule",
   // passes
   XB5001: "unknown pass or bad pipeline string",
   XB5002: "bad pass option",
