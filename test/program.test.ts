@@ -35,8 +35,11 @@ function recount(program: Program): { tiles: number; cells: number; mvm: number;
   return program.layers.map((layer) => {
     const w = layer.formats.weight;
     const groups = layer.op === "conv" ? Number(layer.attrs["group"] ?? 1) : 1;
-    const K = numel(layer.weight_shape.slice(1));
-    const N = layer.weight_shape[0]! / groups;
+    // a compacted layer (row_map / col_map) lays only its distinct nonzero rows and columns onto crossbars
+    const distinct = (map: readonly number[]): number => new Set(map.filter((p) => p >= 0)).size;
+    const K = layer.row_map ? distinct(layer.row_map) : numel(layer.weight_shape.slice(1));
+    const N = layer.col_map ? distinct(layer.col_map) : layer.weight_shape[0]! / groups;
+    const outChannels = layer.weight_shape[0]! / groups;
     // S slices per weight on adjacent columns (Diware et al., §2.2.2), doubled for G+/G−; one offset column per tile
     const S = w.scheme === "analog-levels" ? 1 : Math.ceil(w.bits! / dev.cell.bits);
     const P = S * (differential ? 2 : 1);
@@ -44,8 +47,10 @@ function recount(program: Program): { tiles: number; cells: number; mvm: number;
     const biasRow = dev.mapping.bias === "row" && layer.bias !== undefined ? 1 : 0;
     const rowTiles = Math.ceil((K + biasRow) / R);
     const colTiles = Math.ceil(N / Math.floor((C - offset) / P));
-    const positions = numel(layer.output_shape) / (N * groups) / program.input.shape[0]!;
-    const steps = Math.ceil(layer.formats.input.bits / dev.crossbar.dac_bits);
+    const positions = numel(layer.output_shape) / (outChannels * groups) / program.input.shape[0]!;
+    // k merged rows are driven with a sum of k inputs: ceil(log2 k) more bits
+    const merged = layer.row_map ? Math.max(...[...new Set(layer.row_map)].filter((p) => p >= 0).map((p) => layer.row_map!.filter((q) => q === p).length)) : 1;
+    const steps = Math.ceil((layer.formats.input.bits + Math.ceil(Math.log2(merged))) / dev.crossbar.dac_bits);
     const columns = N * P + offset * colTiles;
     return {
       tiles: groups * rowTiles * colTiles,

@@ -3,7 +3,7 @@
  * only: integer weights from `#quant` (fixed-point codebook and codes), formats, row tiles and the truncation window
  * from `#trunc`. No pass code is imported: the annotations are the contract.
  */
-import { intsAttr, intAttr, XbarcError, type Location, type Module, type Op, type Value } from "@xbarc/ir";
+import { getPhysicalGroups, intsAttr, intAttr, XbarcError, type Location, type Module, type Op, type Value } from "@xbarc/ir";
 
 /** How a layer's bias enters: added digitally after the row-tile sum, or on an extra crossbar row of the first row tile. */
 export type BiasMode = "digital" | "row" | "none";
@@ -32,8 +32,15 @@ export interface FixedPointLayer {
   readonly outFl: number;
   /** crossbar rows used by each row tile (the bias row, in the first, counts) */
   readonly rowsUsed: readonly number[];
-  /** weight-matrix rows of each row tile (the bias row excluded) */
+  /** weight-matrix rows of each row tile (the bias row excluded; physical rows of a compacted layer) */
   readonly weightRows: readonly number[];
+  /**
+   * compacted layers (#tiles row_map): the original matrix rows each row tile sums, ascending — all members of its
+   * physical rows; dropped (all-zero) rows are in none. Absent: row tile t holds the next weightRows[t] rows.
+   */
+  readonly rowSets?: readonly Int32Array[];
+  /** compacted layers (#tiles col_map): per matrix column its physical column, −1 when dropped (no cells) */
+  readonly colMap?: readonly number[];
   /** digital, row, or none (no bias operand) */
   readonly bias: BiasMode;
   /** bias "row": the integer input applied to the bias row (2^e; the cell holds b·2^(A_FL+W_FL−e)) */
@@ -126,8 +133,23 @@ export function getFixedPointLayer(module: Module, op: Op): FixedPointLayer | un
   const rowsUsed = [...trunc.rows];
   const weightRows = rowsUsed.map((r, t) => r - (t === 0 && bias === "row" ? 1 : 0));
   const covered = weightRows.reduce((a, b) => a + b, 0);
-  if (covered !== rowLength || weightRows.some((r) => r < 1)) {
+  // a compacted layer's row tiles hold physical rows: the reference sums each tile's member rows (#tiles row_map)
+  const tiles = op.getAnnotation("tiles")?.data as { row_map?: number[]; col_map?: number[] } | undefined;
+  const physical = tiles?.row_map ? covered : rowLength;
+  if (covered !== physical || weightRows.some((r) => r < 1)) {
     throw planError(op, `#trunc rows=[${rowsUsed.join(",")}] cover ${covered} matrix rows, but the layer has ${rowLength}`, "re-run tile and place-truncation");
+  }
+  let rowSets: Int32Array[] | undefined;
+  if (tiles?.row_map) {
+    const groups = tiles.row_map.length === rowLength ? getPhysicalGroups(tiles.row_map, covered) : undefined;
+    if (!groups) throw planError(op, `#tiles row_map does not map the ${rowLength} matrix rows onto the ${covered} physical rows #trunc rows=[${rowsUsed.join(",")}] cover`, "re-run tile and place-truncation");
+    rowSets = [];
+    let p0 = 0;
+    for (const rows of weightRows) {
+      const set = groups.members.slice(groups.starts[p0]!, groups.starts[p0 + rows]!).sort();
+      rowSets.push(set);
+      p0 += rows;
+    }
   }
   return {
     op,
@@ -148,6 +170,8 @@ export function getFixedPointLayer(module: Module, op: Op): FixedPointLayer | un
     rowLength,
     outChannels,
     groups,
+    ...(rowSets ? { rowSets } : {}),
+    ...(tiles?.col_map ? { colMap: [...tiles.col_map] } : {}),
   };
 }
 

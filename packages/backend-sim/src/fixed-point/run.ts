@@ -129,15 +129,34 @@ function channelLayout(op: Op, result: TensorType): [number, number] {
 }
 
 /** Σ_{r in tile} (w_eff − w_int)[r, c] per output channel: the error the nominal signed-input correction leaves. */
-function columnDrift(layer: FixedPointLayer, eff: Float64Array, r0: number, r1: number): Float64Array {
+function columnDrift(layer: FixedPointLayer, eff: Float64Array, r0: number, r1: number, inTile?: Uint8Array): Float64Array {
   const out = new Float64Array(layer.outChannels);
   const k = layer.rowLength;
   for (let c = 0; c < layer.outChannels; c++) {
     let s = 0;
-    for (let r = r0; r < r1; r++) s += eff[c * k + r]! - layer.wInt[c * k + r]!;
+    for (let r = r0; r < r1; r++) if (!inTile || inTile[r]) s += eff[c * k + r]! - layer.wInt[c * k + r]!;
     out[c] = s;
   }
   return out;
+}
+
+/**
+ * A compacted layer's row tile: its original rows' span [r0, r1), a membership mask, and `w` with every other row of
+ * the span zeroed — and, for weights that are not the nominal ones, the columns without cells (col_map −1) too.
+ */
+function maskRowTile(layer: FixedPointLayer, w: Float64Array, set: Int32Array, nominal: boolean): { r0: number; r1: number; inTile: Uint8Array; w: Float64Array } {
+  const k = layer.rowLength;
+  const inTile = new Uint8Array(k);
+  for (const r of set) inTile[r] = 1;
+  const r0 = set[0]!;
+  const r1 = set[set.length - 1]! + 1;
+  const masked = new Float64Array(w.length);
+  const perGroup = layer.outChannels / layer.groups;
+  for (let c = 0; c < layer.outChannels; c++) {
+    if (!nominal && layer.colMap && layer.colMap[c % perGroup]! < 0) continue;
+    for (let r = r0; r < r1; r++) if (inTile[r]) masked[c * k + r] = w[c * k + r]!;
+  }
+  return { r0, r1, inTile, w: masked };
 }
 
 /** The bias row's cell integers: clamp(round_half_even(b · 2^(A_FL + W_FL − e)), W_WL range), input 2^e. */
@@ -164,18 +183,22 @@ function runLayer(layer: FixedPointLayer, input: Tensor, bias: Float64Array | un
   // the kept value's fraction length; the full window keeps every bit, so nothing is shifted out
   const outFl = full ? layer.aFl + layer.wFl : layer.outFl;
   let sum: Float64Array | undefined;
-  let r0 = 0;
+  let next = 0;
   layer.weightRows.forEach((rows, t) => {
-    const r1 = r0 + rows;
+    // a compacted layer's row tile sums its own set of original rows (its physical rows' members): the rest zeroed
+    const tile = layer.rowSets ? maskRowTile(layer, w, layer.rowSets[t]!, !eff) : undefined;
+    const r0 = tile ? tile.r0 : next;
+    const r1 = tile ? tile.r1 : next + rows;
+    const wTile = tile ? tile.w : w;
     // exact in float64 only below 2^53: checked on the worst case, not per element
-    const bound = getAccumulatorBound(w, layer.outChannels, layer.rowLength, r0, r1, xMax) + (layer.bias === "row" && t === 0 ? layer.biasInput * 2 ** (layer.wBits - 1) : 0);
+    const bound = getAccumulatorBound(wTile, layer.outChannels, layer.rowLength, r0, r1, xMax) + (layer.bias === "row" && t === 0 ? layer.biasInput * 2 ** (layer.wBits - 1) : 0);
     if (!(bound < EXACT_INTEGER_LIMIT)) {
       throw new XbarcError("XB6002", `layer %${layer.name}: a row-tile accumulator may reach ${bound}, beyond 2^53 where float64 integers stop being exact`, {
         location: { kind: "ir", loc: op.loc, value: layer.name, op: op.opcode },
         hint: "use fewer input or weight bits, or smaller crossbars",
       });
     }
-    const acc = accumulateRowTile(op, xInt, input.type.shape, w, wShape, r0, r1);
+    const acc = accumulateRowTile(op, xInt, input.type.shape, wTile, wShape, r0, r1);
     if (layer.bias === "row" && t === 0 && bias) {
       // the bias row's input is 2^e for every output position
       const cells = biasRowWeights(layer, bias);
@@ -185,7 +208,7 @@ function runLayer(layer: FixedPointLayer, input: Tensor, bias: Float64Array | un
     if (eff) {
       // the crossbar sees offset-encoded inputs x + 2^(A_WL−1) on every row; the correction subtracts 2^(A_WL−1)·Σ w_int
       if (layer.aSigned) {
-        const drift = columnDrift(layer, eff, r0, r1);
+        const drift = columnDrift(layer, tile ? tile.w : eff, r0, r1, tile?.inTile);
         for (let c = 0; c < drift.length; c++) drift[c]! *= 2 ** (layer.aBits - 1);
         addPerChannelImpl(acc, drift, channels, positions);
       }
@@ -195,7 +218,7 @@ function runLayer(layer: FixedPointLayer, input: Tensor, bias: Float64Array | un
     if (!full) truncateWindowImpl(acc, layer.dL, layer.oRwl);
     if (ints) kept.push(acc.slice());
     sum = sum ? addInPlaceImpl(sum, acc) : acc;
-    r0 = r1;
+    next += rows;
   });
   const y = sum ?? new Float64Array(numel(resultType.shape));
   if (layer.bias === "digital" && bias) addPerChannelImpl(y, quantizeBiasImpl(bias, outFl), channels, positions);

@@ -45,16 +45,27 @@ export function getSlicedGeometry(layer: FixedPointLayer, device: DeviceProfile)
     widths = [];
     for (let left = perGroup; left > 0; left -= fit) widths.push(Math.min(fit, left));
   }
-  const colTileOf = new Int32Array(perGroup);
-  let c = 0;
+  // a compacted layer's column tiles hold physical columns: a matrix column sits in its physical column's tile
+  const physTileOf: number[] = [];
   widths.forEach((w, t) => {
-    for (let j = 0; j < w && c < perGroup; j++) colTileOf[c++] = t;
+    for (let j = 0; j < w; j++) physTileOf.push(t);
   });
+  const colTileOf = new Int32Array(perGroup);
+  for (let c = 0; c < perGroup; c++) {
+    const q = layer.colMap ? layer.colMap[c]! : c;
+    colTileOf[c] = q >= 0 && q < physTileOf.length ? physTileOf[q]! : 0;
+  }
   const rowTileOf = new Int32Array(layer.rowLength);
-  let r = 0;
-  layer.weightRows.forEach((rows, t) => {
-    for (let j = 0; j < rows; j++) rowTileOf[r++] = t;
-  });
+  if (layer.rowSets) {
+    layer.rowSets.forEach((set, t) => {
+      for (const r of set) rowTileOf[r] = t;
+    });
+  } else {
+    let r = 0;
+    layer.weightRows.forEach((rows, t) => {
+      for (let j = 0; j < rows; j++) rowTileOf[r++] = t;
+    });
+  }
   return { cellBits, slices, scheme, colTileOf, colTiles: widths.length, rowTileOf };
 }
 

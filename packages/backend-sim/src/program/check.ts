@@ -5,7 +5,7 @@
  * and every buffer written before it is read.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { getLevels, XbarcError } from "@xbarc/ir";
+import { getLevels, getPhysicalGroups, XbarcError } from "@xbarc/ir";
 import { hashProgram } from "./canonical.js";
 import { PROGRAM_SCHEMA } from "./schema.js";
 import { PROGRAM_FORMAT, PROGRAM_VERSION, type Program, type ProgramTile, type ScheduleOp } from "./types.js";
@@ -173,6 +173,7 @@ export function checkProgramSemantics(program: Program, file = "<program>"): voi
     if (t.cols_used !== t.cols * t.phys_cols_per_weight_col + t.offset_cols) {
       throw semanticError(file, `${at}/cols_used`, `${name}: cols_used ${t.cols_used} is not cols ${t.cols} × ${t.phys_cols_per_weight_col} + ${t.offset_cols} offset columns`);
     }
+    // a compacted layer's tiles hold the physical matrix: at most as many rows and columns as the matrix
     if (t.row0 + t.rows > layer.matrix.rows || t.col0 + t.cols > layer.matrix.cols || t.group >= layer.matrix.groups) {
       throw semanticError(file, at, `${name}: rows [${t.row0}, ${t.row0 + t.rows}) and columns [${t.col0}, ${t.col0 + t.cols}) of group ${t.group} lie outside the layer's ${layer.matrix.rows}×${layer.matrix.cols} matrix (${layer.matrix.groups} group(s))`);
     }
@@ -202,8 +203,62 @@ export function checkProgramSemantics(program: Program, file = "<program>"): voi
   program.tiles.forEach((t, i) => {
     if (!layers.get(t.layer)!.tiles.includes(t.id)) throw semanticError(file, `/tiles/${i}/layer`, `tile ${t.id} names layer "${t.layer}", which does not list it`);
   });
+  program.layers.forEach((l, i) => checkLayerMaps(program, l, `/layers/${i}`, file));
 
   checkSchedule(program, file, buffers, layers);
+}
+
+/** ceil(log2 n), 0 for n ≤ 1. */
+function ceilLog2(n: number): number {
+  let bits = 0;
+  while (2 ** bits < n) bits++;
+  return bits;
+}
+
+/**
+ * A layer's row_map, col_map and col_sign against its tiles (XB6005 naming the field): each map has one entry per
+ * matrix row or column, maps onto exactly the physical rows (columns) its tiles hold, every physical one used; a
+ * sign is ±1 and +1 on each physical column's first column (whose weights the cells hold); the input steps cover
+ * the widest merged row's sum: T = ceil((bits + ceil(log2 k)) / dac_bits). Without maps, the tiles hold the matrix.
+ */
+function checkLayerMaps(program: Program, l: Program["layers"][number], at: string, file: string): void {
+  const tiles = l.tiles.map((id) => program.tiles[id]!);
+  const physRows = tiles.filter((t) => t.group === 0 && t.col_tile === 0).reduce((n, t) => n + t.rows, 0);
+  const physCols = tiles.filter((t) => t.group === 0 && t.row_tile === 0).reduce((n, t) => n + t.cols, 0);
+  const what = (kind: string, n: number, phys: number): string => `layer "${l.name}": ${kind} does not map the ${n} matrix ${kind === "row_map" ? "rows" : "columns"} onto the ${phys} physical ones its tiles hold, each used`;
+  let largest = 1;
+  if (l.row_map !== undefined) {
+    const groups = l.row_map.length === l.matrix.rows ? getPhysicalGroups(l.row_map, physRows) : undefined;
+    if (!groups) throw semanticError(file, `${at}/row_map`, what("row_map", l.matrix.rows, physRows));
+    largest = Math.max(1, groups.largest);
+  } else if (physRows !== l.matrix.rows && tiles.length > 0) {
+    throw semanticError(file, `${at}/tiles`, `layer "${l.name}": its tiles hold ${physRows} rows of its ${l.matrix.rows}-row matrix, and it has no row_map`);
+  }
+  if (l.col_map !== undefined) {
+    const groups = l.col_map.length === l.matrix.cols ? getPhysicalGroups(l.col_map, physCols) : undefined;
+    if (!groups) throw semanticError(file, `${at}/col_map`, what("col_map", l.matrix.cols, physCols));
+    if (l.col_sign !== undefined) {
+      if (l.col_sign.length !== l.matrix.cols) throw semanticError(file, `${at}/col_sign`, `layer "${l.name}": col_sign has ${l.col_sign.length} entries, not one per matrix column (${l.matrix.cols})`);
+      for (let q = 0; q < groups.count; q++) {
+        const first = groups.members[groups.starts[q]!]!;
+        if (l.col_sign[first] !== 1) throw semanticError(file, `${at}/col_sign/${first}`, `layer "${l.name}": column ${first} is the first of physical column ${q}, whose cells hold its weights, so its sign must be +1`);
+      }
+    }
+  } else if (l.col_sign !== undefined) {
+    throw semanticError(file, `${at}/col_sign`, `layer "${l.name}": col_sign without col_map`);
+  } else if (physCols !== l.matrix.cols && tiles.length > 0) {
+    throw semanticError(file, `${at}/tiles`, `layer "${l.name}": its tiles hold ${physCols} columns of its ${l.matrix.cols}-column matrix, and it has no col_map`);
+  }
+  const input = l.formats.input;
+  const steps = Math.ceil((input.bits + ceilLog2(largest)) / input.dac_bits);
+  if (input.steps !== steps) {
+    throw semanticError(file, `${at}/formats/input/steps`, `layer "${l.name}": ${input.steps} input steps, but ${input.bits}-bit inputs${largest > 1 ? ` summed over up to ${largest} merged rows` : ""} need ${steps} steps of ${input.dac_bits} bit(s)`);
+  }
+  program.schedule.forEach((op, k) => {
+    if ((op.op === "mvm" || op.op === "shift-add") && op.layer === l.name && op.steps !== steps) {
+      throw semanticError(file, `/schedule/${k}/steps`, `schedule entry ${k} (${op.op}): ${op.steps} steps for layer "${l.name}", whose inputs need ${steps}`);
+    }
+  });
 }
 
 function checkSchedule(

@@ -186,12 +186,18 @@ function tileCells(plan: LayerPlan, t: TilePlacement): Uint8Array {
   const analog = slice.scheme === "analog-levels";
   const differential = slice.scheme === "differential-magnitude";
   const half = slice.offset ?? 0;
+  // a compacted layer's physical row or column holds its first member's weights (every member's are equal; a
+  // sign-merged member is the negation of the first, which always has sign +1)
+  const rowGroups = plan.placement.rowGroups;
+  const colGroups = plan.placement.colGroups;
+  const origRow = (p: number): number => (rowGroups ? rowGroups.members[rowGroups.starts[p]!]! : p);
+  const origCol = (q: number): number => (colGroups ? colGroups.members[colGroups.starts[q]!]! : q);
   for (let tr = 0; tr < t.rows; tr++) {
-    const r = t.row0 + tr;
+    const r = origRow(t.row0 + tr);
     const line = tr * C;
     for (let j = 0; j < t.cols; j++) {
       // IR layout is out-channel-major: matrix (r, c) of group g is element (g·cols + c)·rows + r
-      const w = (t.group * mCols + t.col0 + j) * mRows + r;
+      const w = (t.group * mCols + origCol(t.col0 + j)) * mRows + r;
       if (analog) {
         if (P === 2) {
           cells[line + 2 * j] = plan.plus![w]!;
@@ -209,9 +215,9 @@ function tileCells(plan: LayerPlan, t: TilePlacement): Uint8Array {
     if (t.offsetCols > 0) {
       if (analog) {
         // the row's reference cell: assign-levels stores it per weight, so every weight of the row must agree
-        const first = plan.minus![(t.group * mCols + t.col0) * mRows + r]!;
+        const first = plan.minus![(t.group * mCols + origCol(t.col0)) * mRows + r]!;
         for (let j = 1; j < t.cols; j++) {
-          const m = plan.minus![(t.group * mCols + t.col0 + j) * mRows + r]!;
+          const m = plan.minus![(t.group * mCols + origCol(t.col0 + j)) * mRows + r]!;
           if (m !== first) {
             throw emitError(plan.placement.op, `row ${r} of tile ${t.index} needs reference levels ${first} and ${m} in one offset column`,
               "an offset-column device shares one reference cell per row; quantize with a quantizer that uses one reference level");
@@ -229,7 +235,7 @@ function tileCells(plan: LayerPlan, t: TilePlacement): Uint8Array {
     const values = plan.biasRowValues;
     if (values && !analog) {
       for (let j = 0; j < t.cols; j++) {
-        const b = values[t.group * mCols + t.col0 + j]!;
+        const b = values[t.group * mCols + origCol(t.col0 + j)]!;
         for (let s = 0; s < S; s++) {
           if (differential) {
             cells[line + j * P + s] = sliceOf(Math.max(b, 0), s, cb);
@@ -357,8 +363,10 @@ export function emitProgram(module: Module, options: EmitProgramOptions): Progra
     const inBits = trunc?.a_wl ?? slice.in_bits;
     const inFl = trunc?.a_fl ?? slice.in_fl;
     const inSigned = trunc?.a_signed ?? slice.in_signed;
+    // merged rows are driven with the sum of k inputs: ceil(log2 k) more bits, hence possibly more DAC steps
+    const mergedBits = ceilLog2(placement.rowGroups?.largest ?? 1);
     const formats: ProgramLayer["formats"] = {
-      input: { bits: inBits, fl: inFl, signed: inSigned, dac_bits: slice.dac_bits, steps: Math.ceil(inBits / slice.dac_bits) },
+      input: { bits: inBits, fl: inFl, signed: inSigned, dac_bits: slice.dac_bits, steps: Math.ceil((inBits + mergedBits) / slice.dac_bits) },
       weight: {
         scheme: slice.scheme,
         ...(analog ? {} : { bits: slice.w_bits!, fl: slice.w_fl! }),
@@ -452,6 +460,9 @@ export function emitProgram(module: Module, options: EmitProgramOptions): Progra
       matrix: { rows: mRows, cols: mCols, groups },
       grid: [...placement.grid],
       tiles: tileIds,
+      ...(placement.rowMap ? { row_map: [...placement.rowMap] } : {}),
+      ...(placement.colMap ? { col_map: [...placement.colMap] } : {}),
+      ...(placement.colSign ? { col_sign: [...placement.colSign] } : {}),
       formats,
       ...(cellsFormat ? { cells: cellsFormat } : {}),
       ...(bias ? { bias } : {}),

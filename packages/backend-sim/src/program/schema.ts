@@ -131,6 +131,18 @@ export const PROGRAM_SCHEMA = {
         },
         grid: { type: "array", items: count, minItems: 2, maxItems: 2, description: "[row tiles, column tiles] per group" },
         tiles: { type: "array", items: count, description: "the layer's tile ids: groups, then row tiles, then column tiles" },
+        row_map: {
+          type: "array", items: { type: "integer", minimum: -1 },
+          description: "compacted layers only: per matrix row its physical row (-1: all zero, on no crossbar); the tiles' row0/rows count physical rows; the rows of one physical row are driven with the sum of their offset-encoded inputs",
+        },
+        col_map: {
+          type: "array", items: { type: "integer", minimum: -1 },
+          description: "compacted layers only: per matrix column its physical column (-1: all zero, output 0 + digital bias); the tiles' col0/cols count physical columns; one physical column is fanned out to every matrix column mapped to it",
+        },
+        col_sign: {
+          type: "array", items: { enum: [1, -1] },
+          description: "sign-merged layers only: per matrix column +1, or -1 when its output is its physical column's accumulator negated before the truncation window",
+        },
         formats: {
           type: "object",
           additionalProperties: false,
@@ -218,7 +230,7 @@ export const PROGRAM_SCHEMA = {
       additionalProperties: false,
       required: ["id", "layer", "index", "group", "row_tile", "col_tile", "row0", "rows", "col0", "cols", "bias_row", "phys_cols_per_weight_col", "offset_cols", "xbar", "xbar_row", "xbar_col", "rows_used", "cols_used", "cells"],
       description:
-        "tile row r < rows holds weight-matrix row row0 + r; row `rows` is the bias row when bias_row. Weight column j (matrix column col0 + j) " +
+        "tile row r < rows holds weight-matrix row row0 + r (a physical row of the layer's row_map when present); row `rows` is the bias row when bias_row. Weight column j (matrix column col0 + j, a physical column of col_map when present) " +
         "takes physical columns [j·P, (j+1)·P), P = phys_cols_per_weight_col: slice s at j·P + s (differential: G+ slice s at j·P + s, " +
         "G- slice s at j·P + S + s). The offset column, when present, takes the last offset_cols columns, slice s at cols·P + s.",
       properties: {

@@ -59,7 +59,7 @@ export interface ProgramInputFormat {
   signed: boolean;
   /** bits applied per input step */
   dac_bits: number;
-  /** T = ceil(A_WL / dac_bits) */
+  /** T = ceil((A_WL + ceil(log2 k)) / dac_bits), k the most matrix rows merged into one physical row (1 unmerged) */
   steps: number;
 }
 
@@ -141,6 +141,15 @@ export interface ProgramLayer {
   grid: number[];
   /** ids of the layer's tiles, groups first, then row tiles, then column tiles */
   tiles: number[];
+  /**
+   * compacted layers only: per matrix row, the physical row it feeds (−1: an all-zero row, not on any crossbar);
+   * rows sharing a physical row are driven with the sum of their inputs. Tiles' row0/rows count physical rows.
+   */
+  row_map?: number[];
+  /** compacted layers only: per matrix column (output channel within a group), the physical column computing it (−1: 0) */
+  col_map?: number[];
+  /** sign-merged layers only: per matrix column, +1 or −1 (its output is its physical column's, negated) */
+  col_sign?: number[];
   formats: { input: ProgramInputFormat; weight: ProgramWeightFormat; output_fl?: number; trunc?: ProgramTruncFormat };
   /** analog layers only */
   cells?: ProgramCellsFormat;

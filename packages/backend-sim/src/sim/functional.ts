@@ -7,7 +7,7 @@
  * for bit: both use the same integer kernels (quantize, truncation window, bias, post-ops).
  */
 import {
-  isDType, isFloatDType, numel, Op, readNumbers, runOp, Value, viewBytes, XbarcError,
+  getPhysicalGroups, isDType, isFloatDType, numel, Op, readNumbers, runOp, Value, viewBytes, XbarcError,
   type DType, type Tensor, type TensorType,
 } from "@xbarc/ir";
 import { addPerChannelImpl, quantizeActivationsImpl, roundAccumulatorsImpl, truncateWindowImpl } from "../fixed-point/kernels.js";
@@ -16,8 +16,8 @@ import { decodeBase64 } from "../program/check.js";
 import type { Program, ProgramLayer, ProgramTile, ScheduleOp } from "../program/types.js";
 import { getIdealInstance, type SimInstance } from "./instance.js";
 import {
-  bitSerialReadImpl, combineSlicesImpl, effectiveWeightsImpl, gatherTileInputsImpl, getConvTapOffsets, integerMvmImpl,
-  scatterAddImpl, subtractPerColumnImpl, type CombineScheme,
+  bitSerialReadImpl, combineSlicesImpl, effectiveWeightsImpl, fanOutColumnsImpl, gatherMergedTileInputsImpl, gatherTileInputsImpl,
+  getConvTapOffsets, integerMvmImpl, scatterAddChannelsImpl, scatterAddImpl, subtractPerColumnImpl, type CombineScheme,
 } from "./kernels.js";
 
 /** Which arithmetic executes a tile's reads. */
@@ -52,6 +52,8 @@ interface TilePlan {
   readonly correction: Float64Array;
   readonly combine: CombineScheme;
   readonly channelBase: number;
+  /** compacted layers (col_map): per matrix column the tile computes, its tile column, sign and output channel */
+  readonly fanOut?: { readonly srcCol: Int32Array; readonly sign: Int8Array; readonly channels: Int32Array };
 }
 
 /** A weight layer's geometry, precomputed once per program. */
@@ -74,6 +76,9 @@ interface LayerPlan {
   readonly outNumel: number;
   readonly tiles: Map<number, TilePlan>;
   readonly biasInput: number;
+  /** compacted layers (row_map): the matrix rows behind every physical row, as getPhysicalGroups gives them */
+  readonly rowStarts?: Int32Array;
+  readonly rowMembers?: Int32Array;
 }
 
 /** A buffer's contents during a run. */
@@ -151,6 +156,11 @@ function planLayer(program: Program, record: ProgramLayer): LayerPlan {
   const combine: CombineScheme = w.scheme === "differential-magnitude" ? "differential" : "offset-column";
   const inFormat = record.formats.input;
   const inputOffset = inFormat.signed ? 2 ** (inFormat.bits - 1) : 0;
+  // a compacted layer (program check has verified the maps against the tiles)
+  const physicalCount = (map: readonly number[]): number => map.reduce((m, p) => Math.max(m, p + 1), 0);
+  const rowGroups = record.row_map ? getPhysicalGroups(record.row_map, physicalCount(record.row_map)) : undefined;
+  const colGroups = record.col_map ? getPhysicalGroups(record.col_map, physicalCount(record.col_map)) : undefined;
+  if ((record.row_map && !rowGroups) || (record.col_map && !colGroups)) throw simError(`layer ${record.name}: row_map or col_map is not a map onto its physical rows and columns`, "check the program (`xbarc program check`) and recompile it");
   const tiles = new Map<number, TilePlan>();
   for (const id of record.tiles) {
     const tile = program.tiles[id]!;
@@ -161,18 +171,39 @@ function planLayer(program: Program, record: ProgramLayer): LayerPlan {
     if (inputOffset !== 0) {
       for (let j = 0; j < tile.cols; j++) {
         let s = 0;
-        for (let r = 0; r < tile.rows; r++) s += nominal[r * tile.cols + j]!;
+        // a physical row of k merged rows is driven with k offsets: its weight counts k times
+        for (let r = 0; r < tile.rows; r++) {
+          const k = rowGroups ? rowGroups.starts[tile.row0 + r + 1]! - rowGroups.starts[tile.row0 + r]! : 1;
+          s += k * nominal[r * tile.cols + j]!;
+        }
         correction[j] = inputOffset * s;
       }
     }
-    tiles.set(id, { tile, correction, combine, channelBase: tile.group * (isConv ? inChannels / groups : 0) });
+    let fanOut: TilePlan["fanOut"];
+    if (colGroups) {
+      const first = colGroups.starts[tile.col0]!;
+      const n = colGroups.starts[tile.col0 + tile.cols]! - first;
+      const srcCol = new Int32Array(n);
+      const sign = new Int8Array(n);
+      const channels = new Int32Array(n);
+      for (let j = 0, i = 0; j < tile.cols; j++) {
+        for (let k = colGroups.starts[tile.col0 + j]!; k < colGroups.starts[tile.col0 + j + 1]!; k++, i++) {
+          const c = colGroups.members[k]!;
+          srcCol[i] = j;
+          sign[i] = record.col_sign?.[c] ?? 1;
+          channels[i] = tile.group * mCols + c;
+        }
+      }
+      fanOut = { srcCol, sign, channels };
+    }
+    tiles.set(id, { tile, correction, combine, channelBase: tile.group * (isConv ? inChannels / groups : 0), ...(fanOut ? { fanOut } : {}) });
   }
   void mRows;
-  void mCols;
   const bias = record.bias;
   return {
     record, isConv, batch, inChannels, plane, taps, ...(tapOffsets ? { tapOffsets } : {}), positions, outer, outChannels,
     outBase, channelStride, outNumel: numel(outShape), tiles, biasInput: bias?.mode === "row" ? bias.input : 0,
+    ...(rowGroups ? { rowStarts: rowGroups.starts, rowMembers: rowGroups.members } : {}),
   };
 }
 
@@ -312,10 +343,16 @@ function runOnce(program: Program, input: Tensor, instance: SimInstance, options
         const plan = layer.tiles.get(op.tile)!;
         const t = plan.tile;
         if (op.dac_bits * op.steps > 31) throw simError(`layer ${op.layer}: ${op.steps} steps of ${op.dac_bits} bits exceed the simulator's 31-bit inputs`, "use fewer input bits");
-        const xu = gatherTileInputsImpl(
-          read(op.from).data as Float64Array, layer.isConv, layer.batch, layer.inChannels, layer.plane, layer.tapOffsets, layer.taps,
-          layer.positions, plan.channelBase, t.row0, t.rows, t.bias_row, layer.biasInput, op.input_offset, new Int32Array(layer.outer * t.rows_used),
-        );
+        const xu = layer.rowStarts
+          ? gatherMergedTileInputsImpl(
+            read(op.from).data as Float64Array, layer.isConv, layer.batch, layer.inChannels, layer.plane, layer.tapOffsets, layer.taps,
+            layer.positions, plan.channelBase, t.row0, t.rows, t.bias_row, layer.biasInput, op.input_offset, layer.rowStarts, layer.rowMembers!,
+            new Int32Array(layer.outer * t.rows_used),
+          )
+          : gatherTileInputsImpl(
+            read(op.from).data as Float64Array, layer.isConv, layer.batch, layer.inChannels, layer.plane, layer.tapOffsets, layer.taps,
+            layer.positions, plan.channelBase, t.row0, t.rows, t.bias_row, layer.biasInput, op.input_offset, new Int32Array(layer.outer * t.rows_used),
+          );
         tileStates.set(op.tile, { xu, fast: false });
         break;
       }
@@ -359,7 +396,10 @@ function runOnce(program: Program, input: Tensor, instance: SimInstance, options
           combineSlicesImpl(state.phys!, layer.outer, t.cols_used, t.cols, op.slices, op.cell_bits, plan.combine, out);
         }
         subtractPerColumnImpl(out, layer.outer, t.cols, plan.correction);
-        state.out = out;
+        // a compacted layer: every matrix column gets its physical column's exact integer (negated for a sign
+        // merge) before the truncation window, so that each is truncated as the uncompacted column would be
+        const f = plan.fanOut;
+        state.out = f ? fanOutColumnsImpl(out, layer.outer, t.cols, f.srcCol, f.sign, new Float64Array(layer.outer * f.srcCol.length)) : out;
         break;
       }
       case "truncate": {
@@ -379,10 +419,15 @@ function runOnce(program: Program, input: Tensor, instance: SimInstance, options
           const t = plan.tile;
           const state = tileStates.get(id)!;
           const colBase = t.group * layer.record.matrix.cols + t.col0;
-          scatterAddImpl(state.out!, layer.outer, t.cols, layer.outBase, colBase, layer.channelStride, acc);
+          const f = plan.fanOut;
+          const scatter = (values: Float64Array, into: Float64Array): void => {
+            if (f) scatterAddChannelsImpl(values, layer.outer, f.channels, layer.outBase, layer.channelStride, into);
+            else scatterAddImpl(values, layer.outer, t.cols, layer.outBase, colBase, layer.channelStride, into);
+          };
+          scatter(state.out!, acc);
           if (pre && kept) {
-            scatterAddImpl(state.pre ?? state.out!, layer.outer, t.cols, layer.outBase, colBase, layer.channelStride, pre[t.row_tile]!);
-            scatterAddImpl(state.out!, layer.outer, t.cols, layer.outBase, colBase, layer.channelStride, kept[t.row_tile]!);
+            scatter(state.pre ?? state.out!, pre[t.row_tile]!);
+            scatter(state.out!, kept[t.row_tile]!);
           }
           tileStates.delete(id);
         }

@@ -103,6 +103,63 @@ export function gatherTileInputsImpl(
 }
 
 /**
+ * gatherTileInputsImpl for a compacted layer (#tiles row_map): tile row r is physical row row0 + r, driven with the
+ * sum of its member matrix rows' offset-encoded inputs, Σ_m (x_int[m] + inputOffset) — the members of physical row p
+ * are `rowMembers[rowStarts[p] .. rowStarts[p + 1])`. The digital side subtracts inputOffset · k_p · w[p, c] per
+ * member count k_p, so the sum is exact (sim kernels' signed-input correction).
+ */
+export function gatherMergedTileInputsImpl(
+  xInt: Float64Array, isConv: boolean, batch: number, channels: number, plane: number,
+  tapOffsets: Int32Array | undefined, taps: number, positions: number, channelBase: number,
+  row0: number, rows: number, biasRow: boolean, biasInput: number, inputOffset: number,
+  rowStarts: Int32Array, rowMembers: Int32Array, out: Int32Array,
+): Int32Array {
+  const rowsUsed = rows + (biasRow ? 1 : 0);
+  const first = rowStarts[row0]!;
+  const count = rowStarts[row0 + rows]! - first;
+  if (!isConv) {
+    const outer = xInt.length / plane;
+    for (let o = 0; o < outer; o++) {
+      const src = o * plane;
+      const dst = o * rowsUsed;
+      for (let r = 0; r < rows; r++) {
+        let v = 0;
+        for (let k = rowStarts[row0 + r]!; k < rowStarts[row0 + r + 1]!; k++) v += xInt[src + rowMembers[k]!]! + inputOffset;
+        out[dst + r] = v;
+      }
+      if (biasRow) out[dst + rows] = biasInput;
+    }
+    return out;
+  }
+  // per member, hoisted out of the position loop: its input channel's plane start and its tap
+  const memberPlane = new Int32Array(count);
+  const memberTap = new Int32Array(count);
+  for (let k = 0; k < count; k++) {
+    const mr = rowMembers[first + k]!;
+    const c = Math.floor(mr / taps);
+    memberPlane[k] = (channelBase + c) * plane;
+    memberTap[k] = mr - c * taps;
+  }
+  for (let b = 0; b < batch; b++) {
+    const image = b * channels * plane;
+    for (let p = 0; p < positions; p++) {
+      const dst = (b * positions + p) * rowsUsed;
+      const tapBase = p * taps;
+      for (let r = 0; r < rows; r++) {
+        let v = 0;
+        for (let k = rowStarts[row0 + r]! - first; k < rowStarts[row0 + r + 1]! - first; k++) {
+          const off = tapOffsets![tapBase + memberTap[k]!]!;
+          v += (off < 0 ? 0 : xInt[image + memberPlane[k]! + off]!) + inputOffset;
+        }
+        out[dst + r] = v;
+      }
+      if (biasRow) out[dst + rows] = biasInput;
+    }
+  }
+  return out;
+}
+
+/**
  * The faithful read of one tile (crossbar spec, "Bit-slicing and bit-serial inputs", "ADC", "Shift-and-add" over
  * steps): per output vector, per input step t (DAC value = bits [t·db, (t+1)·db) of x_u), per physical column c the
  * column sum I = Σ_r x_t[r]·G[r, c] (G in level units), plus read noise when `noiseSigma` > 0, converted by the ADC
@@ -256,6 +313,31 @@ export function subtractPerColumnImpl(out: Float64Array, outer: number, cols: nu
   for (let o = 0; o < outer; o++) {
     const base = o * cols;
     for (let c = 0; c < cols; c++) out[base + c]! -= perColumn[c]!;
+  }
+  return out;
+}
+
+/**
+ * A compacted layer's column fan-out: a tile's `[outer, cols]` physical column values become `[outer, n]` values,
+ * one per matrix column it computes: out[o, i] = sign[i] · tile[o, srcCol[i]]. A negation is 0 − v, never −0.
+ */
+export function fanOutColumnsImpl(tile: Float64Array, outer: number, cols: number, srcCol: Int32Array, sign: Int8Array, out: Float64Array): Float64Array {
+  const n = srcCol.length;
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < n; i++) {
+      const v = tile[o * cols + srcCol[i]!]!;
+      out[o * n + i] = sign[i]! < 0 ? 0 - v : v;
+    }
+  }
+  return out;
+}
+
+/** scatterAddImpl with explicit output channels: value (o, i) lands at outBase[o] + channels[i]·channelStride. */
+export function scatterAddChannelsImpl(tile: Float64Array, outer: number, channels: Int32Array, outBase: Int32Array, channelStride: number, out: Float64Array): Float64Array {
+  const n = channels.length;
+  for (let o = 0; o < outer; o++) {
+    const base = outBase[o]!;
+    for (let i = 0; i < n; i++) out[base + channels[i]! * channelStride]! += tile[o * n + i]!;
   }
   return out;
 }

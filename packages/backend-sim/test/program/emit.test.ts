@@ -68,10 +68,15 @@ function expectCellsRebuildWeights(module: Module, program: Program): number {
       expect(cells.length).toBe(t.rows_used * C);
       for (let r = 0; r < t.rows; r++) {
         for (let j = 0; j < t.cols; j++) {
-          const index = (t.group * layer.matrix.cols + t.col0 + j) * layer.matrix.rows + t.row0 + r;
-          expect(value(cells, r, j * P, C, differential)).toBe(wInt[index]);
-          covered[index]!++;
-          checked++;
+          // a compacted layer's physical row (column) stands for every matrix row (column) mapped to it
+          for (const mr of members(layer.row_map, t.row0 + r)) {
+            for (const mc of members(layer.col_map, t.col0 + j)) {
+              const index = (t.group * layer.matrix.cols + mc) * layer.matrix.rows + mr;
+              expect((layer.col_sign?.[mc] ?? 1) * value(cells, r, j * P, C, differential) + 0).toBe(wInt[index]);
+              covered[index]!++;
+              checked++;
+            }
+          }
         }
         // Halawani et al.: the offset column holds 2^(W_WL−1) on every row
         if (t.offset_cols > 0) expect(value(cells, r, t.cols * P, C, false) + half).toBe(half);
@@ -80,13 +85,32 @@ function expectCellsRebuildWeights(module: Module, program: Program): number {
         const bias = layer.bias!;
         expect(bias.mode).toBe("row");
         for (let j = 0; j < t.cols; j++) {
-          expect(value(cells, t.rows, j * P, C, differential)).toBe(bias.values[t.group * layer.matrix.cols + t.col0 + j]);
+          for (const mc of members(layer.col_map, t.col0 + j)) {
+            expect(value(cells, t.rows, j * P, C, differential)).toBe(bias.values[t.group * layer.matrix.cols + mc]);
+          }
         }
+      }
+    }
+    // what no cell holds is a dropped (all-zero) row or column: its weights must be 0
+    for (let i = 0; i < covered.length; i++) {
+      if (covered[i] === 0 && wInt[i] === 0) {
+        covered[i] = 1;
+        checked++;
       }
     }
     expect(covered.every((c) => c === 1)).toBe(true);
   }
   return checked;
+}
+
+/** The matrix rows (columns) a compacted layer's map sends to physical index p; without a map, p itself. */
+function members(map: readonly number[] | undefined, p: number): number[] {
+  if (!map) return [p];
+  const out: number[] = [];
+  map.forEach((q, i) => {
+    if (q === p) out.push(i);
+  });
+  return out;
 }
 
 describe("emitProgram: cell states", () => {

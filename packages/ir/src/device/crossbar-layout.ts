@@ -47,6 +47,51 @@ export interface CrossbarTilesFields {
   readonly xbar_ids?: readonly number[];
   readonly xbar_rows?: readonly number[];
   readonly xbar_cols?: readonly number[];
+  /** compacted layers: per original matrix row, its physical row (−1: all zero, dropped); merged rows share one */
+  readonly row_map?: readonly number[];
+  /** compacted layers: per original matrix column, its physical column (−1: all zero, output computed digitally) */
+  readonly col_map?: readonly number[];
+  /** sign-merged columns: per original column, +1 or −1 (original = sign · physical column); absent when all +1 */
+  readonly col_sign?: readonly number[];
+}
+
+/**
+ * A many-to-one map (original index → physical index, −1 dropped) inverted into lists: the original indices of
+ * physical index p are `members[starts[p] .. starts[p + 1])`, ascending. `count` physical indices.
+ */
+export interface PhysicalGroups {
+  readonly count: number;
+  readonly starts: Int32Array;
+  readonly members: Int32Array;
+  /** the largest number of originals sharing one physical index (1 when nothing is merged, 0 when count is 0) */
+  readonly largest: number;
+}
+
+/**
+ * The original indices behind every physical index of `map` (row_map or col_map of #tiles), or undefined when
+ * the map is not a map onto [0, count): a value below −1 or ≥ count, or a physical index no original maps to.
+ */
+export function getPhysicalGroups(map: ArrayLike<number>, count: number): PhysicalGroups | undefined {
+  const sizes = new Int32Array(count);
+  for (let i = 0; i < map.length; i++) {
+    const p = map[i]!;
+    if (!Number.isInteger(p) || p < -1 || p >= count) return undefined;
+    if (p >= 0) sizes[p]!++;
+  }
+  const starts = new Int32Array(count + 1);
+  let largest = 0;
+  for (let p = 0; p < count; p++) {
+    if (sizes[p] === 0) return undefined;
+    starts[p + 1] = starts[p]! + sizes[p]!;
+    largest = Math.max(largest, sizes[p]!);
+  }
+  const members = new Int32Array(starts[count]!);
+  const fill = starts.slice(0, count);
+  for (let i = 0; i < map.length; i++) {
+    const p = map[i]!;
+    if (p >= 0) members[fill[p]!++] = i;
+  }
+  return { count, starts, members, largest };
 }
 
 /**

@@ -37,6 +37,19 @@ export const TILES_ANNOTATION_SCHEMA = {
     xbar_rows: counts,
     /** with pack=true: each tile's first column on its crossbar */
     xbar_cols: counts,
+    /** compacted layers: per original matrix row its physical row, −1 when dropped (merged rows share one) */
+    row_map: { type: "array", items: { type: "integer", minimum: -1 } },
+    /** compacted layers: per original matrix column its physical column, −1 when dropped (output computed digitally) */
+    col_map: { type: "array", items: { type: "integer", minimum: -1 } },
+    /** sign merges: per original column +1, or −1 when it is its physical column negated */
+    col_sign: { type: "array", items: { enum: [1, -1] } },
+    /** compacted layers: the original matrix and what it would take uncompacted */
+    uncompacted: {
+      type: "object",
+      additionalProperties: false,
+      required: ["rows", "cols", "tiles", "cells"],
+      properties: { rows: count, cols: count, tiles: count, cells: count },
+    },
   },
 } as const;
 

@@ -8,11 +8,14 @@ import type { Pass, PassContext, PassResult } from "../pass.js";
 import { getWeightOps } from "../quantize/index.js";
 import "./annotation.js";
 import { getLayerMatrix, getOpLocation, type LayerMatrix } from "./layer.js";
+import { DEFAULT_MERGE_MODE, MERGE_MODES, type MergeMode } from "./merge.js";
 import { getTilePlanFromAnnotations, getTilesAnnotation, planTiles, type TilePlan, type TilesAnnotationData } from "./plan.js";
 
 export interface TileOptions {
   /** pack tiles of small layers block-diagonally into shared crossbars (first fit) instead of one crossbar per tile */
   pack: boolean;
+  /** how far to compact each layer's matrix: drop zero rows/columns, merge identical (or sign-equal) ones */
+  merge: MergeMode;
 }
 
 export const tile: Pass<TileOptions> = {
@@ -29,7 +32,40 @@ offset-column device, fit in C. A "row" bias takes one row of the first row tile
 Without pack every tile has a crossbar of its own; with pack=true tiles are placed first fit into the first
 crossbar with free rows and free columns (block-diagonal, never sharing a row or a column), and #tiles lists
 each tile's crossbar (xbar_ids) and corner (xbar_rows, xbar_cols).
-Stats: tiled-layers, tiles, crossbars, cells-used, cells-available (= crossbars·R·C).
+Stats: tiled-layers, tiles, crossbars, cells-used, cells-available (= crossbars·R·C), and with compaction
+crossbars-uncompacted, rows-dropped, rows-merged, cols-dropped, cols-merged.
+
+Compaction and merging (merge=, Ma, Jiang, Liu, Du, Ma, Du, Integrated Circuits and Systems 2(4), 2025), on
+fixed-point layers, from the integer weights (#quant codes); each mode includes the previous one:
+  none     nothing (the matrix as it is)
+  zeros    all-zero matrix rows take no crossbar row; all-zero columns (with no bias on a bias row) take no
+           column, their outputs are 0 plus the digital bias
+  columns  (recommended) columns with identical integer vectors (and equal bias on a bias row) share one physical
+           column whose output is fanned out to every member's channel
+  rows     rows with identical integer vectors over all columns share one physical row driven with the sum of
+           the members' inputs: the layer's DAC steps grow to ceil((A_WL + ceil(log2 k))/dac_bits), k the
+           largest merge
+  all      on a differential device, columns equal up to sign share one column pair; the negated member's output
+           is computed with G+ and G- swapped, i.e. the exact integer negated before the truncation window
+Maps are shared by a conv's groups (one grid for all groups): a row or column is dropped or merged only when it is
+zero or equal in every group. The bias row never merges. A layer always keeps at least one row and one column.
+#tiles then records row_map (per original row its physical row, -1 dropped), col_map (per original column its
+physical column, -1 dropped), col_sign (only with a sign merge) and uncompacted={rows, cols, tiles, cells};
+grid, rows_used, cols_used and the tiles describe the physical matrix.
+Exactness, against the uncompacted program on the ideal device with lossless ADCs:
+  zero rows        exact in integers; the row tiles' partition of the original rows changes, so the per-row-tile
+                   truncation window sees other partial sums: results are unchanged whenever that window is
+                   inactive (one row tile, or the full window / no partial sum with bits below D_L or above O_RWL)
+  zero columns     exact (the output is 0 + bias either way); on a real device the dropped cells' noise is gone
+  identical cols   exact, even under truncation (same row partition, same partial sums)
+  sign-equal cols  exact: the negation is applied to the exact accumulator before the window; negating after
+                   floor(acc/2^D_L) would differ by one LSB whenever acc is not a multiple of 2^D_L
+  identical rows   exact in integers with the extra DAC steps; row partition as for zero rows; a lossy ADC sees
+                   the same per-read bound R(2^db-1)(2^cb-1) but other column sums, so its clipping changes
+  device variation a merged row or column is one set of cells: its members' errors are correlated, not independent
+Default "none" (programs of existing pipelines stay byte-identical); "columns" is the recommended setting: zero
+rows/columns and identical columns cost nothing and are exact on the ideal device, while identical rows cost input
+steps (latency and DAC/ADC energy of the whole layer) and sign merges need a differential device, so both stay opt-in.
 
 Example (device isaac: 128×128, 2-bit cells, offset column; 8-bit fixed-point weights, S = 4):
   before:
@@ -45,6 +81,7 @@ Example (device isaac: 128×128, 2-bit cells, offset column; 8-bit fixed-point w
     required: [],
     properties: {
       pack: { type: "boolean", default: false },
+      merge: { type: "string", enum: [...MERGE_MODES], default: DEFAULT_MERGE_MODE },
     },
   } as Pass<TileOptions>["options"],
   requires: ["quant"],
@@ -64,10 +101,13 @@ Example (device isaac: 128×128, 2-bit cells, offset column; 8-bit fixed-point w
         continue;
       }
       ops.push(op);
-      layers.push(getLayerMatrix(module, op, device));
+      layers.push(getLayerMatrix(module, op, device, { merge: options.merge }));
     }
     const xbar = { rows: device.crossbar.rows, cols: device.crossbar.cols };
     const plan = planTiles(layers, xbar, { pack: options.pack });
+    const compacted = layers.some((l) => l.compaction);
+    // the saving: the same plan without compaction (packing depends on every tile, so it is planned again)
+    const uncompactedPlan = compacted ? planTiles(layers.map(({ compaction, ...l }) => (compaction ? { ...l, rows: compaction.origRows, cols: compaction.origCols } : l)), xbar, { pack: options.pack }) : plan;
     let changed = false;
     let cells = 0;
     let tiles = 0;
@@ -81,22 +121,43 @@ Example (device isaac: 128×128, 2-bit cells, offset column; 8-bit fixed-point w
       }
       cells += layer.cells;
       tiles += layer.tiles.length;
+      const c = layer.compaction;
+      let saving = "";
+      if (c) {
+        const counts = compactionCounts(c.rowMap, c.rows);
+        const colCounts = compactionCounts(c.colMap, c.cols);
+        ctx.stats.add("rows-dropped", counts.dropped);
+        ctx.stats.add("rows-merged", counts.merged);
+        ctx.stats.add("cols-dropped", colCounts.dropped);
+        ctx.stats.add("cols-merged", colCounts.merged);
+        saving = `; compacted ${c.origRows}×${c.origCols} → ${c.rows}×${c.cols} (${counts.dropped} zero and ${counts.merged} merged row(s), ` +
+          `${colCounts.dropped} zero and ${colCounts.merged} merged column(s)), ${layer.uncompacted!.tiles} → ${layer.tiles.length} tile(s)`;
+      }
       ctx.diag.remark(`layer ${op.results[0]!.name}: ${layer.tiles.length} tile(s) (grid ${layer.grid[0]}×${layer.grid[1]}` +
-        `${layers[i]!.groups > 1 ? ` × ${layers[i]!.groups} groups` : ""}), ${layer.cells} cells, utilization ${layer.util.toFixed(3)}`, { location: getOpLocation(op) });
+        `${layers[i]!.groups > 1 ? ` × ${layers[i]!.groups} groups` : ""}), ${layer.cells} cells, utilization ${layer.util.toFixed(3)}${saving}`, { location: getOpLocation(op) });
     });
     const available = plan.crossbars * xbar.rows * xbar.cols;
     ctx.stats.add("tiled-layers", ops.length);
     ctx.stats.add("tiles", tiles);
     ctx.stats.add("crossbars", plan.crossbars);
+    if (compacted) ctx.stats.add("crossbars-uncompacted", uncompactedPlan.crossbars);
     ctx.stats.add("cells-used", cells);
     ctx.stats.add("cells-available", available);
     if (ops.length) {
       ctx.diag.remark(`total: ${tiles} tile(s) on ${plan.crossbars} crossbar(s) of ${xbar.rows}×${xbar.cols}, ${cells} of ${available} cells used ` +
-        `(utilization ${(available ? cells / available : 0).toFixed(3)})${options.pack ? ", packed" : ""}`);
+        `(utilization ${(available ? cells / available : 0).toFixed(3)})${options.pack ? ", packed" : ""}` +
+        `${compacted ? `; ${uncompactedPlan.crossbars} crossbar(s) without compaction (merge="${options.merge}")` : ""}`);
     }
     return { changed };
   },
 };
+
+/** Originals dropped (map −1) and merged into another's physical index, of one compaction map. */
+function compactionCounts(map: Int32Array, physical: number): { dropped: number; merged: number } {
+  let dropped = 0;
+  for (const p of map) if (p < 0) dropped++;
+  return { dropped, merged: map.length - dropped - physical };
+}
 
 /**
  * The tile plan recorded in a module's `#tiles` annotations, with the layers' ops in the same order: what the
@@ -109,6 +170,7 @@ export function getModuleTilePlan(module: Module): { ops: Op[]; plan: TilePlan }
 }
 
 export { planTiles, getTilePlanFromAnnotations, getTilesAnnotation } from "./plan.js";
-export type { PlannedTile, LayerTiles, TilePlan, XbarShape, PlanTilesOptions, TilesAnnotationData } from "./plan.js";
-export { getLayerMatrix, getFixedPointFormat, getIntegerWeights, type LayerMatrix, type FixedPointFormat } from "./layer.js";
+export type { PlannedTile, LayerTiles, TilePlan, XbarShape, PlanTilesOptions, TilesAnnotationData, UncompactedCounts } from "./plan.js";
+export { getLayerMatrix, getFixedPointFormat, getIntegerWeights, type LayerMatrix, type LayerMatrixOptions, type FixedPointFormat } from "./layer.js";
+export { compactMatrix, isIdentityCompaction, DEFAULT_MERGE_MODE, MERGE_MODES, type MergeMode, type MatrixCompaction, type CompactOptions } from "./merge.js";
 export { TILES_ANNOTATION_SCHEMA } from "./annotation.js";

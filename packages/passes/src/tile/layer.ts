@@ -3,7 +3,8 @@
  * format (W_WL, W_FL) read back from the fixed-point codebook in #quant, and its integer weights. Shared by tile,
  * bit-slice and the passes after them.
  */
-import { XbarcError, type DeviceProfile, type Location, type Module, type Op, type Value } from "@xbarc/ir";
+import { readNumbers, XbarcError, type DeviceProfile, type Location, type Module, type Op, type Value } from "@xbarc/ir";
+import { compactMatrix, DEFAULT_MERGE_MODE, isIdentityCompaction, type MatrixCompaction, type MergeMode } from "./merge.js";
 
 /** The fixed-point format of a layer's weights (Diware et al., ICCAD 2024, §2.2.1): w = w_int · 2^−W_FL. */
 export interface FixedPointFormat {
@@ -21,9 +22,9 @@ export interface FixedPointFormat {
 export interface LayerMatrix {
   /** a name for reports: the layer's result value */
   readonly name: string;
-  /** rows of one group's matrix: linear K; conv C_in/group · Π kernel */
+  /** rows of one group's matrix: linear K; conv C_in/group · Π kernel (physical rows when compacted) */
   readonly rows: number;
-  /** columns of one group's matrix: linear N; conv C_out/group */
+  /** columns of one group's matrix: linear N; conv C_out/group (physical columns when compacted) */
   readonly cols: number;
   /** independent matrices laid out one after the other (conv group; 1 for linear) */
   readonly groups: number;
@@ -37,6 +38,14 @@ export interface LayerMatrix {
   readonly biasRow: boolean;
   /** where errors about this layer point */
   readonly location?: Location;
+  /** zero rows/columns dropped and equal ones merged: rows and cols above are the physical matrix's (absent: identity) */
+  readonly compaction?: MatrixCompaction;
+}
+
+/** Options of getLayerMatrix. */
+export interface LayerMatrixOptions {
+  /** how far to compact the matrix (default: the tile pass's default, DEFAULT_MERGE_MODE) */
+  readonly merge?: MergeMode;
 }
 
 /** Where a pass error about this op points: its ONNX node and result. */
@@ -106,7 +115,7 @@ export function hasBias(op: Op): boolean {
  * The layer as crossbar matrices on `device`: S from #quant (fixed-point: ceil(W_WL / cell_bits); any other
  * quantizer stores one weight per cell pair, S = 1), the signed mapping and the bias row from the profile.
  */
-export function getLayerMatrix(module: Module, op: Op, device: DeviceProfile): LayerMatrix {
+export function getLayerMatrix(module: Module, op: Op, device: DeviceProfile, options: LayerMatrixOptions = {}): LayerMatrix {
   const shape = op.operands[1]!.type.shape;
   const outChannels = shape[0]!;
   let fanIn = 1;
@@ -121,15 +130,29 @@ export function getLayerMatrix(module: Module, op: Op, device: DeviceProfile): L
   const format = getFixedPointFormat(module, op);
   // Diware et al., ICCAD 2024, §2.2.2: a W_WL-bit weight spans ceil(W_WL / cell_bits) cells on adjacent columns
   const slices = format ? Math.ceil(format.wl / device.cell.bits) : 1;
+  const differential = device.mapping.signed === "differential";
+  const biasRow = device.mapping.bias === "row" && hasBias(op);
+  const merge = options.merge ?? DEFAULT_MERGE_MODE;
+  // only fixed-point layers have integer weights to compare; analog layers keep their full matrix
+  let compaction: MatrixCompaction | undefined;
+  if (format && merge !== "none") {
+    const biasValue = hasBias(op) ? op.operands[2]! : undefined;
+    const bias = biasValue?.data !== undefined ? readNumbers({ type: biasValue.type, data: biasValue.data }) : undefined;
+    const c = compactMatrix(getIntegerWeights(module, op, format), {
+      rows: fanIn, cols: outChannels / group, groups: group, mode: merge, differential, biasRow, ...(bias ? { bias } : {}),
+    });
+    if (!isIdentityCompaction(c)) compaction = c;
+  }
   return {
     name: op.results[0]!.name,
-    rows: fanIn,
-    cols: outChannels / group,
+    rows: compaction ? compaction.rows : fanIn,
+    cols: compaction ? compaction.cols : outChannels / group,
     groups: group,
     slices,
-    differential: device.mapping.signed === "differential",
+    differential,
     offsetColumn: device.mapping.signed === "offset-column",
-    biasRow: device.mapping.bias === "row" && hasBias(op),
+    biasRow,
     location: getOpLocation(op),
+    ...(compaction ? { compaction } : {}),
   };
 }

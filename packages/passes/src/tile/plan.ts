@@ -5,6 +5,7 @@
  */
 import { XbarcError, getCrossbarTiles, type AttrValue, type CrossbarTile, type CrossbarTilesFields } from "@xbarc/ir";
 import type { LayerMatrix } from "./layer.js";
+import type { MatrixCompaction } from "./merge.js";
 
 /** A crossbar array's size in cells. */
 export interface XbarShape {
@@ -39,6 +40,18 @@ export interface LayerTiles {
   readonly cells: number;
   /** cells / (tiles · R · C) */
   readonly util: number;
+  /** compacted layers: the maps from the original matrix to the tiled (physical) one */
+  readonly compaction?: MatrixCompaction;
+  /** compacted layers: the original matrix's rows and columns, and the tiles and cells it would take uncompacted */
+  readonly uncompacted?: UncompactedCounts;
+}
+
+/** What a compacted layer would take without compaction (Ma et al. 2025 count the crossbar unit as the resource). */
+export interface UncompactedCounts {
+  readonly rows: number;
+  readonly cols: number;
+  readonly tiles: number;
+  readonly cells: number;
 }
 
 /** The whole model's tiles. */
@@ -74,6 +87,15 @@ function chunks(total: number, first: number, rest: number): number[] {
 
 /** Tiles of one layer, placed at crossbar 0 (placement is done by the caller). */
 function splitLayer(layer: LayerMatrix, xbar: XbarShape): Omit<LayerTiles, "tiles"> & { tiles: PlannedTile[] } {
+  const split = splitMatrix(layer, xbar);
+  const c = layer.compaction;
+  if (!c) return split;
+  const full = splitMatrix({ ...layer, rows: c.origRows, cols: c.origCols }, xbar);
+  return { ...split, compaction: c, uncompacted: { rows: c.origRows, cols: c.origCols, tiles: full.tiles.length, cells: full.cells } };
+}
+
+/** Tiles of one layer's (physical) matrix, placed at crossbar 0. */
+function splitMatrix(layer: LayerMatrix, xbar: XbarShape): Omit<LayerTiles, "tiles"> & { tiles: PlannedTile[] } {
   const { rows: R, cols: C } = xbar;
   const S = layer.slices;
   const P = S * (layer.differential ? 2 : 1);
@@ -195,9 +217,35 @@ export function getTilesAnnotation(plan: TilePlan, layer: LayerTiles, groups: nu
     cells: layer.cells,
     util: layer.util,
     ...(biasRow ? { bias_row: true } : {}),
+    ...(layer.compaction ? compactionFields(layer.compaction, layer.uncompacted!) : {}),
     ...(plan.packed
       ? { xbar_ids: layer.tiles.map((t) => t.xbar), xbar_rows: layer.tiles.map((t) => t.xbarRow), xbar_cols: layer.tiles.map((t) => t.xbarCol) }
       : {}),
+  };
+}
+
+/** The #tiles keys of a compacted layer: row_map, col_map, col_sign (only with a sign merge) and uncompacted. */
+function compactionFields(c: MatrixCompaction, before: UncompactedCounts): Record<string, AttrValue> {
+  return {
+    row_map: [...c.rowMap],
+    col_map: [...c.colMap],
+    ...(c.colSign.some((s) => s !== 1) ? { col_sign: [...c.colSign] } : {}),
+    uncompacted: { rows: before.rows, cols: before.cols, tiles: before.tiles, cells: before.cells },
+  };
+}
+
+/** The compaction recorded in #tiles fields, or undefined when the layer has none (checks nothing: the program checks). */
+function getCompactionFromAnnotation(a: TilesAnnotationData): MatrixCompaction | undefined {
+  if (!a.row_map || !a.col_map) return undefined;
+  const count = (map: readonly number[]): number => map.reduce((m, p) => Math.max(m, p + 1), 0);
+  return {
+    origRows: a.row_map.length,
+    origCols: a.col_map.length,
+    rowMap: Int32Array.from(a.row_map),
+    colMap: Int32Array.from(a.col_map),
+    colSign: a.col_sign ? Int8Array.from(a.col_sign) : new Int8Array(a.col_map.length).fill(1),
+    rows: count(a.row_map),
+    cols: count(a.col_map),
   };
 }
 
@@ -206,6 +254,7 @@ export interface TilesAnnotationData extends CrossbarTilesFields {
   readonly xbar: readonly number[];
   readonly cells: number;
   readonly util: number;
+  readonly uncompacted?: UncompactedCounts;
 }
 
 /**
@@ -224,6 +273,7 @@ export function getTilePlanFromAnnotations(annotations: readonly TilesAnnotation
     const layout = getCrossbarTiles(a, next);
     next = layout.nextXbar;
     for (const t of layout.tiles) crossbars = Math.max(crossbars, t.xbar + 1);
+    const compaction = getCompactionFromAnnotation(a);
     return {
       grid: [rowTiles, colTiles],
       rowsUsed: a.rows_used,
@@ -233,6 +283,7 @@ export function getTilePlanFromAnnotations(annotations: readonly TilesAnnotation
       tiles: layout.tiles,
       cells: a.cells,
       util: a.util,
+      ...(compaction && a.uncompacted ? { compaction, uncompacted: { ...a.uncompacted } } : {}),
     };
   });
   return { xbar, layers, crossbars, packed };
