@@ -3,8 +3,11 @@
  * blocks [3,4,6,3]) with seeded random float32 weights to bench/out/, for the import benchmark. Usage:
  *   node bench/import/generate.mjs [--out bench/out/resnet50.onnx] [--seed 1] [--no-check]
  * The file has a symbolic batch `N`, opset 13, Conv+BatchNormalization+Relu blocks with residual Add, MaxPool,
- * GlobalAveragePool, Flatten and Gemm; every initializer is float32 raw_data. onnxruntime-node loads and runs it
- * once at the end to prove the file is valid (skip with --no-check).
+ * GlobalAveragePool, Flatten and Gemm; every initializer is float32 raw_data, written by xbarc's
+ * encodeModelProtoAligned so that every payload starts at a 64-byte-aligned file offset (the importer then views
+ * all of them without copying; needs `npm run build`). --unaligned writes plain protobufjs output instead (payloads
+ * wherever the field layout puts them, as most exporters do). onnxruntime-node loads and runs it once at the end to
+ * prove the file is valid (skip with --no-check).
  */
 import { mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -13,16 +16,18 @@ import onnxProto from "onnx-proto";
 
 const { onnx } = onnxProto;
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const FRONTEND_DIST = resolve(REPO_ROOT, "packages/frontend/dist/index.js");
 
 /** Command-line options with their defaults. */
 function parseArgs(argv) {
-  const opts = { out: resolve(REPO_ROOT, "bench/out/resnet50.onnx"), seed: 1, check: true };
+  const opts = { out: resolve(REPO_ROOT, "bench/out/resnet50.onnx"), seed: 1, check: true, aligned: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--out") opts.out = resolve(argv[++i]);
     else if (a === "--seed") opts.seed = Number(argv[++i]);
     else if (a === "--no-check") opts.check = false;
-    else throw new Error(`unknown argument ${a} (expected --out FILE, --seed N, --no-check)`);
+    else if (a === "--unaligned") opts.aligned = false;
+    else throw new Error(`unknown argument ${a} (expected --out FILE, --seed N, --no-check, --unaligned)`);
   }
   return opts;
 }
@@ -163,14 +168,21 @@ async function checkWithOrt(path, output) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const { model, parameters, nodes, output } = buildResNet50(opts.seed);
-  const bytes = onnx.ModelProto.encode(model).finish();
+  let bytes;
+  if (opts.aligned) {
+    const { encodeModelProtoAligned } = await import(FRONTEND_DIST);
+    bytes = encodeModelProtoAligned(model);
+  } else {
+    bytes = onnx.ModelProto.encode(model).finish();
+  }
   mkdirSync(dirname(opts.out), { recursive: true });
   // write then rename, so an interrupted run never leaves a truncated model behind
   const tmp = `${opts.out}.tmp`;
   writeFileSync(tmp, bytes);
   renameSync(tmp, opts.out);
   const size = statSync(opts.out).size;
-  console.log(`wrote ${opts.out}: ${nodes} nodes, ${parameters.toLocaleString("en-US")} parameters, ${(size / 2 ** 20).toFixed(1)} MiB`);
+  const layout = opts.aligned ? "raw_data 64-byte aligned" : "raw_data unaligned";
+  console.log(`wrote ${opts.out}: ${nodes} nodes, ${parameters.toLocaleString("en-US")} parameters, ${(size / 2 ** 20).toFixed(1)} MiB, ${layout}`);
   if (opts.check) {
     const io = await checkWithOrt(opts.out, output);
     console.log(`onnxruntime-node loads and runs it: inputs [${io.inputs}], outputs [${io.outputs}]`);

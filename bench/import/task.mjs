@@ -2,6 +2,7 @@
  * @fileoverview One measured task of the import benchmark, run in a fresh process so its peak RSS is its own:
  *   node bench/import/task.mjs baseline|read|ort|xbarc FILE
  * Prints one JSON line: seconds (task only, modules already loaded), RSS before the task and peak RSS (bytes).
+ * `baseline` loads the same modules as `xbarc` (the built @xbarc/frontend and its dependencies) and imports nothing.
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -12,8 +13,11 @@ const FRONTEND_DIST = fileURLToPath(new URL("../../packages/frontend/dist/index.
 /** Loads what the task needs before the clock starts, and returns the timed body. */
 async function prepare() {
   switch (task) {
-    case "baseline":
-      return () => ({});
+    case "baseline": {
+      // the same module graph as the xbarc task, so that baseline RSS counts module loading
+      const { loadOnnxFile } = await import(FRONTEND_DIST);
+      return () => ({ loaded: typeof loadOnnxFile === "function" });
+    }
     case "read":
       return () => ({ bytes: readFileSync(file).length });
     case "ort": {
@@ -25,9 +29,10 @@ async function prepare() {
       };
     }
     case "xbarc": {
-      const { loadOnnxFile } = await import(FRONTEND_DIST);
+      const { loadOnnxFile, emptyStorageStats } = await import(FRONTEND_DIST);
       return () => {
-        const m = loadOnnxFile(file, { batch: 1 });
+        const stats = emptyStorageStats();
+        const m = loadOnnxFile(file, { batch: 1, stats });
         // count what was imported, so a lazy importer cannot look fast by skipping the weights
         let weightBytes = 0;
         let parameters = 0;
@@ -37,7 +42,7 @@ async function prepare() {
             parameters += c.data.length;
           }
         }
-        return { ops: m.ops.length, constants: m.constants.length, parameters, weightBytes };
+        return { ops: m.ops.length, constants: m.constants.length, parameters, weightBytes, initializers: stats };
       };
     }
     default:

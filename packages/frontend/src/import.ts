@@ -29,7 +29,7 @@ import { decodeModelProto } from "./decode.js";
 import type { NodeContext } from "./node-context.js";
 import { IMPORTERS, MAX_OPSET, SUPPORTED_ONNX_OPS } from "./ops/index.js";
 import { longToNumber, type LongLike } from "./proto.js";
-import { SUPPORTED_DATA_TYPES_HINT, dtypeFromOnnx, onnxDataTypeName, tensorFromProto } from "./tensor-proto.js";
+import { SUPPORTED_DATA_TYPES_HINT, dtypeFromOnnx, onnxDataTypeName, tensorFromProto, type TensorStorageStats } from "./tensor-proto.js";
 
 /** Options of `importOnnx`. */
 export interface ImportOptions {
@@ -39,12 +39,16 @@ export interface ImportOptions {
   readonly batch?: number;
   /** reads an external data file named relative to the model's directory; without it external data is an error */
   readonly readExternal?: (location: string) => Uint8Array;
+  /** receives counts of initializers viewed in the file buffer, copied (misaligned) and decoded (typed fields) */
+  readonly stats?: TensorStorageStats;
 }
 
 /** Options of `loadOnnxFile`. */
 export interface LoadOptions {
   /** the size given to a symbolic or unset first dimension of graph inputs (default 1) */
   readonly batch?: number;
+  /** receives counts of initializers viewed in the file buffer, copied (misaligned) and decoded (typed fields) */
+  readonly stats?: TensorStorageStats;
 }
 
 /** Operand elements up to which an op with all-constant operands is evaluated at import (shape arithmetic is tiny). */
@@ -53,7 +57,11 @@ const FOLD_LIMIT = 1 << 16;
 const SHAPE_HINT =
   "xbarc needs static shapes: fix the dimension in the model (e.g. onnxsim --overwrite-input-shape, or onnx.tools.update_model_dims); only the first (batch) dimension may be symbolic";
 
-/** Imports an ONNX model from its bytes into an IR module. Throws XbarcError XB1001–XB1011 on bad input. */
+/**
+ * Imports an ONNX model from its bytes into an IR module. Throws XbarcError XB1001–XB1011 on bad input. Initializers
+ * whose raw_data is aligned for their element type are views into `bytes` (no copy), so they share its memory: do
+ * not modify `bytes` while the module is in use.
+ */
 export function importOnnx(bytes: Uint8Array, options: ImportOptions): Module {
   const model = decodeModelProto(bytes, options.file);
   return new GraphImporter(model, options).run();
@@ -84,7 +92,7 @@ export function loadOnnxFile(path: string, options: LoadOptions = {}): Module {
     }
     return data;
   };
-  return importOnnx(bytes, { file: path, batch: options.batch, readExternal });
+  return importOnnx(bytes, { file: path, batch: options.batch, readExternal, stats: options.stats });
 }
 
 /** The module name: the file's base name without extension, reduced to identifier characters. */
@@ -109,6 +117,7 @@ class GraphImporter {
   readonly opset: number;
   readonly batch: number;
   readonly readExternal?: (location: string) => Uint8Array;
+  private readonly stats?: TensorStorageStats;
   private readonly graph: onnx.IGraphProto;
   /** ONNX value name → IR value */
   private readonly values = new Map<string, Value>();
@@ -124,6 +133,7 @@ class GraphImporter {
   constructor(private readonly model: onnx.ModelProto, options: ImportOptions) {
     this.file = options.file;
     this.readExternal = options.readExternal;
+    this.stats = options.stats;
     const batch = options.batch ?? 1;
     if (!Number.isSafeInteger(batch) || batch < 1) {
       throw new XbarcError("XB7001", `batch size must be a positive integer, got ${batch}`, { hint: "pass --batch N with N ≥ 1" });
@@ -191,7 +201,7 @@ class GraphImporter {
     }
     for (const t of g.initializer ?? []) {
       const name = t.name ?? "";
-      const tensor = tensorFromProto(t, { file: this.file, label: `initializer "${name}"`, readExternal: this.readExternal });
+      const tensor = tensorFromProto(t, { file: this.file, label: `initializer "${name}"`, readExternal: this.readExternal, stats: this.stats });
       const v = this.module.addConstant(name, tensor.type, tensor.data);
       this.known.set(v, tensor);
       this.define(name, v, {});

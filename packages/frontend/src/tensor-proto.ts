@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import type { onnx } from "onnx-proto";
 import {
   DTYPE_BYTES,
+  InternalError,
   XbarcError,
   allocArray,
   bytesOf,
@@ -18,6 +19,7 @@ import {
   type Tensor,
   type TypedArray,
 } from "@xbarc/ir";
+import { encodeTensorProtoAligned } from "./encode.js";
 import { longToBigInt, longToNumber, proto, type LongLike } from "./proto.js";
 
 /** ONNX TensorProto.DataType names by code (onnx.proto3 of ONNX 1.18+, including the float8/4-bit types). */
@@ -64,6 +66,8 @@ export interface TensorSource {
   readonly node?: string;
   /** reads an external data file named relative to the model's directory; absent = external data not available */
   readonly readExternal?: (location: string) => Uint8Array;
+  /** counts how the tensor's data was obtained (view, copy, decode) */
+  readonly stats?: TensorStorageStats;
 }
 
 function fail(code: "XB1008" | "XB1009" | "XB1011", src: TensorSource, message: string, hint: string, field?: string): XbarcError {
@@ -82,13 +86,48 @@ function readDims(t: onnx.ITensorProto, src: TensorSource): number[] {
   return dims;
 }
 
+/** How the importer got the data of tensors: viewed in the file's buffer, copied once, or decoded from typed fields. */
+export interface TensorStorageStats {
+  /** raw_data or external data whose payload offset is a multiple of the element size: a typed-array view, no copy */
+  viewed: number;
+  /** raw_data or external data at a misaligned offset: copied once into a fresh buffer */
+  copied: number;
+  /** bytes copied for the misaligned ones */
+  copiedBytes: number;
+  /** float_data, int32_data, ... (typed repeated fields): converted element by element */
+  decoded: number;
+}
+
+/** A fresh all-zero TensorStorageStats. */
+export function emptyStorageStats(): TensorStorageStats {
+  return { viewed: 0, copied: 0, copiedBytes: 0, decoded: 0 };
+}
+
+/** True on little-endian hosts (every platform Node 20 ships for); ONNX raw_data is little-endian. */
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /**
- * `viewBytes` for bytes that may be a Node Buffer: protobufjs and readFileSync hand out Buffers, whose `slice`
- * is a view rather than a copy, so viewBytes' misaligned path would still be misaligned. A plain Uint8Array view
- * over the same memory makes `slice` copy.
+ * The payload `bytes` (a view into the file buffer, as protobufjs and readFileSync hand it out) as a typed array:
+ * a view of the same memory when its absolute offset `bytes.byteOffset` (which includes the offset of a pooled
+ * Buffer) is a multiple of the element size, else one copy. Views keep the whole file buffer alive, which is the
+ * point: the weights are not held twice.
  */
-function viewLittleEndian(dtype: DType, bytes: Uint8Array): TypedArray {
-  return viewBytes(dtype, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+function viewLittleEndian(dtype: DType, bytes: Uint8Array, stats: TensorStorageStats | undefined): TypedArray {
+  if (!HOST_IS_LITTLE_ENDIAN && DTYPE_BYTES[dtype] > 1) {
+    // typed arrays use the host's byte order; a big-endian host would need a byte swap that is not written
+    throw new InternalError("reading ONNX raw_data on a big-endian host is not supported");
+  }
+  // a plain Uint8Array over the same memory: viewBytes' misaligned path then copies (Buffer#slice would be a view)
+  const data = viewBytes(dtype, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  if (stats) {
+    if (data.buffer === bytes.buffer) {
+      stats.viewed++;
+    } else {
+      stats.copied++;
+      stats.copiedBytes += data.byteLength;
+    }
+  }
+  return data;
 }
 
 /** Converts an ONNX TensorProto (any encoding) into an IR tensor; raw and external data are viewed without copying when aligned. */
@@ -115,8 +154,9 @@ export function tensorFromProto(t: onnx.ITensorProto, src: TensorSource): Tensor
         "the file is corrupt or was written by a broken exporter; re-export the model");
     }
     // ONNX raw_data is little-endian, as are the typed arrays on every platform Node supports
-    return createTensor(type, viewLittleEndian(dtype, raw));
+    return createTensor(type, viewLittleEndian(dtype, raw, src.stats));
   }
+  if (src.stats) src.stats.decoded++;
   return createTensor(type, readTypedFields(t, src, dtype, n));
 }
 
@@ -191,7 +231,7 @@ function readExternalData(t: onnx.ITensorProto, src: TensorSource, dtype: DType,
       `external data file "${location}" is too short: needs bytes ${offset}..${offset + want}, the file has ${file.length}`,
       "the data file is truncated or belongs to another export; copy it again", "external_data");
   }
-  return viewLittleEndian(dtype, file.subarray(offset, offset + want));
+  return viewLittleEndian(dtype, file.subarray(offset, offset + want), src.stats);
 }
 
 /** Decodes a serialized ONNX TensorProto (`input_0.pb`): its name and value. Errors are XB4003 naming the file. */
@@ -225,13 +265,15 @@ export function decodeTensorProto(bytes: Uint8Array, file: string): { name: stri
   }
 }
 
-/** Serializes a tensor as an ONNX TensorProto with raw_data (little-endian), readable by onnx and onnxruntime. */
+/**
+ * Serializes a tensor as an ONNX TensorProto with raw_data (little-endian), readable by onnx and onnxruntime; the
+ * payload starts at a 64-byte-aligned offset in the returned bytes (encode.ts), so decodeTensorProto views it.
+ */
 export function encodeTensorProto(name: string, tensor: Tensor): Uint8Array {
-  const message = proto.TensorProto.create({
+  return encodeTensorProtoAligned({
     name,
     dims: [...tensor.type.shape],
     dataType: onnxFromDtype(tensor.type.dtype),
     rawData: bytesOf(tensor.data),
   });
-  return proto.TensorProto.encode(message).finish();
 }
