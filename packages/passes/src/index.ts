@@ -13,3 +13,4 @@ export { assignLevels, type AssignLevelsOptions } from "./assign-levels/index.js
 export * from "./tile/index.js";
 export * from "./bit-slice/index.js";
 export * from "./place-truncation/index.js";
+export * from "./prune/index.js";

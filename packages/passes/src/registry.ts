@@ -6,6 +6,7 @@ import { assignLevels } from "./assign-levels/index.js";
 import { tile } from "./tile/index.js";
 import { bitSlice } from "./bit-slice/index.js";
 import { placeTruncation } from "./place-truncation/index.js";
+import { prune } from "./prune/index.js";
 
 const passes = new Map<string, AnyPass>();
 
@@ -42,3 +43,6 @@ registerPass(bitSlice as AnyPass);
 // place-truncation after bit-slice: windows depend on rows per tile (log2 R); it fixes the input formats bit-slice
 // left provisional and re-slices a layer whose W_FL Algorithm 1 changes
 registerPass(placeTruncation as AnyPass);
+// prune after canonicalize and before quantize: the codebook is fitted to the surviving weights only (registered
+// last so the built-in order above stays as it was; pipelines, not registration order, decide where it runs)
+registerPass(prune as AnyPass);

@@ -3,11 +3,12 @@
  * crossbar program (.xbar.json, optionally also .xasm), with the resource summary. `compileModel` is the API behind it.
  */
 import { basename, join, resolve as resolvePath } from "node:path";
-import { Option, type Command } from "commander";
-import { XbarcError, type DeviceProfile, type Tensor } from "@xbarc/ir";
+import { InvalidArgumentError, Option, type Command } from "commander";
+import { XbarcError, type DeviceProfile, type Module, type Tensor } from "@xbarc/ir";
 import {
-  compilePipeline, getPass, getTruncationEvaluator, printPipeline, registerTruncationEvaluator,
-  type CalibrationSet, type PipelineStep, type PipelineStepResult, type PassOptions,
+  applyPruneMasks, compareCrossbars, compilePipeline, copyModule, countCrossbars, countCalibrationCorrect, getCrossbarCount, getPass, getTruncationEvaluator,
+  printPipeline, registerTruncationEvaluator, runPipeline, DEFAULT_PRUNE_BUDGET, PRUNE_RULES,
+  type CalibrationSet, type CrossbarComparison, type PipelineStep, type PipelineStepResult, type PassOptions, type PruneRule,
 } from "@xbarc/passes";
 import {
   createTruncationEvaluator, emitProgram, fitImages, formatProgramSummary, getInputFit, loadImageSet, loadLabels, printProgramAsm, printProgramJson, summarizeProgram,
@@ -18,7 +19,7 @@ import { loadConfig, loadDeviceProfile, parseVariation, pickSetting, withVariati
 import type { CliContext } from "../context.js";
 import {
   batchOption, configOption, deviceOption, jsonOption, meanOption, parseInteger, scaleOption, seedOption, stdOption, variationOption, weightsReadOption,
-  parseDumpAfter,
+  parseDumpAfter, parseNumber,
 } from "../options.js";
 import { OutputSet, printJson, writeFileAtomic, writeOutputs } from "../output.js";
 
@@ -54,6 +55,44 @@ export interface CompileModelOptions {
   /** per-pass snapshots, as `xbarc opt` writes them */
   dumpAfter?: "all" | "changed" | "failure" | string[];
   onDump?: (fileName: string, text: string) => void;
+  /** insert prune{...} between canonicalize and quantize and report crossbars and accuracy before/after */
+  prune?: PruneSettings;
+  /** held-back evaluation images for the prune report (must not overlap the calibration images) */
+  evaluation?: CalibrationConfig;
+}
+
+/** What `--prune` asks for. */
+export interface PruneSettings {
+  rule: PruneRule;
+  /** accuracy points on the calibration set; default: 1 for sensitivity and crossbar, none for magnitude */
+  budget?: number;
+  /** magnitude: fraction of each layer's weights set to 0 */
+  sparsity?: number;
+  /** progressive rules: sparsity added per step */
+  step?: number;
+}
+
+/** Float-model top-1 accuracy before and after pruning on one image set. */
+export interface AccuracyChange {
+  before: number;
+  after: number;
+  /** images evaluated */
+  images: number;
+}
+
+/** The prune report of `xbarc compile --prune` (`prune` in --json). */
+export interface PruneReport {
+  rule: PruneRule;
+  /** the budget used (accuracy points), or null (magnitude without one) */
+  budget: number | null;
+  /** the calibration set the pass saw, e.g. "t10k-images-idx3-ubyte.gz[0:1000]", or null */
+  calibration: string | null;
+  /** the held-back evaluation set (never seen by the pass), when given */
+  evaluation?: string;
+  /** crossbar units of the compiled program vs the same compile without prune, total and per layer */
+  crossbars: CrossbarComparison;
+  /** float-model accuracy (reference interpreter) before and after pruning */
+  accuracy: { calibration?: AccuracyChange; evaluation?: AccuracyChange };
 }
 
 /** What compileModel produced. */
@@ -65,6 +104,8 @@ export interface CompileModelResult {
   steps: PipelineStepResult[];
   /** what the user should know about this compile (a pass left out, an assumed input range) */
   notes: string[];
+  /** with `prune`: crossbars and accuracy before/after */
+  prune?: PruneReport;
 }
 
 /** The compile pipeline with the caller's quantize settings and the input range of the preprocessing. */
@@ -77,6 +118,7 @@ function buildCompileSteps(options: CompileModelOptions, preprocessing: Preproce
       continue;
     }
     const opts: Record<string, unknown> = { ...step.options };
+    if (step.pass === "quantize" && options.prune) steps.push(getPruneStep(options));
     if (step.pass === "quantize") {
       if (options.quantizer !== undefined) opts["quantizer"] = options.quantizer;
       if (options.bits !== undefined) opts["bits"] = options.bits;
@@ -84,6 +126,15 @@ function buildCompileSteps(options: CompileModelOptions, preprocessing: Preproce
       if (options.candidates !== undefined) opts["candidates"] = options.candidates;
       if (options.layers !== undefined && Object.keys(options.layers).length > 0) {
         opts["layers"] = Object.entries(options.layers).map(([layer, q]) => `${layer}=${q}`);
+      }
+    }
+    if (step.pass === "tile" && options.prune) {
+      // pruned rows and columns free crossbar cells only when the tile pass drops all-zero ones (exact); ask for it
+      // when the tile pass can and would not by default
+      const merge = (getPass("tile")?.options as { properties?: { merge?: { enum?: string[]; default?: string } } }).properties?.merge;
+      if (merge?.default === "none" && merge.enum?.includes("zeros")) {
+        opts["merge"] = "zeros";
+        notes.push('--prune: tile{merge="zeros"} so that all-zero matrix rows and columns take no crossbar cells');
       }
     }
     if (step.pass === "place-truncation" && !options.calibration) {
@@ -101,8 +152,47 @@ function buildCompileSteps(options: CompileModelOptions, preprocessing: Preproce
   return steps;
 }
 
+/**
+ * The prune step of `--prune`: rule and budget as given; the crossbar rule counts crossbars for the weight word length
+ * quantize will use (fixed-point `bits`, default 8; another quantizer stores one weight per cell, 0).
+ */
+function getPruneStep(options: CompileModelOptions): PipelineStep {
+  const p = options.prune!;
+  const fixedPoint = options.quantizer === undefined || options.quantizer === "fixed-point";
+  return {
+    pass: "prune",
+    options: {
+      rule: p.rule,
+      ...(p.budget !== undefined ? { budget: p.budget } : {}),
+      ...(p.sparsity !== undefined ? { sparsity: p.sparsity } : {}),
+      ...(p.step !== undefined ? { step: p.step } : {}),
+      ...(p.rule === "crossbar" ? { weight_bits: fixedPoint ? options.bits ?? 8 : 0 } : {}),
+    },
+  };
+}
+
+/** Throws XB7001 when evaluation and calibration images are the same file and their ranges overlap. */
+function checkDisjoint(calibration: CalibrationConfig | undefined, evaluation: CalibrationConfig, calibrationCount: number, evaluationCount: number): void {
+  if (!calibration || resolvePath(calibration.images) !== resolvePath(evaluation.images)) return;
+  const c0 = calibration.offset ?? 0;
+  const e0 = evaluation.offset ?? 0;
+  const c1 = c0 + calibrationCount;
+  const e1 = e0 + evaluationCount;
+  if (c0 < e1 && e0 < c1) {
+    throw new XbarcError("XB7001", `the evaluation images ${basename(evaluation.images)}[${e0}:${e1}] overlap the calibration images [${c0}:${c1}] of the same file: pruning would be judged on images it was tuned on`, {
+      hint: `choose disjoint ranges, e.g. --calib-offset 0 --calib-limit ${Math.min(c1 - c0, e0) || 1000} and --eval-offset ${Math.max(e0, c1)}`,
+    });
+  }
+}
+
+/** Top-1 accuracy of a float module on a labelled set. */
+function getAccuracy(module: Module, set: CalibrationSet): number {
+  const n = set.counts.reduce((a, b) => a + b, 0);
+  return n ? countCalibrationCorrect(module, set) / n : 0;
+}
+
 /** Calibration batches fitted to the module's input, as passes receive them. */
-function loadCalibration(cfg: CalibrationConfig, inputName: string, inputType: Tensor["type"], pre: Preprocessing): CalibrationSet {
+function loadCalibration(cfg: CalibrationConfig, inputName: string, inputType: Tensor["type"], pre: Preprocessing, defaultLimit: number = DEFAULT_COMPILE_CALIBRATION_LIMIT): CalibrationSet {
   const images = loadImageSet(cfg.images);
   const labels = loadLabels(cfg.labels);
   if (labels.length !== images.count) {
@@ -114,7 +204,7 @@ function loadCalibration(cfg: CalibrationConfig, inputName: string, inputType: T
   if (offset >= images.count) {
     throw new XbarcError("XB7001", `--calib-offset ${offset} is past the last image (${images.file} holds ${images.count})`, { hint: `use an offset below ${images.count}` });
   }
-  const count = Math.min(cfg.limit ?? DEFAULT_COMPILE_CALIBRATION_LIMIT, images.count - offset);
+  const count = Math.min(cfg.limit ?? defaultLimit, images.count - offset);
   const fit = getInputFit(images, inputType, inputName);
   const batches: Map<string, Tensor>[] = [];
   const counts: number[] = [];
@@ -146,6 +236,21 @@ export function compileModel(options: CompileModelOptions): CompileModelResult {
   }
   const input = module.inputs[0]!;
   const calibration = options.calibration ? loadCalibration(options.calibration, input.name, input.type, pre) : undefined;
+  if (options.prune && options.pipeline !== undefined) {
+    throw new XbarcError("XB7001", "--prune inserts prune into the compile pipeline, but --pipeline replaces the pipeline", { hint: "drop --pipeline, or write prune{rule=...} into the pipeline string yourself (no prune report then)" });
+  }
+  if (options.evaluation && !options.prune) {
+    throw new XbarcError("XB7001", "--eval-images is read by the prune report only", { hint: "add --prune <rule>, or measure accuracy with `xbarc eval-float` / `xbarc run`" });
+  }
+  // the evaluation set: all images from its offset unless limited; never handed to a pass
+  const evaluation = options.evaluation ? loadCalibration(options.evaluation, input.name, input.type, pre, Number.MAX_SAFE_INTEGER) : undefined;
+  if (evaluation) checkDisjoint(options.calibration, options.evaluation!, calibration?.labels.length ?? 0, evaluation.labels.length);
+  // the unpruned float model, canonicalized like the compile does it: the "before" of the prune report
+  let unpruned: Module | undefined;
+  if (options.prune) {
+    unpruned = copyModule(module);
+    runPipeline(unpruned, [{ pass: "canonicalize", options: compilePipeline.find((s) => s.pass === "canonicalize")?.options ?? {} }], { seed });
+  }
   const steps = options.pipeline ?? buildCompileSteps(options, pre, notes);
   // place-truncation's Algorithm 1 scores candidates with the fixed-point reference, which lives in backend-sim
   if (calibration && !getTruncationEvaluator()) registerTruncationEvaluator(createTruncationEvaluator());
@@ -160,7 +265,55 @@ export function compileModel(options: CompileModelOptions): CompileModelResult {
   if (program.compile.truncation !== "place-truncation" && program.layers.some((l) => l.formats.trunc)) {
     notes.push(`truncation windows: ${program.compile.truncation} (layers without #trunc keep every accumulator bit)`);
   }
-  return { program, summary: summarizeProgram(program), pipeline: result.pipeline, steps: result.steps, notes };
+  const prune = options.prune && typeof steps !== "string" ? getPruneReport(options.prune, module, unpruned!, steps, device, seed, calibration, evaluation) : undefined;
+  return { program, summary: summarizeProgram(program), pipeline: result.pipeline, steps: result.steps, notes, ...(prune ? { prune } : {}) };
+}
+
+/**
+ * Crossbars and float accuracy before and after pruning: "after" crossbars are the compiled module's #tiles; "before"
+ * runs the same steps after prune, up to tile, on the unpruned copy. The pruned float model is the unpruned copy with
+ * the #prune masks applied (the compiled module's weights are quantized by then).
+ */
+function getPruneReport(
+  settings: PruneSettings, compiled: Module, unpruned: Module, steps: readonly PipelineStep[], device: DeviceProfile, seed: number,
+  calibration: CalibrationSet | undefined, evaluation: CalibrationSet | undefined,
+): PruneReport {
+  const at = steps.findIndex((s) => s.pass === "prune");
+  const tileAt = steps.findIndex((s) => s.pass === "tile");
+  const pruneStep = compiled.ops.find((op) => op.getAnnotation("prune"))?.getAnnotation("prune")?.data;
+  const after = getCrossbarCount(compiled);
+  const before = tileAt > at ? countCrossbars(unpruned, steps.slice(at + 1, tileAt + 1), device, calibration, seed) : after;
+  const pruned = copyModule(unpruned);
+  applyPruneMasks(pruned, compiled);
+  const change = (set: CalibrationSet): AccuracyChange => ({ before: getAccuracy(unpruned, set), after: getAccuracy(pruned, set), images: set.labels.length });
+  const budget = settings.budget ?? (settings.rule === "magnitude" ? undefined : DEFAULT_PRUNE_BUDGET);
+  return {
+    rule: settings.rule,
+    budget: typeof pruneStep?.budget === "number" ? pruneStep.budget : budget ?? null,
+    calibration: calibration?.name ?? null,
+    ...(evaluation ? { evaluation: evaluation.name } : {}),
+    crossbars: compareCrossbars(before, after),
+    accuracy: {
+      ...(calibration ? { calibration: change(calibration) } : {}),
+      ...(evaluation ? { evaluation: change(evaluation) } : {}),
+    },
+  };
+}
+
+/** The prune report as the text table compile prints. */
+export function formatPruneReport(report: PruneReport): string {
+  const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
+  const lines = [
+    `prune: rule ${report.rule}, budget ${report.budget === null ? "none" : `${report.budget} points`}, calibration ${report.calibration ?? "none"}` +
+      `${report.evaluation ? `, evaluation ${report.evaluation} (held back)` : ""}`,
+    `  ${"layer".padEnd(28)} ${"crossbars before".padStart(16)} ${"after".padStart(6)}`,
+    ...report.crossbars.per_layer.map((l) => `  ${l.layer.padEnd(28)} ${String(l.before).padStart(16)} ${String(l.after).padStart(6)}`),
+    `  ${"total".padEnd(28)} ${String(report.crossbars.before).padStart(16)} ${String(report.crossbars.after).padStart(6)}  (${pct(report.crossbars.saved)} saved)`,
+  ];
+  for (const [what, acc] of Object.entries(report.accuracy) as [string, AccuracyChange][]) {
+    lines.push(`  float accuracy on ${what} (${acc.images} images): ${pct(acc.before)} → ${pct(acc.after)}`);
+  }
+  return `${lines.join("\n")}\n`;
 }
 
 /** The parsed compile flags (those of addCompileSettingOptions, plus compile's own). */
@@ -184,6 +337,59 @@ export interface CompileCliOptions {
   dumpAfter?: "all" | "changed" | "failure" | string[];
   dumpDir: string;
   json?: boolean;
+  prune?: PruneRule;
+  pruneBudget?: number;
+  pruneSparsity?: number;
+  pruneStep?: number;
+  evalImages?: string;
+  evalLabels?: string;
+  evalOffset?: number;
+  evalLimit?: number;
+}
+
+/** Parses a fraction in [0, 1] (commander reports a bad value as a usage error). */
+function parseFraction(value: string): number {
+  const n = parseNumber(value);
+  if (n < 0 || n > 1) throw new InvalidArgumentError(`must lie in [0, 1], got ${n}.`);
+  return n;
+}
+
+/** Parses a number ≥ 0. */
+function parseNonNegative(value: string): number {
+  const n = parseNumber(value);
+  if (n < 0) throw new InvalidArgumentError(`must be at least 0, got ${n}.`);
+  return n;
+}
+
+/** The prune settings and evaluation set of compile's --prune and --eval-* flags (usage errors for stray ones). */
+function getPruneCliSettings(opts: CompileCliOptions): Pick<CompileModelOptions, "prune" | "evaluation"> {
+  if (opts.prune === undefined) {
+    const stray = (["pruneBudget", "pruneSparsity", "pruneStep"] as const).find((k) => opts[k] !== undefined);
+    if (stray) throw new XbarcError("XB7001", `--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --prune <rule>`, { hint: `add --prune ${PRUNE_RULES.join("|")}` });
+  }
+  if (opts.pruneSparsity !== undefined && opts.prune !== "magnitude") {
+    throw new XbarcError("XB7001", `--prune-sparsity is the magnitude rule's target; --prune ${opts.prune} chooses its own sparsity`, { hint: "use --prune magnitude, or drop --prune-sparsity (sensitivity and crossbar stop at --prune-budget)" });
+  }
+  if ((opts.evalImages === undefined) !== (opts.evalLabels === undefined)) {
+    throw new XbarcError("XB7001", `evaluation needs both images and labels: ${opts.evalImages === undefined ? "--eval-images" : "--eval-labels"} is missing`, { hint: "pass --eval-images and --eval-labels together" });
+  }
+  return {
+    ...(opts.prune !== undefined ? {
+      prune: {
+        rule: opts.prune,
+        ...(opts.pruneBudget !== undefined ? { budget: opts.pruneBudget } : {}),
+        ...(opts.pruneSparsity !== undefined ? { sparsity: opts.pruneSparsity } : {}),
+        ...(opts.pruneStep !== undefined ? { step: opts.pruneStep } : {}),
+      },
+    } : {}),
+    ...(opts.evalImages !== undefined ? {
+      evaluation: {
+        images: opts.evalImages, labels: opts.evalLabels!,
+        ...(opts.evalOffset !== undefined ? { offset: opts.evalOffset } : {}),
+        ...(opts.evalLimit !== undefined ? { limit: opts.evalLimit } : {}),
+      },
+    } : {}),
+  };
 }
 
 /** Merges flags typed on the command line over the config file over the defaults. */
@@ -253,11 +459,19 @@ export function registerCompile(program: Command, ctx: CliContext): void {
   addCompileSettingOptions(command)
     .addOption(new Option("--dump-after <when>", "write an IR snapshot after: all, changed, failure, or a comma list of passes (import = the input)").argParser(parseDumpAfter))
     .option("--dump-dir <dir>", "directory for the snapshots NN-<pass>.xir (created when missing)", "dumps")
+    .addOption(new Option("--prune <rule>", "prune before quantize and report crossbars and accuracy before/after: magnitude, sensitivity or crossbar").choices([...PRUNE_RULES]))
+    .addOption(new Option("--prune-budget <points>", `calibration accuracy points pruning may lose (default ${DEFAULT_PRUNE_BUDGET} for sensitivity and crossbar; magnitude: none)`).argParser(parseNonNegative))
+    .addOption(new Option("--prune-sparsity <f>", "magnitude: fraction of each layer's weights set to 0 (default 0.5)").argParser(parseFraction))
+    .addOption(new Option("--prune-step <f>", "progressive rules: sparsity added per step (default 0.05)").argParser(parseFraction))
+    .option("--eval-images <file>", "held-back images for the prune report's accuracy (never seen by the passes; must not overlap the calibration images)")
+    .option("--eval-labels <file>", "labels of --eval-images")
+    .addOption(new Option("--eval-offset <n>", "first evaluation image (default 0)").argParser(parseInteger(0)))
+    .addOption(new Option("--eval-limit <n>", "number of evaluation images (default: all from the offset on)").argParser(parseInteger(1)))
     .addOption(jsonOption())
     .addHelpText("after", `
 Pipeline (packages/passes/src/pipeline.ts, compilePipeline), then emission:
   ${printPipeline(compilePipeline)}
-prune is not in it yet (it will sit between canonicalize and quantize once pruning lands). The config file's
+prune is not in it yet by default: --prune <rule> inserts prune{rule=...} between canonicalize and quantize. The config file's
 quantizer, bits, metric, candidates and layers replace quantize's options; --pipeline replaces the whole pipeline.
 Without calibration images, place-truncation derives each layer's input range from the model input's range, taken
 as the preprocessing of raw·scale ∈ [0, 1]: [(0 − mean)/std, (1 − mean)/std].
@@ -267,16 +481,29 @@ running it needs only images. Its "hash" (sha256 of the canonical content) makes
 check it with \`xbarc program check\`, summarize it with \`xbarc program show\`.
 Precedence: flags on the command line > the --config file > built-in defaults (seed 0, calibration limit ${DEFAULT_COMPILE_CALIBRATION_LIMIT}).
 
+Pruning (Ma et al., Integrated Circuits and Systems 2(4), 2025; \`xbarc passes prune\` has the exact algorithm):
+  magnitude    zero each layer's smallest |w| to --prune-sparsity (no calibration needed unless --prune-budget)
+  sensitivity  progressive: raise each layer's sparsity by --prune-step, lowest Taylor saliency |w·dL/dw| first,
+               re-scored on the calibration images after every step, until the accuracy drop leaves --prune-budget
+  crossbar     structured: remove whole matrix rows (inputs) / columns (output channels) so whole crossbars go
+sensitivity and crossbar need --calib-images/--calib-labels. The report (text and "prune" in --json) gives crossbar
+units before/after per layer and the float accuracy before/after on the calibration images and, with
+--eval-images/--eval-labels, on held-back images; both sets are named, and slices of one file must not overlap.
+
 Examples:
   $ xbarc compile fixtures/models/trained/lenet5.onnx --device isaac -o lenet5.xbar.json --asm lenet5.xasm
   $ xbarc compile fixtures/models/trained/lenet5.onnx --device isaac-32.json -o lenet5-32.xbar.json --json
       (isaac-32.json: {"extends": "isaac", "name": "isaac-32", "crossbar": {"rows": 32, "cols": 32}})
   $ xbarc compile fixtures/models/trained/lenet5.onnx --device isaac -o lenet5.xbar.json \\
       --calib-images fixtures/mnist/t10k-images-idx3-ubyte.gz --calib-labels fixtures/mnist/t10k-labels-idx1-ubyte.gz \\
-      --calib-limit 256 --dump-after all --dump-dir dumps/`)
+      --calib-limit 256 --dump-after all --dump-dir dumps/
+  $ xbarc compile fixtures/models/trained/mlp784-32-10-relu.onnx --device isaac-32.json -o mlp.xbar.json \\
+      --calib-images fixtures/mnist/t10k-images-idx3-ubyte.gz --calib-labels fixtures/mnist/t10k-labels-idx1-ubyte.gz \\
+      --calib-limit 1000 --prune sensitivity --prune-budget 1 \\
+      --eval-images fixtures/mnist/t10k-images-idx3-ubyte.gz --eval-labels fixtures/mnist/t10k-labels-idx1-ubyte.gz --eval-offset 8000`)
     .action((model: string, opts: CompileCliOptions, cmd: Command) => {
       const config = opts.config !== undefined ? loadConfig(opts.config) : {};
-      const settings = mergeCompileSettings(opts, config, (key) => cmd.getOptionValueSource(key) === "cli");
+      const settings = { ...mergeCompileSettings(opts, config, (key) => cmd.getOptionValueSource(key) === "cli"), ...getPruneCliSettings(opts) };
       const dumps: string[] = [];
       const dumpDirs = new OutputSet();
       let dumpDirReady = false;
@@ -311,11 +538,13 @@ Examples:
           dumps,
           notes: result.notes,
           summary: result.summary,
+          ...(result.prune ? { prune: result.prune } : {}),
         });
         return;
       }
       for (const n of result.notes) ctx.io.writeErr(`note: ${n}\n`);
       ctx.io.writeOut(formatProgramSummary(result.summary));
+      if (result.prune) ctx.io.writeOut(formatPruneReport(result.prune));
       ctx.io.writeOut(`wrote ${opts.output}${opts.asm !== undefined ? ` and ${opts.asm}` : ""} (pipeline ${result.pipeline} · seed ${result.program.compile.seed})\n`);
     });
 }
