@@ -2,13 +2,14 @@
  * @fileoverview The simulator against the fixed-point reference on every fixture model compiled for isaac: on the
  * ideal device with lossless ADCs both the faithful and the fast path equal runFixedPoint bit for bit, layer by layer
  * (x_int, every row tile's accumulator before and after the truncation window, the output integers) and on the
- * outputs, over real MNIST images (the digits model on its test split).
+ * outputs, over real MNIST images (the digits model on its test split). And the WebAssembly kernels, with images
+ * sharing passes through the schedule, give the TypeScript reference kernels' outputs bit for bit on every model.
  */
 import { describe, expect, it } from "vitest";
-import { getBuiltinProfile, type DeviceProfile, type Tensor } from "@xbarc/ir";
+import { getBuiltinProfile, type DeviceProfile, type Module, type Tensor } from "@xbarc/ir";
 import { loadOnnxFile } from "@xbarc/frontend";
 import { compilePipeline, printPipeline, runPipeline } from "@xbarc/passes";
-import { emitProgram, runFixedPoint, simulateProgram, type Program } from "@xbarc/backend-sim";
+import { emitProgram, imagesCanSharePass, runFixedPoint, sampleProgramInstance, simulateProgram, type Program, type SimulationRun } from "@xbarc/backend-sim";
 import { listFixtureModels, samplesFor, sampleSize, type FixtureModel } from "./helpers/models.js";
 import { range } from "./helpers/datasets.js";
 
@@ -56,13 +57,30 @@ function listDifference(a: readonly ArrayLike<number>[], b: readonly ArrayLike<n
   return "";
 }
 
-describe("the simulator on an ideal isaac device with lossless ADCs", () => {
+/** The fixture model compiled for isaac by the default pipeline: the module (for the reference) and its program. */
+function compileForIsaac(model: FixtureModel): { module: Module; program: Program } {
   const device = getBuiltinProfile("isaac") as DeviceProfile;
+  const module = loadOnnxFile(model.path, { batch: model.fixedBatch ?? BATCH });
+  const result = runPipeline(module, printPipeline(compilePipeline), { device });
+  return { module, program: emitProgram(module, { device, pipeline: result.pipeline, preprocessing: PREPROCESSING[model.preprocess] }) };
+}
+
+/** "" when two lists of runs have the same outputs bit for bit, else where they first differ. */
+function runsDifference(a: readonly SimulationRun[], b: readonly SimulationRun[]): string {
+  if (a.length !== b.length) return `${a.length} and ${b.length} runs`;
+  for (let i = 0; i < a.length; i++) {
+    for (const [name, t] of a[i]!.outputs) {
+      const d = difference(t.data as Float64Array, b[i]!.outputs.get(name)!.data as Float64Array);
+      if (d) return `run ${i}, output ${name}: ${d}`;
+    }
+  }
+  return "";
+}
+
+describe("the simulator on an ideal isaac device with lossless ADCs", () => {
   for (const model of listFixtureModels()) {
     it(`equals runFixedPoint bit for bit on ${model.id}, on both paths, layer by layer`, () => {
-      const module = loadOnnxFile(model.path, { batch: model.fixedBatch ?? BATCH });
-      const result = runPipeline(module, printPipeline(compilePipeline), { device });
-      const program = emitProgram(module, { device, pipeline: result.pipeline, preprocessing: PREPROCESSING[model.preprocess] });
+      const { module, program } = compileForIsaac(model);
       const batches = inputBatches(model, program, MNIST_IMAGES);
       expect(batches.length * program.input.shape[0]!).toBeGreaterThanOrEqual(model.dataset === "digits" ? 350 : MNIST_IMAGES);
       let compared = 0;
@@ -87,6 +105,30 @@ describe("the simulator on an ideal isaac device with lossless ADCs", () => {
         }
       }
       expect(compared).toBe(2 * batches.length * program.layers.length);
+    }, 300_000);
+  }
+});
+
+describe("the WebAssembly kernels and images sharing a pass change no result", () => {
+  const variation = { model: "lognormal" as const, sigma: 0.1, stuck_at_on: 0, stuck_at_off: 0, read_noise: 0 };
+  for (const model of listFixtureModels()) {
+    it(`gives the TypeScript kernels' outputs bit for bit on ${model.id}, batched or one input at a time`, () => {
+      const { program } = compileForIsaac(model);
+      expect(imagesCanSharePass(program)).toBe(true);
+      const inputs = inputBatches(model, program, 32);
+      expect(inputs.length).toBeGreaterThan(1);
+      const sampled = sampleProgramInstance(program, 3, 0, variation);
+      const cases = {
+        "ideal device, fast path": { instance: "ideal", path: "fast", adcLossless: true },
+        "ideal device, faithful path, 8-bit ADC": { instance: "ideal", path: "faithful" },
+        "log-normal σ 0.1 instance, faithful path": { instance: sampled, path: "faithful" },
+      } as const;
+      for (const [name, options] of Object.entries(cases)) {
+        const reference = inputs.map((x) => simulateProgram(program, x, { ...options, kernels: "ts" }));
+        expect(runsDifference(simulateProgram(program, inputs, { ...options, kernels: "wasm" }), reference), `${name}, wasm, shared passes`).toBe("");
+        expect(runsDifference(inputs.map((x) => simulateProgram(program, x, { ...options, kernels: "wasm" })), reference), `${name}, wasm, one at a time`).toBe("");
+        expect(runsDifference(simulateProgram(program, inputs, { ...options, kernels: "ts" }), reference), `${name}, ts, shared passes`).toBe("");
+      }
     }, 300_000);
   }
 });

@@ -5,3 +5,4 @@ export * from "./montecarlo/index.js";
 export * from "./fixed-point/index.js";
 export * from "./program/index.js";
 export * from "./sim/index.js";
+export * from "./sim/wasm/index.js";

@@ -16,9 +16,10 @@ import { decodeBase64 } from "../program/check.js";
 import type { Program, ProgramLayer, ProgramTile, ScheduleOp } from "../program/types.js";
 import { getIdealInstance, type SimInstance } from "./instance.js";
 import {
-  bitSerialReadImpl, combineSlicesImpl, effectiveWeightsImpl, fanOutColumnsImpl, gatherMergedTileInputsImpl, gatherTileInputsImpl,
-  getConvTapOffsets, integerMvmImpl, scatterAddChannelsImpl, scatterAddImpl, subtractPerColumnImpl, type CombineScheme,
+  combineSlicesImpl, effectiveWeightsImpl, fanOutColumnsImpl, gatherMergedTileInputsImpl, gatherTileInputsImpl,
+  getConvTapOffsets, scatterAddChannelsImpl, scatterAddImpl, subtractPerColumnImpl, type CombineScheme,
 } from "./kernels.js";
+import { multiplyTile, readTile, type KernelChoice } from "./tile-kernels.js";
 
 /** Which arithmetic executes a tile's reads. */
 export type SimPath = "faithful" | "fast" | "auto";
@@ -33,6 +34,8 @@ export interface SimulateOptions {
   readonly adcLossless?: boolean;
   /** record each layer's integers (as runFixedPoint's recordInts) */
   readonly recordInts?: boolean;
+  /** "wasm" (default): WebAssembly tile kernels where they apply; "ts": the TypeScript reference kernels only (same results, bit for bit) */
+  readonly kernels?: KernelChoice;
 }
 
 /** One run of the program on one input tensor. */
@@ -106,10 +109,15 @@ function numbersAttr(attrs: Record<string, unknown>, key: string, fallback: numb
   return Array.isArray(v) ? v.map(Number) : fallback;
 }
 
-function planLayer(program: Program, record: ProgramLayer): LayerPlan {
+/** `shape` with its leading (batch) dimension multiplied by `images`. */
+function widenShape(shape: readonly number[], images: number): number[] {
+  return shape.map((d, i) => (i === 0 ? d * images : d));
+}
+
+function planLayer(program: Program, record: ProgramLayer, images: number): LayerPlan {
   const isConv = record.op === "conv";
-  const inShape = record.input_shape;
-  const outShape = record.output_shape;
+  const inShape = widenShape(record.input_shape, images);
+  const outShape = widenShape(record.output_shape, images);
   const wShape = record.weight_shape;
   const { rows: mRows, cols: mCols, groups } = record.matrix;
   const outChannels = isConv ? outShape[1]! : outShape[outShape.length - 1]!;
@@ -207,13 +215,16 @@ function planLayer(program: Program, record: ProgramLayer): LayerPlan {
   };
 }
 
-const planCache = new WeakMap<Program, Map<string, LayerPlan>>();
+/** Layer plans per program and per images simulated together. */
+const planCache = new WeakMap<Program, Map<number, Map<string, LayerPlan>>>();
 
-function getLayerPlans(program: Program): Map<string, LayerPlan> {
-  let plans = planCache.get(program);
+function getLayerPlans(program: Program, images: number): Map<string, LayerPlan> {
+  let perCount = planCache.get(program);
+  if (!perCount) planCache.set(program, (perCount = new Map()));
+  let plans = perCount.get(images);
   if (!plans) {
-    plans = new Map(program.layers.map((l) => [l.name, planLayer(program, l)]));
-    planCache.set(program, plans);
+    plans = new Map(program.layers.map((l) => [l.name, planLayer(program, l, images)]));
+    perCount.set(images, plans);
   }
   return plans;
 }
@@ -290,28 +301,103 @@ function asTensor(b: BufferValue): Tensor {
   return { type: { dtype: b.dtype, shape: [...b.shape] }, data: b.data } as Tensor;
 }
 
-/**
- * Runs `program` on one fitted input tensor (the program's input shape) or on each of several. Throws XB4002 for an
- * input of the wrong shape and XB6002 when the fast path is forced where it is not exact (a lossy ADC or read noise).
- */
-export function simulateProgram(program: Program, input: Tensor, options: SimulateOptions): SimulationRun;
-export function simulateProgram(program: Program, inputs: readonly Tensor[], options: SimulateOptions): SimulationRun[];
-export function simulateProgram(program: Program, inputs: Tensor | readonly Tensor[], options: SimulateOptions): SimulationRun | SimulationRun[] {
-  const instance = options.instance === undefined || options.instance === "ideal" ? getIdealInstance(program) : options.instance;
-  if (Array.isArray(inputs)) return (inputs as readonly Tensor[]).map((t) => runOnce(program, t, instance, options));
-  return runOnce(program, inputs as Tensor, instance, options);
+/** Images simulated together in one pass through the schedule: their reads go through each tile's kernels at once. */
+const IMAGES_PER_PASS = 64;
+
+/** Post-ops that treat every image of a batch on its own, whatever the batch size (so images may share a pass). */
+const PER_IMAGE_POST_OPS = new Set(["relu", "sigmoid", "tanh", "leakyrelu", "clip", "maxpool", "averagepool", "globalaveragepool", "identity"]);
+
+function isPerImagePostOp(program: Program, op: ScheduleOp): boolean {
+  if (!("inputs" in op)) return true;
+  const axis = typeof op.attrs.axis === "number" ? op.attrs.axis : undefined;
+  if (op.kind === "flatten") return (axis ?? 1) >= 1;
+  if (op.kind === "softmax" || op.kind === "logsoftmax") {
+    // per image unless the axis is the batch axis (a negative axis counts from the input's last dimension)
+    const input = op.inputs[0] ? getBufferRecords(program).get(op.inputs[0]) : undefined;
+    return axis !== undefined && input !== undefined && (axis < 0 ? axis + input.shape.length : axis) > 0;
+  }
+  if (op.kind === "reshape") {
+    // per image when it keeps the batch first (runPostOp then reshapes to the widened recorded shape)
+    const records = getBufferRecords(program);
+    const input = op.inputs[0] ? records.get(op.inputs[0]) : undefined;
+    const output = op.outputs[0] ? records.get(op.outputs[0]) : undefined;
+    return input !== undefined && output !== undefined && input.shape[0] === output.shape[0];
+  }
+  return PER_IMAGE_POST_OPS.has(op.kind);
 }
 
-function runOnce(program: Program, input: Tensor, instance: SimInstance, options: SimulateOptions): SimulationRun {
+const sharePassCache = new WeakMap<Program, boolean>();
+
+/** Whether inputs can share a pass through the schedule: every activation carries the batch first and every post-op is per image. */
+export function imagesCanSharePass(program: Program): boolean {
+  let ok = sharePassCache.get(program);
+  if (ok === undefined) {
+    const batch = program.input.shape[0];
+    ok = program.schedule.every((op) => isPerImagePostOp(program, op)) && program.buffers.every((b) => b.role === "constant" || b.shape[0] === batch);
+    sharePassCache.set(program, ok);
+  }
+  return ok;
+}
+
+function checkInputShape(program: Program, input: Tensor): void {
   const expected = program.input.shape;
   if (input.type.shape.length !== expected.length || input.type.shape.some((d, i) => d !== expected[i])) {
     throw new XbarcError("XB4002", `program input ${program.input.name}: expected shape [${expected.join(",")}], found [${input.type.shape.join(",")}]`, {
       hint: "fit the images to the program's input first (fitImages with program.input.shape)",
     });
   }
-  const plans = getLayerPlans(program);
+}
+
+/**
+ * Runs `program` on one fitted input tensor (the program's input shape) or on each of several. Throws XB4002 for an
+ * input of the wrong shape and XB6002 when the fast path is forced where it is not exact (a lossy ADC or read noise).
+ * Several inputs share passes through the schedule where that cannot change a result (per-image post-ops, no read
+ * noise, whose draws follow the order of the reads, and no recorded integers): every kernel treats each image alone.
+ */
+export function simulateProgram(program: Program, input: Tensor, options: SimulateOptions): SimulationRun;
+export function simulateProgram(program: Program, inputs: readonly Tensor[], options: SimulateOptions): SimulationRun[];
+export function simulateProgram(program: Program, inputs: Tensor | readonly Tensor[], options: SimulateOptions): SimulationRun | SimulationRun[] {
+  const instance = options.instance === undefined || options.instance === "ideal" ? getIdealInstance(program) : options.instance;
+  if (!Array.isArray(inputs)) {
+    const input = inputs as Tensor;
+    checkInputShape(program, input);
+    return runOnce(program, readNumbers(input), 1, instance, options);
+  }
+  const list = inputs as readonly Tensor[];
+  list.forEach((t) => checkInputShape(program, t));
+  const together = options.recordInts || instance.noiseRng || !imagesCanSharePass(program) ? 1 : IMAGES_PER_PASS;
+  const runs: SimulationRun[] = [];
+  const perInput = numel(program.input.shape);
+  for (let first = 0; first < list.length; first += together) {
+    const chunk = list.slice(first, first + together);
+    const data = new Float64Array(chunk.length * perInput);
+    chunk.forEach((t, i) => data.set(readNumbers(t), i * perInput));
+    const run = runOnce(program, data, chunk.length, instance, options);
+    if (chunk.length === 1) runs.push(run);
+    else runs.push(...splitRun(run, chunk.length));
+  }
+  return runs;
+}
+
+/** The runs of `images` inputs that shared a pass, one per input: each output's batch rows split back. */
+function splitRun(run: SimulationRun, images: number): SimulationRun[] {
+  return Array.from({ length: images }, (_, i) => {
+    const outputs = new Map<string, Tensor>();
+    for (const [name, t] of run.outputs) {
+      const shape = [t.type.shape[0]! / images, ...t.type.shape.slice(1)];
+      const per = t.data.length / images;
+      outputs.set(name, { type: { dtype: t.type.dtype, shape }, data: t.data.slice(i * per, (i + 1) * per) } as Tensor);
+    }
+    return { outputs, paths: new Map(run.paths) };
+  });
+}
+
+/** One pass through the schedule for `images` inputs laid one after the other in `inputData` (float64). */
+function runOnce(program: Program, inputData: Float64Array, images: number, instance: SimInstance, options: SimulateOptions): SimulationRun {
+  const plans = getLayerPlans(program, images);
+  const kernels = options.kernels ?? "wasm";
   const buffers = new Map<string, BufferValue>(getConstants(program));
-  buffers.set(program.input.name, { shape: [...expected], dtype: "f64", data: readNumbers(input) });
+  buffers.set(program.input.name, { shape: widenShape(program.input.shape, images), dtype: "f64", data: inputData });
   const read = (name: string): BufferValue => {
     const b = buffers.get(name);
     if (!b) throw simError(`buffer ${name} is read before it is written`, "recompile the model");
@@ -377,8 +463,9 @@ function runOnce(program: Program, input: Tensor, instance: SimInstance, options
         state.fast = options.path === "fast" || (options.path === "auto" && collapsible && instance.integerCells);
         notePath(op.layer, state.fast);
         if (!state.fast) {
-          state.phys = bitSerialReadImpl(state.xu, layer.outer, t.rows_used, cells, t.cols_used, fmt.steps, fmt.dac_bits, adcMin, adcMax, noise,
-            instance.noiseRng ? () => instance.noiseRng!.normal() : undefined, new Float64Array(layer.outer * t.cols_used));
+          state.phys = readTile({ cells, rowsUsed: t.rows_used, physCols: t.cols_used, cellBits: layer.record.formats.weight.cell_bits },
+            state.xu, layer.outer, fmt.steps, fmt.dac_bits, adcMin, adcMax, noise,
+            instance.noiseRng ? () => instance.noiseRng!.normal() : undefined, kernels, new Float64Array(layer.outer * t.cols_used));
         }
         break;
       }
@@ -389,7 +476,7 @@ function runOnce(program: Program, input: Tensor, instance: SimInstance, options
         const t = plan.tile;
         const out = new Float64Array(layer.outer * t.cols);
         if (state.fast) {
-          integerMvmImpl(state.xu, layer.outer, t.rows_used, getEffectiveWeights(instance, plan, program), t.cols, out);
+          multiplyTile(state.xu, layer.outer, t.rows_used, getEffectiveWeights(instance, plan, program), t.cols, kernels, out);
           // off the integers (a sampled instance forced onto the fast path) the sum is read once, rounded once
           if (!instance.integerCells) roundAccumulatorsImpl(out);
         } else {
@@ -431,7 +518,7 @@ function runOnce(program: Program, input: Tensor, instance: SimInstance, options
           }
           tileStates.delete(id);
         }
-        buffers.set(op.to, { shape: [...layer.record.output_shape], dtype: "f64", data: acc });
+        buffers.set(op.to, { shape: widenShape(layer.record.output_shape, images), dtype: "f64", data: acc });
         if (ints) ints.set(op.layer, { x: xInts.get(op.layer)!, tiles: pre!, kept: kept!, out: acc, fl: layer.record.formats.output_fl ?? 0 });
         break;
       }
@@ -457,7 +544,7 @@ function runOnce(program: Program, input: Tensor, instance: SimInstance, options
         break;
       }
       default:
-        runPostOp(program, op, read, buffers);
+        runPostOp(program, op, images, read, buffers);
     }
   }
   const outputs = new Map<string, Tensor>();
@@ -466,15 +553,22 @@ function runOnce(program: Program, input: Tensor, instance: SimInstance, options
 }
 
 /** A digital post-op through the ir's own kernels (runOp), on float64 reals: exact on integers for relu, maxpool, reshape. */
-function runPostOp(program: Program, op: Extract<ScheduleOp, { inputs: unknown }>, read: (name: string) => BufferValue, buffers: Map<string, BufferValue>): void {
+function runPostOp(
+  program: Program, op: Extract<ScheduleOp, { inputs: unknown }>, images: number, read: (name: string) => BufferValue, buffers: Map<string, BufferValue>,
+): void {
   const byName = getBufferRecords(program);
   const results = op.outputs.map((name) => {
     const b = byName.get(name)!;
-    const type: TensorType = { dtype: isDType(b.dtype) ? b.dtype : "f64", shape: [...b.shape] };
+    const type: TensorType = { dtype: isDType(b.dtype) ? b.dtype : "f64", shape: widenShape(b.shape, images) };
     return new Value(name, type, "result");
   });
   const irOp = new Op(op.kind, [], results, op.attrs as Op["attrs"]);
   const operands = op.inputs.map((name) => (name === null ? null : asTensor(read(name))));
+  if (op.kind === "reshape" && images > 1) {
+    // the recorded target shape is one pass's worth of images: reshape to the recorded output shape, widened
+    const shape = results[0]!.type.shape;
+    operands[1] = { type: { dtype: "i64", shape: [shape.length] }, data: BigInt64Array.from(shape, (d) => BigInt(d)) } as Tensor;
+  }
   const out = runOp(irOp, operands);
   op.outputs.forEach((name, i) => {
     const t = out[i]!;

@@ -5,3 +5,4 @@ export * from "./functional.js";
 export * from "./timing.js";
 export * from "./energy.js";
 export * from "./montecarlo.js";
+export * from "./tile-kernels.js";

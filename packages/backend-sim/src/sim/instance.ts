@@ -21,9 +21,17 @@ export interface SimInstance {
   readonly noiseRng?: Rng;
 }
 
+/** The ideal instance of each program, built once: the kernels cache what they pack per instance. */
+const idealInstances = new WeakMap<Program, SimInstance>();
+
 /** The ideal device: every cell holds exactly its level index; no read noise. */
 export function getIdealInstance(program: Program): SimInstance {
-  return { cellValues: program.tiles.map((t) => Float64Array.from(getTileCells(t))), integerCells: true, readNoisePerRow: 0 };
+  let instance = idealInstances.get(program);
+  if (!instance) {
+    instance = { cellValues: program.tiles.map((t) => Float64Array.from(getTileCells(t))), integerCells: true, readNoisePerRow: 0 };
+    idealInstances.set(program, instance);
+  }
+  return instance;
 }
 
 /**

@@ -217,23 +217,28 @@ export function combineSlicesImpl(
   phys: Float64Array, outer: number, physCols: number, cols: number, slices: number, cellBits: number,
   scheme: CombineScheme, out: Float64Array,
 ): Float64Array {
+  // place values 2^(s·cb), hoisted out of the loops (the same doubles, so the same sums)
+  const place = new Float64Array(slices);
+  for (let s = 0; s < slices; s++) place[s] = 2 ** (s * cellBits);
+  const differential = scheme === "differential";
   for (let o = 0; o < outer; o++) {
     const pBase = o * physCols;
     let offset = 0;
-    if (scheme === "offset-column") {
-      for (let s = 0; s < slices; s++) offset += 2 ** (s * cellBits) * phys[pBase + cols * slices + s]!;
+    if (!differential) {
+      for (let s = 0; s < slices; s++) offset += place[s]! * phys[pBase + cols * slices + s]!;
     }
+    const oBase = o * cols;
     for (let j = 0; j < cols; j++) {
       let v = 0;
-      if (scheme === "differential") {
+      if (differential) {
         const c0 = pBase + j * 2 * slices;
-        for (let s = 0; s < slices; s++) v += 2 ** (s * cellBits) * (phys[c0 + s]! - phys[c0 + slices + s]!);
+        for (let s = 0; s < slices; s++) v += place[s]! * (phys[c0 + s]! - phys[c0 + slices + s]!);
       } else {
         const c0 = pBase + j * slices;
-        for (let s = 0; s < slices; s++) v += 2 ** (s * cellBits) * phys[c0 + s]!;
+        for (let s = 0; s < slices; s++) v += place[s]! * phys[c0 + s]!;
         v -= offset;
       }
-      out[o * cols + j] = v;
+      out[oBase + j] = v;
     }
   }
   return out;

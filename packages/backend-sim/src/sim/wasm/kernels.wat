@@ -1,0 +1,1119 @@
+;; @fileoverview WebAssembly kernels for the simulator's tile reads (xbarc crossbar spec; Diware, Yaldagard, Bishnoi,
+;; ICCAD 2024, §2.2.2: bit-sliced weights, bit-serial inputs, ADC, shift-and-add). Compiled at build time by
+;; packages/backend-sim/scripts/build-wasm.mjs (wabt, features simd + bulk memory) into kernels.generated.ts.
+;;
+;; The module owns no layout: the TypeScript wrappers (src/sim/wasm/*.ts) place every array in the exported memory
+;; and pass byte addresses. All three kernels are bit-identical to the plain TypeScript reference they name:
+;;   pack_inputs + read_int  = bitSerialReadImpl(noiseSigma = 0) for integer level-index cells (kernel a); read_c<cb>
+;;                             and read_c<cb>w<W> compute the same, specialised for 1..4-bit cells (and 1-bit DAC
+;;                             steps with ≤ 128 rows), which is where the time goes
+;;   read_float              = bitSerialReadImpl(noiseSigma = 0) for any finite cells           (kernel b)
+;;   mvm (= narrow_inputs + mvm_i16) = integerMvmImpl for integer weights whose worst-case sum fits i32 (kernel c)
+;; Per 128×128 tile of 8-bit weights (512 physical 2-bit columns, 8 input bit-planes) read_c2w2 does 512·8·4 AND +
+;; popcnt on i64 words. SIMD does not help there: i8x16.popcnt has no x64 instruction below AVX-512 BITALG, and V8
+;; emulates it with byte shuffles (~9 instructions per 128 bits against two scalar popcnt).
+(module
+  (memory (export "memory") 1)
+
+  ;; ---------------------------------------------------------------------------------------------------------------
+  ;; Kernel (a), phase 2a: pack_inputs(x, outer, rows, planes, words, dst)
+  ;; x: i32 [outer, rows] offset-encoded crossbar inputs x_u. dst: i64 [outer, planes, words]; bit r of plane i of
+  ;; vector o is bit i of x_u[o, r] read as an unsigned 32-bit word (JS `x >>> i & 1`), for i < planes (≤ 32).
+  ;; Only set bits are visited (MNIST inputs are mostly 0).
+  (func (export "pack_inputs")
+    (param $x i32) (param $outer i32) (param $rows i32) (param $planes i32) (param $words i32) (param $dst i32)
+    (local $mask i32) (local $vecBytes i32) (local $o i32) (local $r i32) (local $v i32) (local $base i32)
+    (local $addr i32) (local $rowWord i32) (local $rowBit i64)
+    (local.set $mask
+      (select (i32.const -1)
+              (i32.sub (i32.shl (i32.const 1) (local.get $planes)) (i32.const 1))
+              (i32.ge_u (local.get $planes) (i32.const 32))))
+    (local.set $vecBytes (i32.shl (i32.mul (local.get $planes) (local.get $words)) (i32.const 3)))
+    (memory.fill (local.get $dst) (i32.const 0) (i32.mul (local.get $outer) (local.get $vecBytes)))
+    (local.set $base (local.get $dst))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $r (i32.const 0))
+        (block $doneR
+          (loop $loopR
+            (br_if $doneR (i32.ge_u (local.get $r) (local.get $rows)))
+            (local.set $v (i32.and (i32.load (local.get $x)) (local.get $mask)))
+            (local.set $rowWord (i32.shl (i32.shr_u (local.get $r) (i32.const 6)) (i32.const 3)))
+            (local.set $rowBit (i64.shl (i64.const 1) (i64.extend_i32_u (local.get $r))))
+            (block $doneBits
+              (loop $loopBits
+                (br_if $doneBits (i32.eqz (local.get $v)))
+                ;; plane = ctz(v): address of (plane, word r/64)
+                (local.set $addr
+                  (i32.add (local.get $base)
+                    (i32.add (i32.shl (i32.mul (i32.ctz (local.get $v)) (local.get $words)) (i32.const 3))
+                             (local.get $rowWord))))
+                (i64.store (local.get $addr) (i64.or (i64.load (local.get $addr)) (local.get $rowBit)))
+                (local.set $v (i32.and (local.get $v) (i32.sub (local.get $v) (i32.const 1))))
+                (br $loopBits)))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $loopR)))
+        (local.set $base (i32.add (local.get $base) (local.get $vecBytes)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
+
+  ;; ---------------------------------------------------------------------------------------------------------------
+  ;; Kernel (a), phase 2b: read_int(g, physCols, cellBits, words, xp, outer, steps, dacBits, lut, out) — the general
+  ;; kernel, one column at a time with a loop over the cell bits (the wrapper uses it for cell widths 5..8; the
+  ;; specialised read_c* below compute the same for 1..4-bit cells, four columns per pass).
+  ;; g: i64 [physCols/4, words, 4, cellBits] — the tile packed once, in blocks of four columns (physCols a multiple
+  ;;   of 4; padding columns all 0): bit r of word (c, w, b) is bit b of column c's level index at row 64·w + r
+  ;;   (cellBits 1..8). Word (c, w, b) is at byte ((c >> 2)·words + w)·32·cellBits + (c & 3)·8·cellBits + 8·b.
+  ;; xp: i64 [outer, steps·dacBits, words] from pack_inputs.
+  ;; lut: i32 [maxSum + 1], ADC code of each integer column sum I (maxSum = rows·(2^dacBits − 1)·(2^cellBits − 1)).
+  ;; out: f64 [outer, physCols] (physCols counting the padding columns):
+  ;;   out[o, c] = Σ_t 2^(t·db) · lut[Σ_j 2^j Σ_b 2^b popcnt(X[o, t·db + j] & G[c, b])]
+  ;; shift-added in an i64 register and converted once; exact (so equal to the float64 reference) while every
+  ;; |out| < 2^53, which the wrapper checks when it builds the table.
+  (func (export "read_int")
+    (param $g i32) (param $physCols i32) (param $cellBits i32) (param $words i32) (param $xp i32) (param $outer i32)
+    (param $steps i32) (param $dacBits i32) (param $lut i32) (param $out i32)
+    (local $o i32) (local $c i32) (local $t i32) (local $j i32)
+    (local $colBytes i32) (local $planeBytes i32) (local $vecBytes i32) (local $xVec i32) (local $gCol i32)
+    (local $xPlane i32) (local $xw i32) (local $gw i32) (local $cellStride i32) (local $wordStride i32) (local $xEnd i32) (local $b i32)
+    (local $acc i64) (local $sum i64) (local $s i64) (local $x i64) (local $shift i64)
+    (local.set $cellStride (i32.shl (local.get $cellBits) (i32.const 3)))
+    (local.set $wordStride (i32.shl (local.get $cellStride) (i32.const 2)))
+    (local.set $colBytes (i32.mul (local.get $wordStride) (local.get $words)))
+    (local.set $planeBytes (i32.shl (local.get $words) (i32.const 3)))
+    (local.set $vecBytes (i32.mul (local.get $planeBytes) (i32.mul (local.get $steps) (local.get $dacBits))))
+    (local.set $xVec (local.get $xp))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $c (i32.const 0))
+        (block $doneC
+          (loop $loopC
+            (br_if $doneC (i32.ge_u (local.get $c) (local.get $physCols)))
+            (local.set $gCol (i32.add (local.get $g) (i32.add
+              (i32.mul (i32.shr_u (local.get $c) (i32.const 2)) (local.get $colBytes))
+              (i32.mul (i32.and (local.get $c) (i32.const 3)) (local.get $cellStride)))))
+            (local.set $acc (i64.const 0))
+            (local.set $xPlane (local.get $xVec))
+            (local.set $t (i32.const 0))
+            (local.set $shift (i64.const 0))
+            (block $doneT
+              (loop $loopT
+                (br_if $doneT (i32.ge_u (local.get $t) (local.get $steps)))
+                (local.set $sum (i64.const 0))
+                (local.set $j (i32.const 0))
+                (block $doneJ
+                  (loop $loopJ
+                    (br_if $doneJ (i32.ge_u (local.get $j) (local.get $dacBits)))
+                    (local.set $s (i64.const 0))
+                    (local.set $xw (local.get $xPlane))
+                    (local.set $xEnd (i32.add (local.get $xPlane) (local.get $planeBytes)))
+                    (local.set $gw (local.get $gCol))
+                    ;; s = Σ_w Σ_{b < cellBits} popcnt(x_w & G_{w,b}) << b
+                    (loop $wN
+                      (local.set $x (i64.load (local.get $xw)))
+                      (local.set $b (i32.const 0))
+                      (loop $bN
+                        (local.set $s (i64.add (local.get $s)
+                          (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load (local.get $gw)))) (i64.extend_i32_u (local.get $b)))))
+                        (local.set $gw (i32.add (local.get $gw) (i32.const 8)))
+                        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+                        (br_if $bN (i32.lt_u (local.get $b) (local.get $cellBits))))
+                      ;; on to the next word of this column: past the other three columns of the block
+                      (local.set $gw (i32.add (local.get $gw) (i32.mul (local.get $cellStride) (i32.const 3))))
+                      (local.set $xw (i32.add (local.get $xw) (i32.const 8)))
+                      (br_if $wN (i32.lt_u (local.get $xw) (local.get $xEnd))))
+                    (local.set $sum (i64.add (local.get $sum) (i64.shl (local.get $s) (i64.extend_i32_u (local.get $j)))))
+                    (local.set $xPlane (i32.add (local.get $xPlane) (local.get $planeBytes)))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (br $loopJ)))
+                ;; ADC: code = lut[I]; shift-add: acc += code · 2^(t·db)
+                (local.set $acc (i64.add (local.get $acc)
+                  (i64.shl
+                    (i64.extend_i32_s (i32.load (i32.add (local.get $lut) (i32.shl (i32.wrap_i64 (local.get $sum)) (i32.const 2)))))
+                    (local.get $shift))))
+                (local.set $shift (i64.add (local.get $shift) (i64.extend_i32_u (local.get $dacBits))))
+                (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                (br $loopT)))
+            (f64.store (local.get $out) (f64.convert_i64_s (local.get $acc)))
+            (local.set $out (i32.add (local.get $out) (i32.const 8)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $loopC)))
+        (local.set $xVec (i32.add (local.get $xVec) (local.get $vecBytes)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
+
+  ;; Kernel (a), phase 2b, for 1..4-bit cells and any DAC width: read_c<cb>(g, blocks, words, xp, outer, steps, dacBits,
+  ;; lut, out) — the same result as read_int(g, 4·blocks, cb, words, xp, outer, steps, dacBits, lut, out), four columns
+  ;; per pass: each input word is loaded once and ANDed with the four columns' cell-bit words at constant offsets (the
+  ;; cell bits unrolled, no per-plane dispatch), the four column sums and shift-add accumulators in locals. Planes run
+  ;; from the last down, so both the DAC bits of a step (I = 2·I + plane sum) and the steps (acc = 2^dacBits·acc +
+  ;; lut[I]) combine by Horner's rule with constant shifts; all integer, exact, so the order is free.
+  (func (export "read_c1")
+    (param $g i32) (param $blocks i32) (param $words i32) (param $xp i32) (param $outer i32) (param $steps i32)
+    (param $dacBits i32) (param $lut i32) (param $out i32)
+    (local $o i32) (local $blk i32) (local $gBlk i32) (local $gw i32) (local $xw i32) (local $xEnd i32) (local $xVec i32)
+    (local $planeBytes i32) (local $vecBytes i32) (local $blkBytes i32) (local $t i32) (local $j i32)
+    (local $x i64) (local $dac64 i64)
+    (local $s0 i64) (local $s1 i64) (local $s2 i64) (local $s3 i64)
+    (local $acc0 i64) (local $acc1 i64) (local $acc2 i64) (local $acc3 i64)
+    (local.set $planeBytes (i32.shl (local.get $words) (i32.const 3)))
+    (local.set $vecBytes (i32.mul (local.get $planeBytes) (i32.mul (local.get $steps) (local.get $dacBits))))
+    (local.set $blkBytes (i32.mul (local.get $words) (i32.const 32)))
+    (local.set $dac64 (i64.extend_i32_u (local.get $dacBits)))
+    (local.set $xVec (local.get $xp))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $gBlk (local.get $g))
+        (local.set $blk (i32.const 0))
+        (loop $loopBlk
+          (local.set $acc0 (i64.const 0))
+          (local.set $acc1 (i64.const 0))
+          (local.set $acc2 (i64.const 0))
+          (local.set $acc3 (i64.const 0))
+          ;; planes from the last down: Horner's rule over the DAC bits of a step and over the steps
+          (local.set $xw (i32.add (local.get $xVec) (i32.sub (local.get $vecBytes) (local.get $planeBytes))))
+          (local.set $t (local.get $steps))
+          (loop $loopT
+            (local.set $s0 (i64.const 0))
+            (local.set $s1 (i64.const 0))
+            (local.set $s2 (i64.const 0))
+            (local.set $s3 (i64.const 0))
+            (local.set $j (local.get $dacBits))
+            (loop $loopJ
+              ;; I = 2·I + Σ_w Σ_b 2^b popcnt(X_w & G_w,b) over the step's DAC bits, most significant first
+              (local.set $s0 (i64.shl (local.get $s0) (i64.const 1)))
+              (local.set $s1 (i64.shl (local.get $s1) (i64.const 1)))
+              (local.set $s2 (i64.shl (local.get $s2) (i64.const 1)))
+              (local.set $s3 (i64.shl (local.get $s3) (i64.const 1)))
+              (local.set $gw (local.get $gBlk))
+              (local.set $xEnd (i32.add (local.get $xw) (local.get $planeBytes)))
+              (loop $loopW
+                (local.set $x (i64.load (local.get $xw)))
+                (local.set $s0 (i64.add (local.get $s0)
+                  (i64.popcnt (i64.and (local.get $x) (i64.load offset=0 (local.get $gw))))))
+                (local.set $s1 (i64.add (local.get $s1)
+                  (i64.popcnt (i64.and (local.get $x) (i64.load offset=8 (local.get $gw))))))
+                (local.set $s2 (i64.add (local.get $s2)
+                  (i64.popcnt (i64.and (local.get $x) (i64.load offset=16 (local.get $gw))))))
+                (local.set $s3 (i64.add (local.get $s3)
+                  (i64.popcnt (i64.and (local.get $x) (i64.load offset=24 (local.get $gw))))))
+                (local.set $gw (i32.add (local.get $gw) (i32.const 32)))
+                (local.set $xw (i32.add (local.get $xw) (i32.const 8)))
+                (br_if $loopW (i32.lt_u (local.get $xw) (local.get $xEnd))))
+              (local.set $xw (i32.sub (local.get $xw) (i32.shl (local.get $planeBytes) (i32.const 1))))
+              (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+              (br_if $loopJ (local.get $j)))
+            ;; ADC: code = lut[I]; shift-add: acc = 2^dacBits·acc + code
+            (local.set $acc0 (i64.add (i64.shl (local.get $acc0) (local.get $dac64))
+              (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64 (local.get $s0)) (i32.const 2))))))
+            (local.set $acc1 (i64.add (i64.shl (local.get $acc1) (local.get $dac64))
+              (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64 (local.get $s1)) (i32.const 2))))))
+            (local.set $acc2 (i64.add (i64.shl (local.get $acc2) (local.get $dac64))
+              (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64 (local.get $s2)) (i32.const 2))))))
+            (local.set $acc3 (i64.add (i64.shl (local.get $acc3) (local.get $dac64))
+              (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64 (local.get $s3)) (i32.const 2))))))
+            (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+            (br_if $loopT (local.get $t)))
+          (f64.store offset=0 (local.get $out) (f64.convert_i64_s (local.get $acc0)))
+          (f64.store offset=8 (local.get $out) (f64.convert_i64_s (local.get $acc1)))
+          (f64.store offset=16 (local.get $out) (f64.convert_i64_s (local.get $acc2)))
+          (f64.store offset=24 (local.get $out) (f64.convert_i64_s (local.get $acc3)))
+          (local.set $out (i32.add (local.get $out) (i32.const 32)))
+          (local.set $gBlk (i32.add (local.get $gBlk) (local.get $blkBytes)))
+          (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+          (br_if $loopBlk (i32.lt_u (local.get $blk) (local.get $blocks))))
+        (local.set $xVec (i32.add (local.get $xVec) (local.get $vecBytes)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
+
+  (func (export "read_c2")
+    (param $g i32) (param $blocks i32) (param $words i32) (param $xp i32) (param $outer i32) (param $steps i32)
+    (param $dacBits i32) (param $lut i32) (param $out i32)
+    (local $o i32) (local $blk i32) (local $gBlk i32) (local $gw i32) (local $xw i32) (local $xEnd i32) (local $xVec i32)
+    (local $planeBytes i32) (local $vecBytes i32) (local $blkBytes i32) (local $t i32) (local $j i32)
+    (local $x i64) (local $dac64 i64)
+    (local $s0 i64) (local $s1 i64) (local $s2 i64) (local $s3 i64)
+    (local $acc0 i64) (local $acc1 i64) (local $acc2 i64) (local $acc3 i64)
+    (local.set $planeBytes (i32.shl (local.get $words) (i32.const 3)))
+    (local.set $vecBytes (i32.mul (local.get $planeBytes) (i32.mul (local.get $steps) (local.get $dacBits))))
+    (local.set $blkBytes (i32.mul (local.get $words) (i32.const 64)))
+    (local.set $dac64 (i64.extend_i32_u (local.get $dacBits)))
+    (local.set $xVec (local.get $xp))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $gBlk (local.get $g))
+        (local.set $blk (i32.const 0))
+        (loop $loopBlk
+          (local.set $acc0 (i64.const 0))
+          (local.set $acc1 (i64.const 0))
+          (local.set $acc2 (i64.const 0))
+          (local.set $acc3 (i64.const 0))
+          ;; planes from the last down: Horner's rule over the DAC bits of a step and over the steps
+          (local.set $xw (i32.add (local.get $xVec) (i32.sub (local.get $vecBytes) (local.get $planeBytes))))
+          (local.set $t (local.get $steps))
+          (loop $loopT
+            (local.set $s0 (i64.const 0))
+            (local.set $s1 (i64.const 0))
+            (local.set $s2 (i64.const 0))
+            (local.set $s3 (i64.const 0))
+            (local.set $j (local.get $dacBits))
+            (loop $loopJ
+              ;; I = 2·I + Σ_w Σ_b 2^b popcnt(X_w & G_w,b) over the step's DAC bits, most significant first
+              (local.set $s0 (i64.shl (local.get $s0) (i64.const 1)))
+              (local.set $s1 (i64.shl (local.get $s1) (i64.const 1)))
+              (local.set $s2 (i64.shl (local.get $s2) (i64.const 1)))
+              (local.set $s3 (i64.shl (local.get $s3) (i64.const 1)))
+              (local.set $gw (local.get $gBlk))
+              (local.set $xEnd (i32.add (local.get $xw) (local.get $planeBytes)))
+              (loop $loopW
+                (local.set $x (i64.load (local.get $xw)))
+                (local.set $s0 (i64.add (local.get $s0)
+                  (i64.add (i64.popcnt (i64.and (local.get $x) (i64.load offset=0 (local.get $gw))))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=8 (local.get $gw)))) (i64.const 1)))))
+                (local.set $s1 (i64.add (local.get $s1)
+                  (i64.add (i64.popcnt (i64.and (local.get $x) (i64.load offset=16 (local.get $gw))))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=24 (local.get $gw)))) (i64.const 1)))))
+                (local.set $s2 (i64.add (local.get $s2)
+                  (i64.add (i64.popcnt (i64.and (local.get $x) (i64.load offset=32 (local.get $gw))))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=40 (local.get $gw)))) (i64.const 1)))))
+                (local.set $s3 (i64.add (local.get $s3)
+                  (i64.add (i64.popcnt (i64.and (local.get $x) (i64.load offset=48 (local.get $gw))))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=56 (local.get $gw)))) (i64.const 1)))))
+                (local.set $gw (i32.add (local.get $gw) (i32.const 64)))
+                (local.set $xw (i32.add (local.get $xw) (i32.const 8)))
+                (br_if $loopW (i32.lt_u (local.get $xw) (local.get $xEnd))))
+              (local.set $xw (i32.sub (local.get $xw) (i32.shl (local.get $planeBytes) (i32.const 1))))
+              (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+              (br_if $loopJ (local.get $j)))
+            ;; ADC: code = lut[I]; shift-add: acc = 2^dacBits·acc + code
+            (local.set $acc0 (i64.add (i64.shl (local.get $acc0) (local.get $dac64))
+              (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64 (local.get $s0)) (i32.const 2))))))
+            (local.set $acc1 (i64.add (i64.shl (local.get $acc1) (local.get $dac64))
+              (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64 (local.get $s1)) (i32.const 2))))))
+            (local.set $acc2 (i64.add (i64.shl (local.get $acc2) (local.get $dac64))
+              (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64 (local.get $s2)) (i32.const 2))))))
+            (local.set $acc3 (i64.add (i64.shl (local.get $acc3) (local.get $dac64))
+              (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64 (local.get $s3)) (i32.const 2))))))
+            (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+            (br_if $loopT (local.get $t)))
+          (f64.store offset=0 (local.get $out) (f64.convert_i64_s (local.get $acc0)))
+          (f64.store offset=8 (local.get $out) (f64.convert_i64_s (local.get $acc1)))
+          (f64.store offset=16 (local.get $out) (f64.convert_i64_s (local.get $acc2)))
+          (f64.store offset=24 (local.get $out) (f64.convert_i64_s (local.get $acc3)))
+          (local.set $out (i32.add (local.get $out) (i32.const 32)))
+          (local.set $gBlk (i32.add (local.get $gBlk) (local.get $blkBytes)))
+          (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+          (br_if $loopBlk (i32.lt_u (local.get $blk) (local.get $blocks))))
+        (local.set $xVec (i32.add (local.get $xVec) (local.get $vecBytes)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
+
+  (func (export "read_c3")
+    (param $g i32) (param $blocks i32) (param $words i32) (param $xp i32) (param $outer i32) (param $steps i32)
+    (param $dacBits i32) (param $lut i32) (param $out i32)
+    (local $o i32) (local $blk i32) (local $gBlk i32) (local $gw i32) (local $xw i32) (local $xEnd i32) (local $xVec i32)
+    (local $planeBytes i32) (local $vecBytes i32) (local $blkBytes i32) (local $t i32) (local $j i32)
+    (local $x i64) (local $dac64 i64)
+    (local $s0 i64) (local $s1 i64) (local $s2 i64) (local $s3 i64)
+    (local $acc0 i64) (local $acc1 i64) (local $acc2 i64) (local $acc3 i64)
+    (local.set $planeBytes (i32.shl (local.get $words) (i32.const 3)))
+    (local.set $vecBytes (i32.mul (local.get $planeBytes) (i32.mul (local.get $steps) (local.get $dacBits))))
+    (local.set $blkBytes (i32.mul (local.get $words) (i32.const 96)))
+    (local.set $dac64 (i64.extend_i32_u (local.get $dacBits)))
+    (local.set $xVec (local.get $xp))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $gBlk (local.get $g))
+        (local.set $blk (i32.const 0))
+        (loop $loopBlk
+          (local.set $acc0 (i64.const 0))
+          (local.set $acc1 (i64.const 0))
+          (local.set $acc2 (i64.const 0))
+          (local.set $acc3 (i64.const 0))
+          ;; planes from the last down: Horner's rule over the DAC bits of a step and over the steps
+          (local.set $xw (i32.add (local.get $xVec) (i32.sub (local.get $vecBytes) (local.get $planeBytes))))
+          (local.set $t (local.get $steps))
+          (loop $loopT
+            (local.set $s0 (i64.const 0))
+            (local.set $s1 (i64.const 0))
+            (local.set $s2 (i64.const 0))
+            (local.set $s3 (i64.const 0))
+            (local.set $j (local.get $dacBits))
+            (loop $loopJ
+              ;; I = 2·I + Σ_w Σ_b 2^b popcnt(X_w & G_w,b) over the step's DAC bits, most significant first
+              (local.set $s0 (i64.shl (local.get $s0) (i64.const 1)))
+              (local.set $s1 (i64.shl (local.get $s1) (i64.const 1)))
+              (local.set $s2 (i64.shl (local.get $s2) (i64.const 1)))
+              (local.set $s3 (i64.shl (local.get $s3) (i64.const 1)))
+              (local.set $gw (local.get $gBlk))
+              (local.set $xEnd (i32.add (local.get $xw) (local.get $planeBytes)))
+              (loop $loopW
+                (local.set $x (i64.load (local.get $xw)))
+                (local.set $s0 (i64.add (local.get $s0)
+                  (i64.add (i64.add (i64.popcnt (i64.and (local.get $x) (i64.load offset=0 (local.get $gw))))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=8 (local.get $gw)))) (i64.const 1)))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=16 (local.get $gw)))) (i64.const 2)))))
+                (local.set $s1 (i64.add (local.get $s1)
+                  (i64.add (i64.add (i64.popcnt (i64.and (local.get $x) (i64.load offset=24 (local.get $gw))))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=32 (local.get $gw)))) (i64.const 1)))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=40 (local.get $gw)))) (i64.const 2)))))
+                (local.set $s2 (i64.add (local.get $s2)
+                  (i64.add (i64.add (i64.popcnt (i64.and (local.get $x) (i64.load offset=48 (local.get $gw))))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=56 (local.get $gw)))) (i64.const 1)))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=64 (local.get $gw)))) (i64.const 2)))))
+                (local.set $s3 (i64.add (local.get $s3)
+                  (i64.add (i64.add (i64.popcnt (i64.and (local.get $x) (i64.load offset=72 (local.get $gw))))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=80 (local.get $gw)))) (i64.const 1)))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=88 (local.get $gw)))) (i64.const 2)))))
+                (local.set $gw (i32.add (local.get $gw) (i32.const 96)))
+                (local.set $xw (i32.add (local.get $xw) (i32.const 8)))
+                (br_if $loopW (i32.lt_u (local.get $xw) (local.get $xEnd))))
+              (local.set $xw (i32.sub (local.get $xw) (i32.shl (local.get $planeBytes) (i32.const 1))))
+              (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+              (br_if $loopJ (local.get $j)))
+            ;; ADC: code = lut[I]; shift-add: acc = 2^dacBits·acc + code
+            (local.set $acc0 (i64.add (i64.shl (local.get $acc0) (local.get $dac64))
+              (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64 (local.get $s0)) (i32.const 2))))))
+            (local.set $acc1 (i64.add (i64.shl (local.get $acc1) (local.get $dac64))
+              (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64 (local.get $s1)) (i32.const 2))))))
+            (local.set $acc2 (i64.add (i64.shl (local.get $acc2) (local.get $dac64))
+              (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64 (local.get $s2)) (i32.const 2))))))
+            (local.set $acc3 (i64.add (i64.shl (local.get $acc3) (local.get $dac64))
+              (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64 (local.get $s3)) (i32.const 2))))))
+            (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+            (br_if $loopT (local.get $t)))
+          (f64.store offset=0 (local.get $out) (f64.convert_i64_s (local.get $acc0)))
+          (f64.store offset=8 (local.get $out) (f64.convert_i64_s (local.get $acc1)))
+          (f64.store offset=16 (local.get $out) (f64.convert_i64_s (local.get $acc2)))
+          (f64.store offset=24 (local.get $out) (f64.convert_i64_s (local.get $acc3)))
+          (local.set $out (i32.add (local.get $out) (i32.const 32)))
+          (local.set $gBlk (i32.add (local.get $gBlk) (local.get $blkBytes)))
+          (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+          (br_if $loopBlk (i32.lt_u (local.get $blk) (local.get $blocks))))
+        (local.set $xVec (i32.add (local.get $xVec) (local.get $vecBytes)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
+
+  (func (export "read_c4")
+    (param $g i32) (param $blocks i32) (param $words i32) (param $xp i32) (param $outer i32) (param $steps i32)
+    (param $dacBits i32) (param $lut i32) (param $out i32)
+    (local $o i32) (local $blk i32) (local $gBlk i32) (local $gw i32) (local $xw i32) (local $xEnd i32) (local $xVec i32)
+    (local $planeBytes i32) (local $vecBytes i32) (local $blkBytes i32) (local $t i32) (local $j i32)
+    (local $x i64) (local $dac64 i64)
+    (local $s0 i64) (local $s1 i64) (local $s2 i64) (local $s3 i64)
+    (local $acc0 i64) (local $acc1 i64) (local $acc2 i64) (local $acc3 i64)
+    (local.set $planeBytes (i32.shl (local.get $words) (i32.const 3)))
+    (local.set $vecBytes (i32.mul (local.get $planeBytes) (i32.mul (local.get $steps) (local.get $dacBits))))
+    (local.set $blkBytes (i32.mul (local.get $words) (i32.const 128)))
+    (local.set $dac64 (i64.extend_i32_u (local.get $dacBits)))
+    (local.set $xVec (local.get $xp))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $gBlk (local.get $g))
+        (local.set $blk (i32.const 0))
+        (loop $loopBlk
+          (local.set $acc0 (i64.const 0))
+          (local.set $acc1 (i64.const 0))
+          (local.set $acc2 (i64.const 0))
+          (local.set $acc3 (i64.const 0))
+          ;; planes from the last down: Horner's rule over the DAC bits of a step and over the steps
+          (local.set $xw (i32.add (local.get $xVec) (i32.sub (local.get $vecBytes) (local.get $planeBytes))))
+          (local.set $t (local.get $steps))
+          (loop $loopT
+            (local.set $s0 (i64.const 0))
+            (local.set $s1 (i64.const 0))
+            (local.set $s2 (i64.const 0))
+            (local.set $s3 (i64.const 0))
+            (local.set $j (local.get $dacBits))
+            (loop $loopJ
+              ;; I = 2·I + Σ_w Σ_b 2^b popcnt(X_w & G_w,b) over the step's DAC bits, most significant first
+              (local.set $s0 (i64.shl (local.get $s0) (i64.const 1)))
+              (local.set $s1 (i64.shl (local.get $s1) (i64.const 1)))
+              (local.set $s2 (i64.shl (local.get $s2) (i64.const 1)))
+              (local.set $s3 (i64.shl (local.get $s3) (i64.const 1)))
+              (local.set $gw (local.get $gBlk))
+              (local.set $xEnd (i32.add (local.get $xw) (local.get $planeBytes)))
+              (loop $loopW
+                (local.set $x (i64.load (local.get $xw)))
+                (local.set $s0 (i64.add (local.get $s0)
+                  (i64.add (i64.add (i64.add (i64.popcnt (i64.and (local.get $x) (i64.load offset=0 (local.get $gw))))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=8 (local.get $gw)))) (i64.const 1)))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=16 (local.get $gw)))) (i64.const 2)))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=24 (local.get $gw)))) (i64.const 3)))))
+                (local.set $s1 (i64.add (local.get $s1)
+                  (i64.add (i64.add (i64.add (i64.popcnt (i64.and (local.get $x) (i64.load offset=32 (local.get $gw))))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=40 (local.get $gw)))) (i64.const 1)))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=48 (local.get $gw)))) (i64.const 2)))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=56 (local.get $gw)))) (i64.const 3)))))
+                (local.set $s2 (i64.add (local.get $s2)
+                  (i64.add (i64.add (i64.add (i64.popcnt (i64.and (local.get $x) (i64.load offset=64 (local.get $gw))))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=72 (local.get $gw)))) (i64.const 1)))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=80 (local.get $gw)))) (i64.const 2)))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=88 (local.get $gw)))) (i64.const 3)))))
+                (local.set $s3 (i64.add (local.get $s3)
+                  (i64.add (i64.add (i64.add (i64.popcnt (i64.and (local.get $x) (i64.load offset=96 (local.get $gw))))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=104 (local.get $gw)))) (i64.const 1)))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=112 (local.get $gw)))) (i64.const 2)))
+                  (i64.shl (i64.popcnt (i64.and (local.get $x) (i64.load offset=120 (local.get $gw)))) (i64.const 3)))))
+                (local.set $gw (i32.add (local.get $gw) (i32.const 128)))
+                (local.set $xw (i32.add (local.get $xw) (i32.const 8)))
+                (br_if $loopW (i32.lt_u (local.get $xw) (local.get $xEnd))))
+              (local.set $xw (i32.sub (local.get $xw) (i32.shl (local.get $planeBytes) (i32.const 1))))
+              (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+              (br_if $loopJ (local.get $j)))
+            ;; ADC: code = lut[I]; shift-add: acc = 2^dacBits·acc + code
+            (local.set $acc0 (i64.add (i64.shl (local.get $acc0) (local.get $dac64))
+              (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64 (local.get $s0)) (i32.const 2))))))
+            (local.set $acc1 (i64.add (i64.shl (local.get $acc1) (local.get $dac64))
+              (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64 (local.get $s1)) (i32.const 2))))))
+            (local.set $acc2 (i64.add (i64.shl (local.get $acc2) (local.get $dac64))
+              (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64 (local.get $s2)) (i32.const 2))))))
+            (local.set $acc3 (i64.add (i64.shl (local.get $acc3) (local.get $dac64))
+              (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64 (local.get $s3)) (i32.const 2))))))
+            (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+            (br_if $loopT (local.get $t)))
+          (f64.store offset=0 (local.get $out) (f64.convert_i64_s (local.get $acc0)))
+          (f64.store offset=8 (local.get $out) (f64.convert_i64_s (local.get $acc1)))
+          (f64.store offset=16 (local.get $out) (f64.convert_i64_s (local.get $acc2)))
+          (f64.store offset=24 (local.get $out) (f64.convert_i64_s (local.get $acc3)))
+          (local.set $out (i32.add (local.get $out) (i32.const 32)))
+          (local.set $gBlk (i32.add (local.get $gBlk) (local.get $blkBytes)))
+          (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+          (br_if $loopBlk (i32.lt_u (local.get $blk) (local.get $blocks))))
+        (local.set $xVec (i32.add (local.get $xVec) (local.get $vecBytes)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
+
+  ;; Kernel (a), phase 2b, for the common case — 1-bit DAC steps, 1..4-bit cells, at most 128 rows (1 or 2 words):
+  ;; read_c<cb>w<W>(g, blocks, xp, outer, steps, lut, out) = read_int(g, 4·blocks, cb, W, xp, outer, steps, 1, lut, out).
+  ;; One column at a time with its cb·W cell-bit words held in locals (registers) through all steps, so the inner
+  ;; loop only loads the step's W input words: I = Σ_b 2^b Σ_w popcnt(x_w & g_wb), acc = 2·acc + lut[I] (Horner's rule
+  ;; from the last step down).
+  (func (export "read_c1w1")
+    (param $g i32) (param $blocks i32) (param $xp i32) (param $outer i32) (param $steps i32) (param $lut i32) (param $out i32)
+    (local $o i32) (local $blk i32) (local $k i32) (local $gBlk i32) (local $gp i32) (local $xw i32) (local $xVec i32)
+    (local $vecBytes i32) (local $lastPlane i32) (local $acc i64)
+    (local $g00 i64) (local $x0 i64)
+    (local.set $vecBytes (i32.mul (local.get $steps) (i32.const 8)))
+    (local.set $xVec (local.get $xp))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $lastPlane (i32.add (local.get $xVec) (i32.sub (local.get $vecBytes) (i32.const 8))))
+        (local.set $gBlk (local.get $g))
+        (local.set $blk (i32.const 0))
+        (loop $loopBlk
+          (local.set $gp (local.get $gBlk))
+          (local.set $k (i32.const 0))
+          (loop $loopC
+            ;; the column's 1 cell-bit word stay in locals through all steps
+            (local.set $g00 (i64.load offset=0 (local.get $gp)))
+            (local.set $acc (i64.const 0))
+            (local.set $xw (local.get $lastPlane))
+            (loop $loopT
+              (local.set $x0 (i64.load offset=0 (local.get $xw)))
+              ;; acc = 2·acc + lut[Σ_b 2^b Σ_w popcnt(x_w & g_wb)], steps from the most significant down
+              (local.set $acc (i64.add (i64.shl (local.get $acc) (i64.const 1))
+                (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64
+                (i64.popcnt (i64.and (local.get $x0) (local.get $g00)))) (i32.const 2))))))
+              (local.set $xw (i32.sub (local.get $xw) (i32.const 8)))
+              (br_if $loopT (i32.ge_u (local.get $xw) (local.get $xVec))))
+            (f64.store (local.get $out) (f64.convert_i64_s (local.get $acc)))
+            (local.set $out (i32.add (local.get $out) (i32.const 8)))
+            (local.set $gp (i32.add (local.get $gp) (i32.const 8)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br_if $loopC (i32.lt_u (local.get $k) (i32.const 4))))
+          (local.set $gBlk (i32.add (local.get $gBlk) (i32.const 32)))
+          (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+          (br_if $loopBlk (i32.lt_u (local.get $blk) (local.get $blocks))))
+        (local.set $xVec (i32.add (local.get $xVec) (local.get $vecBytes)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
+  (func (export "read_c1w2")
+    (param $g i32) (param $blocks i32) (param $xp i32) (param $outer i32) (param $steps i32) (param $lut i32) (param $out i32)
+    (local $o i32) (local $blk i32) (local $k i32) (local $gBlk i32) (local $gp i32) (local $xw i32) (local $xVec i32)
+    (local $vecBytes i32) (local $lastPlane i32) (local $acc i64)
+    (local $g00 i64) (local $g10 i64) (local $x0 i64) (local $x1 i64)
+    (local.set $vecBytes (i32.mul (local.get $steps) (i32.const 16)))
+    (local.set $xVec (local.get $xp))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $lastPlane (i32.add (local.get $xVec) (i32.sub (local.get $vecBytes) (i32.const 16))))
+        (local.set $gBlk (local.get $g))
+        (local.set $blk (i32.const 0))
+        (loop $loopBlk
+          (local.set $gp (local.get $gBlk))
+          (local.set $k (i32.const 0))
+          (loop $loopC
+            ;; the column's 2 cell-bit words stay in locals through all steps
+            (local.set $g00 (i64.load offset=0 (local.get $gp)))
+            (local.set $g10 (i64.load offset=32 (local.get $gp)))
+            (local.set $acc (i64.const 0))
+            (local.set $xw (local.get $lastPlane))
+            (loop $loopT
+              (local.set $x0 (i64.load offset=0 (local.get $xw)))
+              (local.set $x1 (i64.load offset=8 (local.get $xw)))
+              ;; acc = 2·acc + lut[Σ_b 2^b Σ_w popcnt(x_w & g_wb)], steps from the most significant down
+              (local.set $acc (i64.add (i64.shl (local.get $acc) (i64.const 1))
+                (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64
+                (i64.add (i64.popcnt (i64.and (local.get $x0) (local.get $g00))) (i64.popcnt (i64.and (local.get $x1) (local.get $g10))))) (i32.const 2))))))
+              (local.set $xw (i32.sub (local.get $xw) (i32.const 16)))
+              (br_if $loopT (i32.ge_u (local.get $xw) (local.get $xVec))))
+            (f64.store (local.get $out) (f64.convert_i64_s (local.get $acc)))
+            (local.set $out (i32.add (local.get $out) (i32.const 8)))
+            (local.set $gp (i32.add (local.get $gp) (i32.const 8)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br_if $loopC (i32.lt_u (local.get $k) (i32.const 4))))
+          (local.set $gBlk (i32.add (local.get $gBlk) (i32.const 64)))
+          (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+          (br_if $loopBlk (i32.lt_u (local.get $blk) (local.get $blocks))))
+        (local.set $xVec (i32.add (local.get $xVec) (local.get $vecBytes)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
+  (func (export "read_c2w1")
+    (param $g i32) (param $blocks i32) (param $xp i32) (param $outer i32) (param $steps i32) (param $lut i32) (param $out i32)
+    (local $o i32) (local $blk i32) (local $k i32) (local $gBlk i32) (local $gp i32) (local $xw i32) (local $xVec i32)
+    (local $vecBytes i32) (local $lastPlane i32) (local $acc i64)
+    (local $g00 i64) (local $g01 i64) (local $x0 i64)
+    (local.set $vecBytes (i32.mul (local.get $steps) (i32.const 8)))
+    (local.set $xVec (local.get $xp))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $lastPlane (i32.add (local.get $xVec) (i32.sub (local.get $vecBytes) (i32.const 8))))
+        (local.set $gBlk (local.get $g))
+        (local.set $blk (i32.const 0))
+        (loop $loopBlk
+          (local.set $gp (local.get $gBlk))
+          (local.set $k (i32.const 0))
+          (loop $loopC
+            ;; the column's 2 cell-bit words stay in locals through all steps
+            (local.set $g00 (i64.load offset=0 (local.get $gp)))
+            (local.set $g01 (i64.load offset=8 (local.get $gp)))
+            (local.set $acc (i64.const 0))
+            (local.set $xw (local.get $lastPlane))
+            (loop $loopT
+              (local.set $x0 (i64.load offset=0 (local.get $xw)))
+              ;; acc = 2·acc + lut[Σ_b 2^b Σ_w popcnt(x_w & g_wb)], steps from the most significant down
+              (local.set $acc (i64.add (i64.shl (local.get $acc) (i64.const 1))
+                (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64
+                (i64.add (i64.popcnt (i64.and (local.get $x0) (local.get $g00)))
+                (i64.shl (i64.popcnt (i64.and (local.get $x0) (local.get $g01))) (i64.const 1)))) (i32.const 2))))))
+              (local.set $xw (i32.sub (local.get $xw) (i32.const 8)))
+              (br_if $loopT (i32.ge_u (local.get $xw) (local.get $xVec))))
+            (f64.store (local.get $out) (f64.convert_i64_s (local.get $acc)))
+            (local.set $out (i32.add (local.get $out) (i32.const 8)))
+            (local.set $gp (i32.add (local.get $gp) (i32.const 16)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br_if $loopC (i32.lt_u (local.get $k) (i32.const 4))))
+          (local.set $gBlk (i32.add (local.get $gBlk) (i32.const 64)))
+          (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+          (br_if $loopBlk (i32.lt_u (local.get $blk) (local.get $blocks))))
+        (local.set $xVec (i32.add (local.get $xVec) (local.get $vecBytes)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
+  (func (export "read_c2w2")
+    (param $g i32) (param $blocks i32) (param $xp i32) (param $outer i32) (param $steps i32) (param $lut i32) (param $out i32)
+    (local $o i32) (local $blk i32) (local $k i32) (local $gBlk i32) (local $gp i32) (local $xw i32) (local $xVec i32)
+    (local $vecBytes i32) (local $lastPlane i32) (local $acc i64)
+    (local $g00 i64) (local $g01 i64) (local $g10 i64) (local $g11 i64) (local $x0 i64) (local $x1 i64)
+    (local.set $vecBytes (i32.mul (local.get $steps) (i32.const 16)))
+    (local.set $xVec (local.get $xp))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $lastPlane (i32.add (local.get $xVec) (i32.sub (local.get $vecBytes) (i32.const 16))))
+        (local.set $gBlk (local.get $g))
+        (local.set $blk (i32.const 0))
+        (loop $loopBlk
+          (local.set $gp (local.get $gBlk))
+          (local.set $k (i32.const 0))
+          (loop $loopC
+            ;; the column's 4 cell-bit words stay in locals through all steps
+            (local.set $g00 (i64.load offset=0 (local.get $gp)))
+            (local.set $g01 (i64.load offset=8 (local.get $gp)))
+            (local.set $g10 (i64.load offset=64 (local.get $gp)))
+            (local.set $g11 (i64.load offset=72 (local.get $gp)))
+            (local.set $acc (i64.const 0))
+            (local.set $xw (local.get $lastPlane))
+            (loop $loopT
+              (local.set $x0 (i64.load offset=0 (local.get $xw)))
+              (local.set $x1 (i64.load offset=8 (local.get $xw)))
+              ;; acc = 2·acc + lut[Σ_b 2^b Σ_w popcnt(x_w & g_wb)], steps from the most significant down
+              (local.set $acc (i64.add (i64.shl (local.get $acc) (i64.const 1))
+                (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64
+                (i64.add (i64.add (i64.popcnt (i64.and (local.get $x0) (local.get $g00))) (i64.popcnt (i64.and (local.get $x1) (local.get $g10))))
+                (i64.shl (i64.add (i64.popcnt (i64.and (local.get $x0) (local.get $g01))) (i64.popcnt (i64.and (local.get $x1) (local.get $g11)))) (i64.const 1)))) (i32.const 2))))))
+              (local.set $xw (i32.sub (local.get $xw) (i32.const 16)))
+              (br_if $loopT (i32.ge_u (local.get $xw) (local.get $xVec))))
+            (f64.store (local.get $out) (f64.convert_i64_s (local.get $acc)))
+            (local.set $out (i32.add (local.get $out) (i32.const 8)))
+            (local.set $gp (i32.add (local.get $gp) (i32.const 16)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br_if $loopC (i32.lt_u (local.get $k) (i32.const 4))))
+          (local.set $gBlk (i32.add (local.get $gBlk) (i32.const 128)))
+          (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+          (br_if $loopBlk (i32.lt_u (local.get $blk) (local.get $blocks))))
+        (local.set $xVec (i32.add (local.get $xVec) (local.get $vecBytes)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
+  (func (export "read_c3w1")
+    (param $g i32) (param $blocks i32) (param $xp i32) (param $outer i32) (param $steps i32) (param $lut i32) (param $out i32)
+    (local $o i32) (local $blk i32) (local $k i32) (local $gBlk i32) (local $gp i32) (local $xw i32) (local $xVec i32)
+    (local $vecBytes i32) (local $lastPlane i32) (local $acc i64)
+    (local $g00 i64) (local $g01 i64) (local $g02 i64) (local $x0 i64)
+    (local.set $vecBytes (i32.mul (local.get $steps) (i32.const 8)))
+    (local.set $xVec (local.get $xp))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $lastPlane (i32.add (local.get $xVec) (i32.sub (local.get $vecBytes) (i32.const 8))))
+        (local.set $gBlk (local.get $g))
+        (local.set $blk (i32.const 0))
+        (loop $loopBlk
+          (local.set $gp (local.get $gBlk))
+          (local.set $k (i32.const 0))
+          (loop $loopC
+            ;; the column's 3 cell-bit words stay in locals through all steps
+            (local.set $g00 (i64.load offset=0 (local.get $gp)))
+            (local.set $g01 (i64.load offset=8 (local.get $gp)))
+            (local.set $g02 (i64.load offset=16 (local.get $gp)))
+            (local.set $acc (i64.const 0))
+            (local.set $xw (local.get $lastPlane))
+            (loop $loopT
+              (local.set $x0 (i64.load offset=0 (local.get $xw)))
+              ;; acc = 2·acc + lut[Σ_b 2^b Σ_w popcnt(x_w & g_wb)], steps from the most significant down
+              (local.set $acc (i64.add (i64.shl (local.get $acc) (i64.const 1))
+                (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64
+                (i64.add (i64.add (i64.popcnt (i64.and (local.get $x0) (local.get $g00)))
+                (i64.shl (i64.popcnt (i64.and (local.get $x0) (local.get $g01))) (i64.const 1)))
+                (i64.shl (i64.popcnt (i64.and (local.get $x0) (local.get $g02))) (i64.const 2)))) (i32.const 2))))))
+              (local.set $xw (i32.sub (local.get $xw) (i32.const 8)))
+              (br_if $loopT (i32.ge_u (local.get $xw) (local.get $xVec))))
+            (f64.store (local.get $out) (f64.convert_i64_s (local.get $acc)))
+            (local.set $out (i32.add (local.get $out) (i32.const 8)))
+            (local.set $gp (i32.add (local.get $gp) (i32.const 24)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br_if $loopC (i32.lt_u (local.get $k) (i32.const 4))))
+          (local.set $gBlk (i32.add (local.get $gBlk) (i32.const 96)))
+          (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+          (br_if $loopBlk (i32.lt_u (local.get $blk) (local.get $blocks))))
+        (local.set $xVec (i32.add (local.get $xVec) (local.get $vecBytes)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
+  (func (export "read_c3w2")
+    (param $g i32) (param $blocks i32) (param $xp i32) (param $outer i32) (param $steps i32) (param $lut i32) (param $out i32)
+    (local $o i32) (local $blk i32) (local $k i32) (local $gBlk i32) (local $gp i32) (local $xw i32) (local $xVec i32)
+    (local $vecBytes i32) (local $lastPlane i32) (local $acc i64)
+    (local $g00 i64) (local $g01 i64) (local $g02 i64) (local $g10 i64) (local $g11 i64) (local $g12 i64) (local $x0 i64) (local $x1 i64)
+    (local.set $vecBytes (i32.mul (local.get $steps) (i32.const 16)))
+    (local.set $xVec (local.get $xp))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $lastPlane (i32.add (local.get $xVec) (i32.sub (local.get $vecBytes) (i32.const 16))))
+        (local.set $gBlk (local.get $g))
+        (local.set $blk (i32.const 0))
+        (loop $loopBlk
+          (local.set $gp (local.get $gBlk))
+          (local.set $k (i32.const 0))
+          (loop $loopC
+            ;; the column's 6 cell-bit words stay in locals through all steps
+            (local.set $g00 (i64.load offset=0 (local.get $gp)))
+            (local.set $g01 (i64.load offset=8 (local.get $gp)))
+            (local.set $g02 (i64.load offset=16 (local.get $gp)))
+            (local.set $g10 (i64.load offset=96 (local.get $gp)))
+            (local.set $g11 (i64.load offset=104 (local.get $gp)))
+            (local.set $g12 (i64.load offset=112 (local.get $gp)))
+            (local.set $acc (i64.const 0))
+            (local.set $xw (local.get $lastPlane))
+            (loop $loopT
+              (local.set $x0 (i64.load offset=0 (local.get $xw)))
+              (local.set $x1 (i64.load offset=8 (local.get $xw)))
+              ;; acc = 2·acc + lut[Σ_b 2^b Σ_w popcnt(x_w & g_wb)], steps from the most significant down
+              (local.set $acc (i64.add (i64.shl (local.get $acc) (i64.const 1))
+                (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64
+                (i64.add (i64.add (i64.add (i64.popcnt (i64.and (local.get $x0) (local.get $g00))) (i64.popcnt (i64.and (local.get $x1) (local.get $g10))))
+                (i64.shl (i64.add (i64.popcnt (i64.and (local.get $x0) (local.get $g01))) (i64.popcnt (i64.and (local.get $x1) (local.get $g11)))) (i64.const 1)))
+                (i64.shl (i64.add (i64.popcnt (i64.and (local.get $x0) (local.get $g02))) (i64.popcnt (i64.and (local.get $x1) (local.get $g12)))) (i64.const 2)))) (i32.const 2))))))
+              (local.set $xw (i32.sub (local.get $xw) (i32.const 16)))
+              (br_if $loopT (i32.ge_u (local.get $xw) (local.get $xVec))))
+            (f64.store (local.get $out) (f64.convert_i64_s (local.get $acc)))
+            (local.set $out (i32.add (local.get $out) (i32.const 8)))
+            (local.set $gp (i32.add (local.get $gp) (i32.const 24)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br_if $loopC (i32.lt_u (local.get $k) (i32.const 4))))
+          (local.set $gBlk (i32.add (local.get $gBlk) (i32.const 192)))
+          (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+          (br_if $loopBlk (i32.lt_u (local.get $blk) (local.get $blocks))))
+        (local.set $xVec (i32.add (local.get $xVec) (local.get $vecBytes)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
+  (func (export "read_c4w1")
+    (param $g i32) (param $blocks i32) (param $xp i32) (param $outer i32) (param $steps i32) (param $lut i32) (param $out i32)
+    (local $o i32) (local $blk i32) (local $k i32) (local $gBlk i32) (local $gp i32) (local $xw i32) (local $xVec i32)
+    (local $vecBytes i32) (local $lastPlane i32) (local $acc i64)
+    (local $g00 i64) (local $g01 i64) (local $g02 i64) (local $g03 i64) (local $x0 i64)
+    (local.set $vecBytes (i32.mul (local.get $steps) (i32.const 8)))
+    (local.set $xVec (local.get $xp))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $lastPlane (i32.add (local.get $xVec) (i32.sub (local.get $vecBytes) (i32.const 8))))
+        (local.set $gBlk (local.get $g))
+        (local.set $blk (i32.const 0))
+        (loop $loopBlk
+          (local.set $gp (local.get $gBlk))
+          (local.set $k (i32.const 0))
+          (loop $loopC
+            ;; the column's 4 cell-bit words stay in locals through all steps
+            (local.set $g00 (i64.load offset=0 (local.get $gp)))
+            (local.set $g01 (i64.load offset=8 (local.get $gp)))
+            (local.set $g02 (i64.load offset=16 (local.get $gp)))
+            (local.set $g03 (i64.load offset=24 (local.get $gp)))
+            (local.set $acc (i64.const 0))
+            (local.set $xw (local.get $lastPlane))
+            (loop $loopT
+              (local.set $x0 (i64.load offset=0 (local.get $xw)))
+              ;; acc = 2·acc + lut[Σ_b 2^b Σ_w popcnt(x_w & g_wb)], steps from the most significant down
+              (local.set $acc (i64.add (i64.shl (local.get $acc) (i64.const 1))
+                (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64
+                (i64.add (i64.add (i64.add (i64.popcnt (i64.and (local.get $x0) (local.get $g00)))
+                (i64.shl (i64.popcnt (i64.and (local.get $x0) (local.get $g01))) (i64.const 1)))
+                (i64.shl (i64.popcnt (i64.and (local.get $x0) (local.get $g02))) (i64.const 2)))
+                (i64.shl (i64.popcnt (i64.and (local.get $x0) (local.get $g03))) (i64.const 3)))) (i32.const 2))))))
+              (local.set $xw (i32.sub (local.get $xw) (i32.const 8)))
+              (br_if $loopT (i32.ge_u (local.get $xw) (local.get $xVec))))
+            (f64.store (local.get $out) (f64.convert_i64_s (local.get $acc)))
+            (local.set $out (i32.add (local.get $out) (i32.const 8)))
+            (local.set $gp (i32.add (local.get $gp) (i32.const 32)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br_if $loopC (i32.lt_u (local.get $k) (i32.const 4))))
+          (local.set $gBlk (i32.add (local.get $gBlk) (i32.const 128)))
+          (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+          (br_if $loopBlk (i32.lt_u (local.get $blk) (local.get $blocks))))
+        (local.set $xVec (i32.add (local.get $xVec) (local.get $vecBytes)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
+  (func (export "read_c4w2")
+    (param $g i32) (param $blocks i32) (param $xp i32) (param $outer i32) (param $steps i32) (param $lut i32) (param $out i32)
+    (local $o i32) (local $blk i32) (local $k i32) (local $gBlk i32) (local $gp i32) (local $xw i32) (local $xVec i32)
+    (local $vecBytes i32) (local $lastPlane i32) (local $acc i64)
+    (local $g00 i64) (local $g01 i64) (local $g02 i64) (local $g03 i64) (local $g10 i64) (local $g11 i64) (local $g12 i64) (local $g13 i64) (local $x0 i64) (local $x1 i64)
+    (local.set $vecBytes (i32.mul (local.get $steps) (i32.const 16)))
+    (local.set $xVec (local.get $xp))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $lastPlane (i32.add (local.get $xVec) (i32.sub (local.get $vecBytes) (i32.const 16))))
+        (local.set $gBlk (local.get $g))
+        (local.set $blk (i32.const 0))
+        (loop $loopBlk
+          (local.set $gp (local.get $gBlk))
+          (local.set $k (i32.const 0))
+          (loop $loopC
+            ;; the column's 8 cell-bit words stay in locals through all steps
+            (local.set $g00 (i64.load offset=0 (local.get $gp)))
+            (local.set $g01 (i64.load offset=8 (local.get $gp)))
+            (local.set $g02 (i64.load offset=16 (local.get $gp)))
+            (local.set $g03 (i64.load offset=24 (local.get $gp)))
+            (local.set $g10 (i64.load offset=128 (local.get $gp)))
+            (local.set $g11 (i64.load offset=136 (local.get $gp)))
+            (local.set $g12 (i64.load offset=144 (local.get $gp)))
+            (local.set $g13 (i64.load offset=152 (local.get $gp)))
+            (local.set $acc (i64.const 0))
+            (local.set $xw (local.get $lastPlane))
+            (loop $loopT
+              (local.set $x0 (i64.load offset=0 (local.get $xw)))
+              (local.set $x1 (i64.load offset=8 (local.get $xw)))
+              ;; acc = 2·acc + lut[Σ_b 2^b Σ_w popcnt(x_w & g_wb)], steps from the most significant down
+              (local.set $acc (i64.add (i64.shl (local.get $acc) (i64.const 1))
+                (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.wrap_i64
+                (i64.add (i64.add (i64.add (i64.add (i64.popcnt (i64.and (local.get $x0) (local.get $g00))) (i64.popcnt (i64.and (local.get $x1) (local.get $g10))))
+                (i64.shl (i64.add (i64.popcnt (i64.and (local.get $x0) (local.get $g01))) (i64.popcnt (i64.and (local.get $x1) (local.get $g11)))) (i64.const 1)))
+                (i64.shl (i64.add (i64.popcnt (i64.and (local.get $x0) (local.get $g02))) (i64.popcnt (i64.and (local.get $x1) (local.get $g12)))) (i64.const 2)))
+                (i64.shl (i64.add (i64.popcnt (i64.and (local.get $x0) (local.get $g03))) (i64.popcnt (i64.and (local.get $x1) (local.get $g13)))) (i64.const 3)))) (i32.const 2))))))
+              (local.set $xw (i32.sub (local.get $xw) (i32.const 16)))
+              (br_if $loopT (i32.ge_u (local.get $xw) (local.get $xVec))))
+            (f64.store (local.get $out) (f64.convert_i64_s (local.get $acc)))
+            (local.set $out (i32.add (local.get $out) (i32.const 8)))
+            (local.set $gp (i32.add (local.get $gp) (i32.const 32)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br_if $loopC (i32.lt_u (local.get $k) (i32.const 4))))
+          (local.set $gBlk (i32.add (local.get $gBlk) (i32.const 256)))
+          (local.set $blk (i32.add (local.get $blk) (i32.const 1)))
+          (br_if $loopBlk (i32.lt_u (local.get $blk) (local.get $blocks))))
+        (local.set $xVec (i32.add (local.get $xVec) (local.get $vecBytes)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
+
+  ;; ---------------------------------------------------------------------------------------------------------------
+  ;; Kernel (b): read_float(cells, stride, xu, outer, rows, steps, dacBits, adcMin, adcMax, counts, idx, vals, sums, out)
+  ;; cells: f64 [rows, stride] (stride = physCols rounded up to a multiple of 12, padding columns 0): twelve columns per
+  ;; pass in six f64x2 accumulators (six independent add chains; more would spill to the stack), each block of
+  ;; columns through all steps while its cells are in the L1 cache.
+  ;; xu: i32 [outer, rows]. Scratch: counts i32 [steps], idx i32 [steps, rows], vals f64 [steps, rows], sums f64 [12].
+  ;; out: f64 [outer, stride]. Same as bitSerialReadImpl with noiseSigma = 0, to the bit:
+  ;;   I[t, c] = Σ_r v_t[r]·G[r, c] over the rows with v_t[r] = (x_u[r] >>> t·db) & (2^db − 1) ≠ 0, ascending r,
+  ;;   each term one f64 multiply then one f64 add (f64x2 lanes round like scalar JS; wasm has no implicit FMA);
+  ;;   code = clamp(Math.round(I), adcMin, adcMax) with Math.round(I) = floor(I) + (I − floor(I) ≥ 0.5) (I − floor(I)
+  ;;   is exact); out[o, c] = (((+0) + 2^0·code_0) + 2^db·code_1) + … in step order.
+  ;; A JS code of −0 (Math.round of [−0.5, −0)) comes out +0 here; both add to `out` (which starts at +0) alike.
+  (func (export "read_float")
+    (param $cells i32) (param $stride i32) (param $xu i32) (param $outer i32) (param $rows i32) (param $steps i32)
+    (param $dacBits i32) (param $adcMin f64) (param $adcMax f64) (param $counts i32) (param $idx i32) (param $vals i32)
+    (param $sums i32) (param $out i32)
+    (local $o i32) (local $r i32) (local $t i32) (local $k i32) (local $n i32) (local $x i32) (local $v i32)
+    (local $mask i32) (local $cb i32) (local $p i32) (local $q i32) (local $rowBytes i32) (local $listBase i32)
+    (local $outRow i32) (local $slot i32) (local $kEnd i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128)
+    (local $vv v128) (local $weight v128) (local $f v128) (local $code v128)
+    (local $minV v128) (local $maxV v128)
+    (local.set $mask (i32.sub (i32.shl (i32.const 1) (local.get $dacBits)) (i32.const 1)))
+    (local.set $rowBytes (i32.shl (local.get $stride) (i32.const 3)))
+    (local.set $minV (f64x2.splat (local.get $adcMin)))
+    (local.set $maxV (f64x2.splat (local.get $adcMax)))
+    (local.set $outRow (local.get $out))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        ;; the rows each step drives at a non-zero DAC value, ascending, with that value (byte offset of the row kept)
+        (memory.fill (local.get $counts) (i32.const 0) (i32.shl (local.get $steps) (i32.const 2)))
+        (local.set $r (i32.const 0))
+        (block $doneR
+          (loop $loopR
+            (br_if $doneR (i32.ge_u (local.get $r) (local.get $rows)))
+            (local.set $x (i32.load (local.get $xu)))
+            (local.set $xu (i32.add (local.get $xu) (i32.const 4)))
+            (if (local.get $x)
+              (then
+                (local.set $t (i32.const 0))
+                (block $doneT
+                  (loop $loopT
+                    (br_if $doneT (i32.ge_u (local.get $t) (local.get $steps)))
+                    (local.set $v (i32.and (i32.shr_u (local.get $x) (i32.mul (local.get $t) (local.get $dacBits))) (local.get $mask)))
+                    (if (local.get $v)
+                      (then
+                        (local.set $k (i32.load (i32.add (local.get $counts) (i32.shl (local.get $t) (i32.const 2)))))
+                        (local.set $slot (i32.add (i32.mul (local.get $t) (local.get $rows)) (local.get $k)))
+                        (i32.store (i32.add (local.get $idx) (i32.shl (local.get $slot) (i32.const 2)))
+                                   (i32.mul (local.get $r) (local.get $rowBytes)))
+                        (f64.store (i32.add (local.get $vals) (i32.shl (local.get $slot) (i32.const 3)))
+                                   (f64.convert_i32_u (local.get $v)))
+                        (i32.store (i32.add (local.get $counts) (i32.shl (local.get $t) (i32.const 2)))
+                                   (i32.add (local.get $k) (i32.const 1)))))
+                    (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                    (br $loopT)))))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $loopR)))
+        (memory.fill (local.get $outRow) (i32.const 0) (local.get $rowBytes))
+        ;; a block of twelve columns at a time through all steps: the block's cells (rows × 96 bytes) stay in the L1
+        ;; cache across the steps, and each column still gets its steps in ascending order
+        (local.set $cb (i32.const 0))
+        (block $doneCB
+          (loop $loopCB
+            (br_if $doneCB (i32.ge_u (local.get $cb) (local.get $stride)))
+            (local.set $t (i32.const 0))
+            (block $doneT2
+              (loop $loopT2
+                (br_if $doneT2 (i32.ge_u (local.get $t) (local.get $steps)))
+                ;; 2^(t·db) exactly (t·db ≤ 31, checked by the wrapper)
+                (local.set $weight (f64x2.splat (f64.convert_i64_u (i64.shl (i64.const 1)
+                  (i64.extend_i32_u (i32.mul (local.get $t) (local.get $dacBits)))))))
+                (local.set $n (i32.load (i32.add (local.get $counts) (i32.shl (local.get $t) (i32.const 2)))))
+                (local.set $listBase (i32.mul (local.get $t) (local.get $rows)))
+                (local.set $a0 (v128.const i64x2 0 0))
+                (local.set $a1 (v128.const i64x2 0 0))
+                (local.set $a2 (v128.const i64x2 0 0))
+                (local.set $a3 (v128.const i64x2 0 0))
+                (local.set $a4 (v128.const i64x2 0 0))
+                (local.set $a5 (v128.const i64x2 0 0))
+                (local.set $p (i32.add (local.get $cells) (i32.shl (local.get $cb) (i32.const 3))))
+                (local.set $k (local.get $listBase))
+                (local.set $kEnd (i32.add (local.get $listBase) (local.get $n)))
+                (if (i32.eq (local.get $dacBits) (i32.const 1))
+                  (then
+                    ;; 1-bit DAC: every listed value is 1 and 1·G = G exactly, so the multiply is skipped
+                    (block $doneK1
+                      (loop $loopK1
+                        (br_if $doneK1 (i32.ge_u (local.get $k) (local.get $kEnd)))
+                        (local.set $q (i32.add (local.get $p)
+                          (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))))
+                        (local.set $a0 (f64x2.add (local.get $a0) (v128.load offset=0 (local.get $q))))
+                        (local.set $a1 (f64x2.add (local.get $a1) (v128.load offset=16 (local.get $q))))
+                        (local.set $a2 (f64x2.add (local.get $a2) (v128.load offset=32 (local.get $q))))
+                        (local.set $a3 (f64x2.add (local.get $a3) (v128.load offset=48 (local.get $q))))
+                        (local.set $a4 (f64x2.add (local.get $a4) (v128.load offset=64 (local.get $q))))
+                        (local.set $a5 (f64x2.add (local.get $a5) (v128.load offset=80 (local.get $q))))
+                        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                        (br $loopK1))))
+                  (else
+                    (block $doneK
+                      (loop $loopK
+                        (br_if $doneK (i32.ge_u (local.get $k) (local.get $kEnd)))
+                        (local.set $q (i32.add (local.get $p)
+                          (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))))
+                        (local.set $vv (v128.load64_splat (i32.add (local.get $vals) (i32.shl (local.get $k) (i32.const 3)))))
+                        (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (local.get $vv) (v128.load offset=0 (local.get $q)))))
+                        (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $vv) (v128.load offset=16 (local.get $q)))))
+                        (local.set $a2 (f64x2.add (local.get $a2) (f64x2.mul (local.get $vv) (v128.load offset=32 (local.get $q)))))
+                        (local.set $a3 (f64x2.add (local.get $a3) (f64x2.mul (local.get $vv) (v128.load offset=48 (local.get $q)))))
+                        (local.set $a4 (f64x2.add (local.get $a4) (f64x2.mul (local.get $vv) (v128.load offset=64 (local.get $q)))))
+                        (local.set $a5 (f64x2.add (local.get $a5) (f64x2.mul (local.get $vv) (v128.load offset=80 (local.get $q)))))
+                        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                        (br $loopK)))))
+                ;; ADC and shift-add of the block's twelve columns, two at a time: out += 2^(t·db)·clamp(round(I))
+                (v128.store offset=0 (local.get $sums) (local.get $a0))
+                (v128.store offset=16 (local.get $sums) (local.get $a1))
+                (v128.store offset=32 (local.get $sums) (local.get $a2))
+                (v128.store offset=48 (local.get $sums) (local.get $a3))
+                (v128.store offset=64 (local.get $sums) (local.get $a4))
+                (v128.store offset=80 (local.get $sums) (local.get $a5))
+                (local.set $q (i32.add (local.get $outRow) (i32.shl (local.get $cb) (i32.const 3))))
+                (local.set $k (i32.const 0))
+                (loop $loopAdc
+                  (local.set $vv (v128.load (i32.add (local.get $sums) (local.get $k))))
+                  ;; Math.round(I) = floor(I) + (I − floor(I) ≥ 0.5), then the clamp like the JS if / else if: below
+                  ;; min → min, else above max → max (NaN passes through)
+                  (local.set $f (f64x2.floor (local.get $vv)))
+                  (local.set $code (v128.bitselect
+                    (f64x2.add (local.get $f) (v128.const f64x2 1 1))
+                    (local.get $f)
+                    (f64x2.ge (f64x2.sub (local.get $vv) (local.get $f)) (v128.const f64x2 0.5 0.5))))
+                  (local.set $f (v128.bitselect (local.get $maxV) (local.get $code) (f64x2.gt (local.get $code) (local.get $maxV))))
+                  (local.set $f (v128.bitselect (local.get $minV) (local.get $f) (f64x2.lt (local.get $code) (local.get $minV))))
+                  (v128.store (local.get $q) (f64x2.add (v128.load (local.get $q)) (f64x2.mul (local.get $weight) (local.get $f))))
+                  (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                  (local.set $k (i32.add (local.get $k) (i32.const 16)))
+                  (br_if $loopAdc (i32.lt_u (local.get $k) (i32.const 96))))
+                (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                (br $loopT2)))
+            (local.set $cb (i32.add (local.get $cb) (i32.const 12)))
+            (br $loopCB)))
+        (local.set $outRow (i32.add (local.get $outRow) (local.get $rowBytes)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
+
+  ;; ---------------------------------------------------------------------------------------------------------------
+  ;; Kernel (c), phase 2a: narrow_inputs(x, outer, rows, rowsPadded, dst) → max |x|
+  ;; x: i32 [outer, rows] → dst: i16 [outer, rowsPadded] (padding 0; values wrap to 16 bits — the wrapper uses the
+  ;; result only when the returned max |x| fits). Returns max |x| as an unsigned 32-bit value (|−2^31| = 2^31).
+  (func $narrowInputs (export "narrow_inputs")
+    (param $x i32) (param $outer i32) (param $rows i32) (param $rowsPadded i32) (param $dst i32) (result i32)
+    (local $o i32) (local $r i32) (local $v i32) (local $max i32) (local $row i32)
+    (memory.fill (local.get $dst) (i32.const 0) (i32.shl (i32.mul (local.get $outer) (local.get $rowsPadded)) (i32.const 1)))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $row (local.get $dst))
+        (local.set $r (i32.const 0))
+        (block $doneR
+          (loop $loopR
+            (br_if $doneR (i32.ge_u (local.get $r) (local.get $rows)))
+            (local.set $v (i32.load (local.get $x)))
+            (i32.store16 (local.get $row) (local.get $v))
+            ;; |v| as unsigned: (v xor (v >> 31)) − (v >> 31)
+            (local.set $v (i32.sub (i32.xor (local.get $v) (i32.shr_s (local.get $v) (i32.const 31)))
+                                   (i32.shr_s (local.get $v) (i32.const 31))))
+            (if (i32.gt_u (local.get $v) (local.get $max)) (then (local.set $max (local.get $v))))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (local.set $row (i32.add (local.get $row) (i32.const 2)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $loopR)))
+        (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $rowsPadded) (i32.const 1))))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO)))
+    (local.get $max))
+
+;; Kernel (c), phase 2b: mvm_i16(w, rowsPadded, colsPadded, x, outer, out)
+  ;; w: i16 [colsPadded/8, rowsPadded/8, 8, 8] — the weight matrix in blocks of 8 columns × 8 rows, each column's 8
+  ;;   rows contiguous (zero-padded; rowsPadded a multiple of 8, colsPadded of 8): w[r, c] is at i16 index
+  ;;   ((c >> 3)·rowsPadded/8 + (r >> 3))·64 + (c & 7)·8 + (r & 7), so one block-row of 8 columns is 128 contiguous bytes.
+  ;; x: i16 [outer, rowsPadded]; out: f64 [outer, colsPadded],
+  ;;   out[o, c] = Σ_r x[o, r]·w[r, c] with i32x4.dot_i16x8_s and wrapping i32 adds: exact (and so equal to the float64
+  ;;   reference) when the true sum fits in i32, which the wrapper guarantees by rows·max|x|·max|w| ≤ 2^31 − 1.
+  ;; Eight columns per pass (eight i32x4 accumulators), each 8-row input chunk loaded once for all eight.
+  (func $mvmI16 (export "mvm_i16")
+    (param $w i32) (param $rowsPadded i32) (param $colsPadded i32) (param $x i32) (param $outer i32) (param $out i32)
+    (local $o i32) (local $c i32) (local $rowBytes i32) (local $wp i32) (local $xp i32) (local $xEnd i32)
+    (local $xv v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (local.set $rowBytes (i32.shl (local.get $rowsPadded) (i32.const 1)))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $c (i32.const 0))
+        (local.set $wp (local.get $w))
+        (local.set $xEnd (i32.add (local.get $x) (local.get $rowBytes)))
+        (block $doneC
+          (loop $loopC
+            (br_if $doneC (i32.ge_u (local.get $c) (local.get $colsPadded)))
+            (local.set $a0 (v128.const i64x2 0 0))
+            (local.set $a1 (v128.const i64x2 0 0))
+            (local.set $a2 (v128.const i64x2 0 0))
+            (local.set $a3 (v128.const i64x2 0 0))
+            (local.set $a4 (v128.const i64x2 0 0))
+            (local.set $a5 (v128.const i64x2 0 0))
+            (local.set $a6 (v128.const i64x2 0 0))
+            (local.set $a7 (v128.const i64x2 0 0))
+            (local.set $xp (local.get $x))
+            (loop $loopK
+              (local.set $xv (v128.load (local.get $xp)))
+              (local.set $a0 (i32x4.add (local.get $a0) (i32x4.dot_i16x8_s (local.get $xv) (v128.load offset=0 (local.get $wp)))))
+              (local.set $a1 (i32x4.add (local.get $a1) (i32x4.dot_i16x8_s (local.get $xv) (v128.load offset=16 (local.get $wp)))))
+              (local.set $a2 (i32x4.add (local.get $a2) (i32x4.dot_i16x8_s (local.get $xv) (v128.load offset=32 (local.get $wp)))))
+              (local.set $a3 (i32x4.add (local.get $a3) (i32x4.dot_i16x8_s (local.get $xv) (v128.load offset=48 (local.get $wp)))))
+              (local.set $a4 (i32x4.add (local.get $a4) (i32x4.dot_i16x8_s (local.get $xv) (v128.load offset=64 (local.get $wp)))))
+              (local.set $a5 (i32x4.add (local.get $a5) (i32x4.dot_i16x8_s (local.get $xv) (v128.load offset=80 (local.get $wp)))))
+              (local.set $a6 (i32x4.add (local.get $a6) (i32x4.dot_i16x8_s (local.get $xv) (v128.load offset=96 (local.get $wp)))))
+              (local.set $a7 (i32x4.add (local.get $a7) (i32x4.dot_i16x8_s (local.get $xv) (v128.load offset=112 (local.get $wp)))))
+              (local.set $wp (i32.add (local.get $wp) (i32.const 128)))
+              (local.set $xp (i32.add (local.get $xp) (i32.const 16)))
+              (br_if $loopK (i32.lt_u (local.get $xp) (local.get $xEnd))))
+            ;; lane sums of accumulators 0..3 and 4..7, converted to f64 two lanes at a time
+            (local.set $xv (call $hsum4 (local.get $a0) (local.get $a1) (local.get $a2) (local.get $a3)))
+            (v128.store (local.get $out) (f64x2.convert_low_i32x4_s (local.get $xv)))
+            (v128.store offset=16 (local.get $out) (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $xv) (local.get $xv))))
+            (local.set $xv (call $hsum4 (local.get $a4) (local.get $a5) (local.get $a6) (local.get $a7)))
+            (v128.store offset=32 (local.get $out) (f64x2.convert_low_i32x4_s (local.get $xv)))
+            (v128.store offset=48 (local.get $out) (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $xv) (local.get $xv))))
+            (local.set $out (i32.add (local.get $out) (i32.const 64)))
+            (local.set $c (i32.add (local.get $c) (i32.const 8)))
+            (br $loopC)))
+        (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
+
+  ;; Kernel (c), both phases in one call: mvm(w, rows, rowsPadded, colsPadded, x, outer, narrow, maxInput, out) → 1 when
+  ;; narrow_inputs(x, outer, rows, rowsPadded, narrow) ≤ maxInput (unsigned) and then mvm_i16(w, rowsPadded, colsPadded,
+  ;; narrow, outer, out) has run; else 0 with `out` untouched.
+  (func (export "mvm")
+    (param $w i32) (param $rows i32) (param $rowsPadded i32) (param $colsPadded i32) (param $x i32) (param $outer i32)
+    (param $narrow i32) (param $maxInput i32) (param $out i32) (result i32)
+    (if (i32.gt_u (call $narrowInputs (local.get $x) (local.get $outer) (local.get $rows) (local.get $rowsPadded) (local.get $narrow))
+                  (local.get $maxInput))
+      (then (return (i32.const 0))))
+    (call $mvmI16 (local.get $w) (local.get $rowsPadded) (local.get $colsPadded) (local.get $narrow) (local.get $outer) (local.get $out))
+    (i32.const 1))
+
+  ;; [Σ lanes of a, Σ lanes of b, Σ lanes of c, Σ lanes of d] with wrapping i32 adds (a transposing reduction).
+  (func $hsum4 (param $a v128) (param $b v128) (param $c v128) (param $d v128) (result v128)
+    (local $ab v128) (local $cd v128)
+    ;; ab = [a0+a2, a1+a3, b0+b2, b1+b3], cd likewise
+    (local.set $ab (i32x4.add
+      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a) (local.get $b))
+      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a) (local.get $b))))
+    (local.set $cd (i32x4.add
+      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c) (local.get $d))
+      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c) (local.get $d))))
+    (i32x4.add
+      (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $ab) (local.get $cd))
+      (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $ab) (local.get $cd))))
+)

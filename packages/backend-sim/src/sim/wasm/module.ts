@@ -1,0 +1,139 @@
+/**
+ * @fileoverview Loads the simulator's WebAssembly kernels (kernels.wat, compiled at build time into
+ * kernels.generated.ts) synchronously, and gives each packed tile its own instance and linear memory, grown on demand.
+ */
+import { XbarcError } from "@xbarc/ir";
+import { KERNELS_WASM_BASE64 } from "./kernels.generated.js";
+
+/** The parts of the WebAssembly JS API used here (the project's `lib` has no DOM, so no WebAssembly typings). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+/** A compiled WebAssembly module (opaque). */
+export interface WasmModule {
+  readonly __wasmModule?: never;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { exports: unknown };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** read_c<cellBits>w<words>: kernel (a) for 1-bit DAC steps with a column's cell-bit words held in registers. */
+export type RegisterReadKernel = (g: number, blocks: number, xp: number, outer: number, steps: number, lut: number, out: number) => void;
+/** read_c<cellBits>: kernel (a) four columns per pass, any DAC width. */
+export type BlockReadKernel = (g: number, blocks: number, words: number, xp: number, outer: number, steps: number, dacBits: number, lut: number, out: number) => void;
+
+/** The exports of kernels.wat (addresses are byte offsets into `memory`; see the contracts in kernels.wat). */
+export interface KernelExports {
+  memory: WasmMemory;
+  pack_inputs(x: number, outer: number, rows: number, planes: number, words: number, dst: number): void;
+  read_int(g: number, physCols: number, cellBits: number, words: number, xp: number, outer: number, steps: number, dacBits: number, lut: number, out: number): void;
+  read_c1: BlockReadKernel; read_c2: BlockReadKernel; read_c3: BlockReadKernel; read_c4: BlockReadKernel;
+  read_c1w1: RegisterReadKernel; read_c1w2: RegisterReadKernel; read_c2w1: RegisterReadKernel; read_c2w2: RegisterReadKernel;
+  read_c3w1: RegisterReadKernel; read_c3w2: RegisterReadKernel; read_c4w1: RegisterReadKernel; read_c4w2: RegisterReadKernel;
+  read_float(cells: number, stride: number, xu: number, outer: number, rows: number, steps: number, dacBits: number, adcMin: number, adcMax: number,
+    counts: number, idx: number, vals: number, sums: number, out: number): void;
+  narrow_inputs(x: number, outer: number, rows: number, rowsPadded: number, dst: number): number;
+  mvm_i16(w: number, rowsPadded: number, colsPadded: number, x: number, outer: number, out: number): void;
+  mvm(w: number, rows: number, rowsPadded: number, colsPadded: number, x: number, outer: number, narrow: number, maxInput: number, out: number): number;
+}
+
+let compiled: WasmModule | undefined;
+
+/** The compiled kernel module (compiled once per process, synchronously: it is a few kilobytes). */
+export function getKernelModule(): WasmModule {
+  if (!compiled) {
+    const bytes = Uint8Array.from(Buffer.from(KERNELS_WASM_BASE64, "base64"));
+    try {
+      compiled = new wasmApi.Module(bytes);
+    } catch (e) {
+      throw new XbarcError("XB6002", `the simulator's WebAssembly kernels cannot be compiled: ${(e as Error).message}`, {
+        hint: "run on Node ≥ 20 (WebAssembly SIMD), or keep the TypeScript kernels",
+      });
+    }
+  }
+  return compiled;
+}
+
+const PAGE = 65536;
+
+/** Rounds `n` up to a multiple of `m`. */
+export function roundUp(n: number, m: number): number {
+  return Math.ceil(n / m) * m;
+}
+
+/**
+ * One instance of the kernels and a bump layout over its memory: a fixed region (a tile's packed planes, kept for
+ * the tile's lifetime) then per-call regions placed after it. Views are rebuilt after the memory grows (growing
+ * detaches the old ArrayBuffer).
+ */
+export class KernelArena {
+  readonly exports: KernelExports;
+  private buffer: ArrayBuffer;
+  private u8: Uint8Array;
+  /** The whole memory as Int32 / Float64 (valid until the next `ensure`; index = byte address / 4 or / 8). */
+  heap32: Int32Array;
+  heapF64: Float64Array;
+
+  constructor() {
+    this.exports = new wasmApi.Instance(getKernelModule(), {}).exports as unknown as KernelExports;
+    this.buffer = this.exports.memory.buffer;
+    this.u8 = new Uint8Array(this.buffer);
+    this.heap32 = new Int32Array(this.buffer);
+    this.heapF64 = new Float64Array(this.buffer);
+  }
+
+  /** Makes the memory at least `bytes` long. */
+  ensure(bytes: number): void {
+    const have = this.exports.memory.buffer.byteLength;
+    if (bytes > have) {
+      if (bytes > 2 ** 32 - PAGE) {
+        throw new XbarcError("XB6002", `a WebAssembly tile read needs ${bytes} bytes, more than the 4 GiB a memory holds`, {
+          hint: "read fewer output vectors per call",
+        });
+      }
+      this.exports.memory.grow(Math.ceil((bytes - have) / PAGE));
+    }
+    if (this.exports.memory.buffer !== this.buffer) {
+      this.buffer = this.exports.memory.buffer;
+      this.u8 = new Uint8Array(this.buffer);
+      this.heap32 = new Int32Array(this.buffer);
+      this.heapF64 = new Float64Array(this.buffer);
+    }
+  }
+
+  /** The memory as bytes (valid until the next `ensure`). */
+  get bytes(): Uint8Array {
+    return this.u8;
+  }
+
+  /** A typed view of `length` elements at byte address `at` (valid until the next `ensure`). */
+  f64(at: number, length: number): Float64Array {
+    return new Float64Array(this.buffer, at, length);
+  }
+
+  /** An Int32 view of `length` elements at byte address `at` (valid until the next `ensure`). */
+  i32(at: number, length: number): Int32Array {
+    return new Int32Array(this.buffer, at, length);
+  }
+
+  /** An Int16 view of `length` elements at byte address `at` (valid until the next `ensure`). */
+  i16(at: number, length: number): Int16Array {
+    return new Int16Array(this.buffer, at, length);
+  }
+
+  /** A Uint32 view of `length` elements at byte address `at` (valid until the next `ensure`). */
+  u32(at: number, length: number): Uint32Array {
+    return new Uint32Array(this.buffer, at, length);
+  }
+}
+
+/**
+ * Throws XB6002 naming the kernel and the argument. Hot paths call it as `if (!cond) argError(…)`, so the message's
+ * template string is built only on failure.
+ */
+export function argError(kernel: string, message: string): never {
+  throw new XbarcError("XB6002", `${kernel}: ${message}`, { hint: "pass the tile's own dimensions and arrays of matching length" });
+}

@@ -1,0 +1,353 @@
+/**
+ * @fileoverview The WebAssembly tile kernels (issue 6) against the plain-TypeScript kernels, bit for bit: the
+ * integer-cell bit-packed read (and the TS bit-packed read) vs bitSerialReadImpl, the float-cell read vs
+ * bitSerialReadImpl, the i16 SIMD MVM vs integerMvmImpl — on seeded random tiles and on the tile reads every fixture
+ * model's program makes on real images (recorded from the simulator's own calls to the TS kernels).
+ */
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { getBuiltinProfile, type DeviceProfile, type Tensor } from "@xbarc/ir";
+import { loadOnnxFile } from "@xbarc/frontend";
+import { compilePipeline, printPipeline, runPipeline } from "@xbarc/passes";
+import {
+  WasmFloatCellTile, WasmIntegerCellTile, WasmIntegerMvm, bitPackedReadImpl, bitSerialReadImpl, buildAdcTable, emitProgram, integerMvmImpl,
+  largestColumnSum, packBitPackedTile, sampleProgramInstance, simulateProgram, type Program,
+} from "@xbarc/backend-sim";
+import { listFixtureModels, samplesFor, sampleSize } from "./helpers/models.js";
+import { catchXbarcError } from "./helpers/errors.js";
+import { range } from "./helpers/datasets.js";
+
+/** One call the simulator made to a TS kernel, with copies of its inputs and its result. */
+interface ReadCall {
+  xu: Int32Array; outer: number; rowsUsed: number; cells: Float64Array; physCols: number; steps: number; dacBits: number;
+  adcMin: number; adcMax: number; noise: number; out: Float64Array;
+}
+interface MvmCall { xu: Int32Array; outer: number; rowsUsed: number; w: Float64Array; cols: number; out: Float64Array }
+
+const recorder = vi.hoisted(() => ({ on: false, reads: [] as unknown[], mvms: [] as unknown[] }));
+
+// Wraps the simulator's kernels (functional.ts imports them from this file) to record the reads of real programs.
+vi.mock("../packages/backend-sim/src/sim/kernels.js", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("../packages/backend-sim/src/sim/kernels.js")>();
+  return {
+    ...actual,
+    bitSerialReadImpl: (...args: Parameters<typeof actual.bitSerialReadImpl>) => {
+      const out = actual.bitSerialReadImpl(...args);
+      if (recorder.on) {
+        const [xu, outer, rowsUsed, cells, physCols, steps, dacBits, adcMin, adcMax, noise] = args;
+        recorder.reads.push({ xu: xu.slice(), outer, rowsUsed, cells, physCols, steps, dacBits, adcMin, adcMax, noise, out: out.slice() });
+      }
+      return out;
+    },
+    integerMvmImpl: (...args: Parameters<typeof actual.integerMvmImpl>) => {
+      const out = actual.integerMvmImpl(...args);
+      if (recorder.on) {
+        const [xu, outer, rowsUsed, w, cols] = args;
+        recorder.mvms.push({ xu: xu.slice(), outer, rowsUsed, w, cols, out: out.slice() });
+      }
+      return out;
+    },
+  };
+});
+
+/** Deterministic uniform [0, 1) (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** "" when a and b hold the same float64 values bit for bit (Object.is per element), else where they first differ. */
+function difference(a: ArrayLike<number>, b: ArrayLike<number>): string {
+  if (a.length !== b.length) return `lengths ${a.length} and ${b.length}`;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return `element ${i}: ${a[i]} vs ${b[i]}`;
+  return "";
+}
+
+/** A random tile read: shape, integer levels, offset-encoded inputs (some with many zeros, some over the full range), ADC. */
+interface TileCase {
+  name: string; rows: number; physCols: number; cellBits: number; dacBits: number; steps: number; outer: number;
+  levels: Float64Array; xu: Int32Array; adcMin: number; adcMax: number;
+}
+
+const ROW_CHOICES = [1, 2, 31, 63, 64, 65, 100, 127, 128, 129, 191, 200, 256, 257, 300];
+const COL_CHOICES = [1, 2, 3, 7, 8, 9, 13, 16, 33, 64, 67];
+
+/** A random case with cells of 1..4 bits (`wideCells`: 5..8 bits, the general kernel's cell widths). */
+function randomCase(seed: number, wideCells = false): TileCase {
+  const random = rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const rows = pick(ROW_CHOICES);
+  const physCols = pick(COL_CHOICES);
+  const cellBits = (wideCells ? 5 : 1) + Math.floor(random() * 4);
+  const dacBits = 1 + Math.floor(random() * 2);
+  const steps = 1 + Math.floor(random() * 9);
+  const outer = 1 + Math.floor(random() * 6);
+  const levels = new Float64Array(rows * physCols).map(() => Math.floor(random() * 2 ** cellBits));
+  const inBits = steps * dacBits;
+  const zeroFraction = pick([0, 0.5, 0.9, 1]);
+  const xu = new Int32Array(outer * rows).map(() => {
+    if (random() < zeroFraction) return 0;
+    // full range, the top value often
+    return random() < 0.2 ? 2 ** inBits - 1 : Math.floor(random() * 2 ** inBits);
+  });
+  const lossless = random() < 0.4;
+  // clipping ADCs narrow enough that many reads clip
+  const adcBits = 1 + Math.floor(random() * 8);
+  return {
+    name: `seed ${seed}: ${rows}×${physCols}, ${cellBits}-bit cells, ${steps} steps of ${dacBits} bits, ${outer} vectors, ${lossless ? "lossless" : `${adcBits}-bit`} ADC`,
+    rows, physCols, cellBits, dacBits, steps, outer, levels, xu, adcMin: lossless ? -Infinity : 0, adcMax: lossless ? Infinity : 2 ** adcBits - 1,
+  };
+}
+
+const CASES = range(1, 161).map((seed) => randomCase(seed));
+const WIDE_CELL_CASES = range(161, 181).map((seed) => randomCase(seed, true));
+
+function reference(c: TileCase, cells: Float64Array = c.levels): Float64Array {
+  return bitSerialReadImpl(c.xu, c.outer, c.rows, cells, c.physCols, c.steps, c.dacBits, c.adcMin, c.adcMax, 0, undefined, new Float64Array(c.outer * c.physCols));
+}
+
+describe("the WebAssembly integer-cell read (kernel a) and the TS bit-packed read", () => {
+  it("the random cases cover every edge the kernels branch on", () => {
+    expect(new Set(CASES.map((c) => c.cellBits))).toEqual(new Set([1, 2, 3, 4]));
+    expect(new Set(CASES.map((c) => c.dacBits))).toEqual(new Set([1, 2]));
+    expect(CASES.some((c) => c.rows % 64 !== 0 && c.rows > 64)).toBe(true);
+    expect(CASES.some((c) => c.physCols % 2 === 1 && c.physCols > 1)).toBe(true);
+    // the WebAssembly kernels work on blocks of four columns: partial last blocks, with each specialised cell width
+    for (const cellBits of [1, 2, 3, 4]) {
+      for (const dacBits of [1, 2]) {
+        expect(CASES.some((c) => c.cellBits === cellBits && c.dacBits === dacBits && c.physCols % 4 !== 0), `${cellBits}-bit cells, ${dacBits}-bit DAC`).toBe(true);
+      }
+    }
+    // the register kernels (1-bit DAC, ≤ 128 rows: one or two 64-row words) and the block kernels beyond
+    for (const cellBits of [1, 2, 3, 4]) {
+      for (const [lo, hi] of [[1, 64], [65, 128], [129, 300]] as const) {
+        expect(CASES.some((c) => c.cellBits === cellBits && c.dacBits === 1 && c.rows >= lo && c.rows <= hi), `${cellBits}-bit cells, ${lo}..${hi} rows`).toBe(true);
+      }
+    }
+    expect(new Set(WIDE_CELL_CASES.map((c) => c.cellBits))).toEqual(new Set([5, 6, 7, 8]));
+    expect(CASES.some((c) => c.adcMax === Infinity)).toBe(true);
+    // some clipping cases really clip
+    expect(CASES.some((c) => c.adcMax !== Infinity && reference(c).some((v) => v === c.adcMax * (2 ** (c.steps * c.dacBits) - 1) / (2 ** c.dacBits - 1)))).toBe(true);
+  });
+
+  it("equals bitSerialReadImpl bit for bit on 160 random tiles", () => {
+    for (const c of CASES) {
+      const ref = reference(c);
+      const tile = WasmIntegerCellTile.pack(c.levels, c.rows, c.physCols, c.cellBits);
+      expect(tile, c.name).toBeDefined();
+      const got = tile!.read(c.xu, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax, new Float64Array(c.outer * c.physCols));
+      expect(difference(got, ref), c.name).toBe("");
+      const packed = packBitPackedTile(c.levels, c.rows, c.physCols, c.cellBits)!;
+      const ts = bitPackedReadImpl(packed, c.xu, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax, new Float64Array(c.outer * c.physCols));
+      expect(difference(ts, ref), `${c.name} (TS bit-packed)`).toBe("");
+    }
+  });
+
+  it("equals bitSerialReadImpl bit for bit on 20 random tiles of 5- to 8-bit cells (the general kernel)", () => {
+    for (const c of WIDE_CELL_CASES) {
+      const ref = reference(c);
+      const got = WasmIntegerCellTile.pack(c.levels, c.rows, c.physCols, c.cellBits)!.read(c.xu, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax,
+        new Float64Array(c.outer * c.physCols));
+      expect(difference(got, ref), c.name).toBe("");
+      const ts = bitPackedReadImpl(packBitPackedTile(c.levels, c.rows, c.physCols, c.cellBits)!, c.xu, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax,
+        new Float64Array(c.outer * c.physCols));
+      expect(difference(ts, ref), `${c.name} (TS bit-packed)`).toBe("");
+    }
+  });
+
+  it("keeps a packed tile reusable across reads of other ADCs, step counts and batch sizes, growing its memory", () => {
+    const c = CASES.find((k) => k.rows >= 100 && k.physCols >= 8)!;
+    const tile = WasmIntegerCellTile.pack(c.levels, c.rows, c.physCols, c.cellBits)!;
+    const random = rng(99);
+    for (const [outer, steps, dacBits, adcMax] of [[3, 4, 2, 15], [1, 8, 1, 255], [700, 2, 1, Infinity], [5, 4, 2, 15]] as const) {
+      const xu = new Int32Array(outer * c.rows).map(() => Math.floor(random() * 2 ** (steps * dacBits)));
+      const adcMin = adcMax === Infinity ? -Infinity : 0;
+      const ref = bitSerialReadImpl(xu, outer, c.rows, c.levels, c.physCols, steps, dacBits, adcMin, adcMax, 0, undefined, new Float64Array(outer * c.physCols));
+      const got = tile.read(xu, outer, steps, dacBits, adcMin, adcMax, new Float64Array(outer * c.physCols));
+      expect(difference(got, ref), `${outer} vectors, ${steps}×${dacBits} bits, ADC max ${adcMax}`).toBe("");
+    }
+  });
+
+  it("reads through any ADC table: a companding transfer equals the per-step definition and the TS bit-packed kernel", () => {
+    for (const c of CASES.slice(0, 40)) {
+      const maxSum = largestColumnSum(c.rows, c.dacBits, c.cellBits);
+      const table = buildAdcTable(maxSum, (i) => Math.min(63, Math.floor(Math.sqrt(8 * i))) - 3);
+      // the definition: per vector, column and step, the integer column sum looked up, shift-added over steps
+      const expected = new Float64Array(c.outer * c.physCols);
+      for (let o = 0; o < c.outer; o++) {
+        for (let col = 0; col < c.physCols; col++) {
+          let acc = 0;
+          for (let t = 0; t < c.steps; t++) {
+            let sum = 0;
+            for (let r = 0; r < c.rows; r++) sum += ((c.xu[o * c.rows + r]! >>> (t * c.dacBits)) & (2 ** c.dacBits - 1)) * c.levels[r * c.physCols + col]!;
+            acc += 2 ** (t * c.dacBits) * table[sum]!;
+          }
+          expected[o * c.physCols + col] = acc;
+        }
+      }
+      const tile = WasmIntegerCellTile.pack(c.levels, c.rows, c.physCols, c.cellBits)!;
+      const got = tile.readWithTable(c.xu, c.outer, c.steps, c.dacBits, table, new Float64Array(c.outer * c.physCols));
+      expect(difference(got, expected), c.name).toBe("");
+      const ts = bitPackedReadImpl(packBitPackedTile(c.levels, c.rows, c.physCols, c.cellBits)!, c.xu, c.outer, c.steps, c.dacBits, 0, 0,
+        new Float64Array(c.outer * c.physCols), table);
+      expect(difference(ts, expected), `${c.name} (TS bit-packed)`).toBe("");
+    }
+  });
+
+  it("declines cells that are not integer levels of the cell width, so the caller keeps the TS kernel", () => {
+    const c = CASES[0]!;
+    const fractional = c.levels.slice();
+    fractional[fractional.length - 1] = 0.5;
+    expect(WasmIntegerCellTile.pack(fractional, c.rows, c.physCols, c.cellBits)).toBeUndefined();
+    const tooHigh = c.levels.slice();
+    tooHigh[0] = 2 ** c.cellBits;
+    expect(WasmIntegerCellTile.pack(tooHigh, c.rows, c.physCols, c.cellBits)).toBeUndefined();
+    expect(packBitPackedTile(tooHigh, c.rows, c.physCols, c.cellBits)).toBeUndefined();
+  });
+
+  it("rejects inconsistent dimensions with XB6002 naming the argument", () => {
+    const c = CASES[0]!;
+    const short = catchXbarcError(() => WasmIntegerCellTile.pack(c.levels.subarray(1), c.rows, c.physCols, c.cellBits));
+    expect(short.code).toBe("XB6002");
+    expect(short.message).toMatch(/cells hold \d+ values, expected rowsUsed·physCols/);
+    const tile = WasmIntegerCellTile.pack(c.levels, c.rows, c.physCols, c.cellBits)!;
+    const smallOut = catchXbarcError(() => tile.read(c.xu, c.outer, c.steps, c.dacBits, 0, 255, new Float64Array(1 + c.outer * c.physCols - 2)));
+    expect(smallOut.message).toMatch(/out holds/);
+    const wide = catchXbarcError(() => tile.read(c.xu, c.outer, 17, 2, 0, 255, new Float64Array(c.outer * c.physCols)));
+    expect(wide.message).toMatch(/17 steps of 2 DAC bits/);
+  });
+});
+
+describe("the WebAssembly float-cell read (kernel b)", () => {
+  it("equals bitSerialReadImpl bit for bit on 160 random tiles with varied, stuck and negative cells and exact .5 sums", () => {
+    for (const c of CASES) {
+      const random = rng(c.rows * 7919 + c.physCols);
+      const cells = c.levels.map((k) => {
+        const u = random();
+        if (u < 0.05) return 0; // stuck off
+        if (u < 0.1) return 2 ** c.cellBits - 1; // stuck on
+        if (u < 0.3) return k + (random() < 0.5 ? 0.5 : -0.5); // sums landing on ties of Math.round
+        return k * Math.exp(0.2 * (random() - 0.5)) - 0.1 * random(); // log-normal spread, baseline removed (can dip below 0)
+      });
+      const ref = reference(c, cells);
+      const got = WasmFloatCellTile.pack(cells, c.rows, c.physCols).read(c.xu, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax, new Float64Array(c.outer * c.physCols));
+      expect(difference(got, ref), c.name).toBe("");
+    }
+  });
+
+  it("rejects a non-finite cell with XB6002", () => {
+    const cells = new Float64Array(6).fill(1);
+    cells[4] = Infinity;
+    const e = catchXbarcError(() => WasmFloatCellTile.pack(cells, 2, 3));
+    expect(e.code).toBe("XB6002");
+    expect(e.message).toMatch(/cell 4 is Infinity, expected a finite value/);
+  });
+});
+
+describe("the WebAssembly integer MVM (kernel c)", () => {
+  it("equals integerMvmImpl bit for bit on 160 random tiles of signed integer weights (declining inputs beyond i16)", () => {
+    let computed = 0;
+    for (const c of CASES) {
+      const random = rng(c.rows + 31 * c.physCols);
+      const span = 2 ** (c.cellBits + 3);
+      const w = new Float64Array(c.rows * c.physCols).map(() => Math.floor(random() * 2 * span) - span);
+      const ref = integerMvmImpl(c.xu, c.outer, c.rows, w, c.physCols, new Float64Array(c.outer * c.physCols));
+      const mvm = WasmIntegerMvm.pack(w, c.rows, c.physCols);
+      expect(mvm, c.name).toBeDefined();
+      const got = new Float64Array(c.outer * c.physCols);
+      const fits = c.xu.every((x) => Math.abs(x) <= mvm!.maxInput);
+      expect(mvm!.mvm(c.xu, c.outer, got), c.name).toBe(fits);
+      if (!fits) continue;
+      computed++;
+      expect(difference(got, ref), c.name).toBe("");
+    }
+    expect(computed).toBeGreaterThanOrEqual(100);
+  });
+
+  it("says up front when weights or inputs do not fit i16 operands and an i32 sum, leaving out untouched", () => {
+    const rows = 300;
+    expect(WasmIntegerMvm.pack(new Float64Array(rows).fill(40000), rows, 1)).toBeUndefined();
+    expect(WasmIntegerMvm.pack(new Float64Array(rows).fill(2.5), rows, 1)).toBeUndefined();
+    const w = new Float64Array(rows).fill(-30000);
+    const mvm = WasmIntegerMvm.pack(w, rows, 1)!;
+    // 300 · 30000 · x must stay below 2^31: x ≤ 238
+    expect(mvm.maxInput).toBe(Math.floor((2 ** 31 - 1) / (rows * 30000)));
+    const out = new Float64Array(1).fill(7);
+    expect(mvm.mvm(new Int32Array(rows).fill(mvm.maxInput + 1), 1, out)).toBe(false);
+    expect(out[0]).toBe(7);
+    expect(mvm.mvm(new Int32Array(rows).fill(mvm.maxInput), 1, out)).toBe(true);
+    expect(out[0]).toBe(integerMvmImpl(new Int32Array(rows).fill(mvm.maxInput), 1, rows, w, 1, new Float64Array(1))[0]);
+  });
+});
+
+describe("the WebAssembly kernels on the tile reads of every fixture model's program", () => {
+  const device = getBuiltinProfile("isaac") as DeviceProfile;
+  const PREPROCESSING = {
+    unit: { scale: 1 / 255, mean: 0, std: 1 },
+    mnist: { scale: 1 / 255, mean: 0.1307, std: 0.3081 },
+    digits: { scale: 1 / 16, mean: 0, std: 1 },
+    raw: { scale: 1, mean: 0, std: 1 },
+  } as const;
+  const IMAGES = 4;
+
+  beforeEach(() => {
+    recorder.reads.length = 0;
+    recorder.mvms.length = 0;
+  });
+
+  for (const model of listFixtureModels()) {
+    it(`equals the TS kernels on ${model.id}: faithful reads (8-bit and lossless ADC, ideal and sampled cells) and fast-path MVMs`, () => {
+      const module = loadOnnxFile(model.path, { batch: model.fixedBatch ?? IMAGES });
+      const result = runPipeline(module, printPipeline(compilePipeline), { device });
+      const program: Program = emitProgram(module, { device, pipeline: result.pipeline, preprocessing: PREPROCESSING[model.preprocess] });
+      const batch = program.input.shape[0]!;
+      const indices = model.dataset === "digits" ? model.evalIndices.slice(0, batch) : range(8000, 8000 + batch);
+      const { data } = samplesFor(model, indices);
+      const input: Tensor = { type: { dtype: "f32", shape: [...program.input.shape] }, data: data.slice(0, batch * sampleSize(model)) };
+      const sampled = sampleProgramInstance(program, 6, 0, { ...program.device.variation, model: "lognormal", sigma: 0.05, read_noise: 0 });
+      recorder.on = true;
+      try {
+        // the TS reference kernels (the simulator's default is the WebAssembly kernels under test)
+        simulateProgram(program, input, { path: "faithful", kernels: "ts" });
+        simulateProgram(program, input, { path: "faithful", adcLossless: true, kernels: "ts" });
+        simulateProgram(program, input, { path: "faithful", instance: sampled, kernels: "ts" });
+        simulateProgram(program, input, { path: "fast", adcLossless: true, kernels: "ts" });
+      } finally {
+        recorder.on = false;
+      }
+      const reads = recorder.reads as ReadCall[];
+      const mvms = recorder.mvms as MvmCall[];
+      expect(reads.length).toBeGreaterThanOrEqual(3 * program.tiles.length);
+      expect(mvms.length).toBeGreaterThanOrEqual(program.tiles.length);
+      const cellBits = device.cell.bits;
+      let integerReads = 0;
+      for (const [i, r] of reads.entries()) {
+        const what = `${model.id} read ${i} (${r.rowsUsed}×${r.physCols}, ${r.outer} vectors, ADC ≤ ${r.adcMax})`;
+        expect(r.noise, what).toBe(0);
+        const out = new Float64Array(r.outer * r.physCols);
+        const tile = WasmIntegerCellTile.pack(r.cells, r.rowsUsed, r.physCols, cellBits);
+        if (tile) {
+          integerReads++;
+          expect(difference(tile.read(r.xu, r.outer, r.steps, r.dacBits, r.adcMin, r.adcMax, out), r.out), what).toBe("");
+        }
+        const floatTile = WasmFloatCellTile.pack(r.cells, r.rowsUsed, r.physCols);
+        expect(difference(floatTile.read(r.xu, r.outer, r.steps, r.dacBits, r.adcMin, r.adcMax, out), r.out), `${what} (float kernel)`).toBe("");
+      }
+      // the ideal device's reads (two of the three simulations) all go through the integer kernel
+      expect(integerReads).toBeGreaterThanOrEqual(2 * program.tiles.length);
+      for (const [i, m] of mvms.entries()) {
+        const what = `${model.id} MVM ${i} (${m.rowsUsed}×${m.cols}, ${m.outer} vectors)`;
+        const mvm = WasmIntegerMvm.pack(m.w, m.rowsUsed, m.cols);
+        expect(mvm, what).toBeDefined();
+        const out = new Float64Array(m.outer * m.cols);
+        expect(mvm!.mvm(m.xu, m.outer, out), what).toBe(true);
+        expect(difference(out, m.out), what).toBe("");
+      }
+    });
+  }
+});
