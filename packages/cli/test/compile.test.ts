@@ -60,6 +60,30 @@ describe("xbarc compile", () => {
     expect(listFiles(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
 
+  it("--merge zeros keeps all-zero weight rows and columns off the crossbars: fewer tiles, and a row map covering every matrix row", () => {
+    const plain = JSON.parse(xbarc("compile", LENET5, "--device", "isaac", "-o", join(dir, "plain.xbar.json"), "--json").stdout) as CompileReport;
+    const out = join(dir, "zeros.xbar.json");
+    const r = xbarc("compile", LENET5, "--device", "isaac", "-o", out, "--merge", "zeros", "--json");
+    expect(r.code).toBe(0);
+    const merged = JSON.parse(r.stdout) as CompileReport;
+    expect(merged.pipeline).toBe(PIPELINE.replace(",tile,", ',tile{merge="zeros"},'));
+    expect(merged.summary.total.tiles).toBeLessThan(plain.summary.total.tiles);
+    // the program's row map accounts for every matrix row: kept ones on a physical row, dropped ones at −1
+    const program = JSON.parse(readFileSync(out, "utf8")) as Program;
+    const compacted = program.layers.filter((l) => l.row_map !== undefined);
+    expect(compacted.length).toBeGreaterThan(0);
+    for (const l of compacted) expect(l.row_map!.length).toBe(l.weight_shape.slice(1).reduce((a, b) => a * b, 1));
+    expect(xbarc("program", "check", out).code).toBe(0);
+  });
+
+  it("refuses an unknown --merge mode with exit 2, naming the choices", () => {
+    const out = join(dir, "bad-merge.xbar.json");
+    const r = xbarc("compile", LENET5, "--device", "isaac", "-o", out, "--merge", "diagonal");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/none, zeros, columns, rows, all/);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it("prints the resource table and the written paths without --json", () => {
     const out = join(dir, "digits.xbar.json");
     const r = xbarc("compile", DIGITS, "--device", "isaac", "-o", out, "--scale", "1/16");

@@ -7,8 +7,8 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import { XbarcError, type DeviceProfile, type Module, type Tensor } from "@xbarc/ir";
 import {
   applyPruneMasks, compareCrossbars, compilePipeline, copyModule, countCrossbars, countCalibrationCorrect, getCrossbarCount, getPass, getTruncationEvaluator,
-  printPipeline, registerTruncationEvaluator, runPipeline, DEFAULT_PRUNE_BUDGET, PRUNE_RULES,
-  type CalibrationSet, type CrossbarComparison, type PipelineStep, type PipelineStepResult, type PassOptions, type PruneRule,
+  printPipeline, registerTruncationEvaluator, runPipeline, DEFAULT_PRUNE_BUDGET, MERGE_MODES, PRUNE_RULES,
+  type CalibrationSet, type MergeMode, type CrossbarComparison, type PipelineStep, type PipelineStepResult, type PassOptions, type PruneRule,
 } from "@xbarc/passes";
 import {
   createTruncationEvaluator, emitProgram, fitImages, formatProgramSummary, getInputFit, loadImageSet, loadLabels, printProgramAsm, printProgramJson, summarizeProgram,
@@ -59,6 +59,8 @@ export interface CompileModelOptions {
   prune?: PruneSettings;
   /** held-back evaluation images for the prune report (must not overlap the calibration images) */
   evaluation?: CalibrationConfig;
+  /** the tile pass's compaction and merging of rows and columns (tile{merge=...}); default: the pass's, or "zeros" with prune */
+  merge?: MergeMode;
 }
 
 /** What `--prune` asks for. */
@@ -128,7 +130,9 @@ function buildCompileSteps(options: CompileModelOptions, preprocessing: Preproce
         opts["layers"] = Object.entries(options.layers).map(([layer, q]) => `${layer}=${q}`);
       }
     }
-    if (step.pass === "tile" && options.prune) {
+    if (step.pass === "tile" && options.merge !== undefined) {
+      opts["merge"] = options.merge;
+    } else if (step.pass === "tile" && options.prune) {
       // pruned rows and columns free crossbar cells only when the tile pass drops all-zero ones (exact); ask for it
       // when the tile pass can and would not by default
       const merge = (getPass("tile")?.options as { properties?: { merge?: { enum?: string[]; default?: string } } }).properties?.merge;
@@ -341,6 +345,7 @@ export interface CompileCliOptions {
   pruneBudget?: number;
   pruneSparsity?: number;
   pruneStep?: number;
+  merge?: MergeMode;
   evalImages?: string;
   evalLabels?: string;
   evalOffset?: number;
@@ -362,7 +367,7 @@ function parseNonNegative(value: string): number {
 }
 
 /** The prune settings and evaluation set of compile's --prune and --eval-* flags (usage errors for stray ones). */
-function getPruneCliSettings(opts: CompileCliOptions): Pick<CompileModelOptions, "prune" | "evaluation"> {
+function getPruneCliSettings(opts: CompileCliOptions): Pick<CompileModelOptions, "prune" | "evaluation" | "merge"> {
   if (opts.prune === undefined) {
     const stray = (["pruneBudget", "pruneSparsity", "pruneStep"] as const).find((k) => opts[k] !== undefined);
     if (stray) throw new XbarcError("XB7001", `--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --prune <rule>`, { hint: `add --prune ${PRUNE_RULES.join("|")}` });
@@ -374,6 +379,7 @@ function getPruneCliSettings(opts: CompileCliOptions): Pick<CompileModelOptions,
     throw new XbarcError("XB7001", `evaluation needs both images and labels: ${opts.evalImages === undefined ? "--eval-images" : "--eval-labels"} is missing`, { hint: "pass --eval-images and --eval-labels together" });
   }
   return {
+    ...(opts.merge !== undefined ? { merge: opts.merge } : {}),
     ...(opts.prune !== undefined ? {
       prune: {
         rule: opts.prune,
@@ -463,6 +469,7 @@ export function registerCompile(program: Command, ctx: CliContext): void {
     .addOption(new Option("--prune-budget <points>", `calibration accuracy points pruning may lose (default ${DEFAULT_PRUNE_BUDGET} for sensitivity and crossbar; magnitude: none)`).argParser(parseNonNegative))
     .addOption(new Option("--prune-sparsity <f>", "magnitude: fraction of each layer's weights set to 0 (default 0.5)").argParser(parseFraction))
     .addOption(new Option("--prune-step <f>", "progressive rules: sparsity added per step (default 0.05)").argParser(parseFraction))
+    .addOption(new Option("--merge <mode>", "rows and columns sharing crossbar cells (tile{merge}): none, zeros (drop all-zero rows/columns), columns, rows, all (+ sign-equal columns); default none, zeros with --prune").choices([...MERGE_MODES]))
     .option("--eval-images <file>", "held-back images for the prune report's accuracy (never seen by the passes; must not overlap the calibration images)")
     .option("--eval-labels <file>", "labels of --eval-images")
     .addOption(new Option("--eval-offset <n>", "first evaluation image (default 0)").argParser(parseInteger(0)))
