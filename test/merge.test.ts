@@ -11,7 +11,7 @@ import {
   getBuiltinProfile, parseModule, printModule, resolveDeviceProfile, type DeviceProfile, type Module, type Op, type Tensor,
 } from "@xbarc/ir";
 import { loadOnnxFile } from "@xbarc/frontend";
-import { compactMatrix, getLayerMatrix, getModuleTilePlan, getWeightOps, planTiles, runPipeline, type MergeMode } from "@xbarc/passes";
+import { compactMatrix, getCrossbarCount, getLayerMatrix, getModuleTilePlan, getWeightOps, planTiles, runPipeline, type MergeMode } from "@xbarc/passes";
 import {
   checkProgram, emitProgram, parseProgramAsm, printProgramAsm, runFixedPoint, sealProgram, simulateProgram, type Program,
 } from "@xbarc/backend-sim";
@@ -302,5 +302,172 @@ describe("tile{merge} on a conv (lenet5) and with sign merges", () => {
     // on an offset-column device the same mode merges no signs
     expect(emit(compile(id, isaac, REST("all"), editMlp), isaac).layers[0]!.col_sign).toBeUndefined();
     expectBitExact(module, program, id);
+  });
+});
+
+/** The analog-level compile: a clustering quantizer (one weight per cell pair), its cell states, tile{merge}, bit-slice. */
+const ANALOG = (quantizer: string, bits: number, merge: MergeMode): string =>
+  `quantize{quantizer="${quantizer}", bits=${bits}},assign-levels,tile{merge="${merge}"},bit-slice`;
+
+/** The data of the constant a #quant / #cells field names. */
+function constantOf(module: Module, name: unknown): ArrayLike<number> {
+  return module.constants.find((c) => c.name === name)!.data! as ArrayLike<number>;
+}
+
+/**
+ * Physical rows and columns of an analog-level layer counted the plain way, from what it programs: each weight as
+ * "code|G+|G−" (#quant codes, #cells plus/minus), a vector as their joined string; a vector is zero when every weight's
+ * codebook value and realised value (the weight after assign-levels) is exactly 0; identical strings counted once.
+ */
+function countDistinctCodes(module: Module, op: Op, mergeRows: boolean): { rows: number; cols: number } {
+  const [N, K] = op.operands[1]!.type.shape as [number, number];
+  const quant = op.getAnnotation("quant")!.data;
+  const cells = op.getAnnotation("cells")!.data;
+  const codes = constantOf(module, quant.codes_of);
+  const codebook = constantOf(module, quant.codebook);
+  const plus = constantOf(module, cells.plus);
+  const minus = constantOf(module, cells.minus);
+  const realized = weightOf(module, op);
+  const word = (i: number): string => `${codes[i]}|${plus[i]}|${minus[i]}`;
+  const zero = (i: number): boolean => codebook[codes[i]!] === 0 && realized[i] === 0;
+  const rowKeys = new Set<string>();
+  for (let k = 0; k < K; k++) {
+    const idx = Array.from({ length: N }, (_, n) => n * K + k);
+    if (idx.every(zero)) continue;
+    rowKeys.add(mergeRows ? idx.map(word).join(",") : `row${k}`);
+  }
+  const colKeys = new Set<string>();
+  for (let n = 0; n < N; n++) {
+    const idx = Array.from({ length: K }, (_, k) => n * K + k);
+    if (idx.every(zero)) continue;
+    colKeys.add(idx.map(word).join(","));
+  }
+  return { rows: rowKeys.size, cols: colKeys.size };
+}
+
+/** Every original row/column's realised weights equal its physical representative's (negated by col_sign); dropped ones are 0. */
+function expectMapsExactOnIdealDevice(module: Module, op: Op, layer: Program["layers"][number]): void {
+  const [N, K] = op.operands[1]!.type.shape as [number, number];
+  const w = weightOf(module, op);
+  const rowMap = layer.row_map ?? Array.from({ length: K }, (_, k) => k);
+  const colMap = layer.col_map ?? Array.from({ length: N }, (_, n) => n);
+  const sign = layer.col_sign ?? colMap.map(() => 1);
+  const firstRow = new Map<number, number>();
+  rowMap.forEach((p, k) => { if (p >= 0 && !firstRow.has(p)) firstRow.set(p, k); });
+  const firstCol = new Map<number, number>();
+  colMap.forEach((q, n) => { if (q >= 0 && !firstCol.has(q)) firstCol.set(q, n); });
+  for (let n = 0; n < N; n++) {
+    for (let k = 0; k < K; k++) {
+      const v = w[n * K + k]!;
+      if (rowMap[k]! < 0 || colMap[n]! < 0) {
+        expect(v, `weight (${n}, ${k}) of a dropped row/column`).toBe(0);
+        continue;
+      }
+      const rep = w[firstCol.get(colMap[n]!)! * K + firstRow.get(rowMap[k]!)!]!;
+      if (v !== sign[n]! * rep) expect(`weight (${n}, ${k}) = ${v}`).toBe(`${sign[n]} × its physical cell's ${rep}`);
+    }
+  }
+}
+
+describe("tile{merge} on analog-level layers (spectral and kmeans clustering, rram-4bit)", () => {
+  const id = "mlp784-32-10-relu";
+  // rram-4bit: 128×128, differential (P = 2: 64 weight columns per tile), digital bias
+  const cases = [
+    { quantizer: "spectral", bits: 2, merge: "columns" as const },
+    { quantizer: "spectral", bits: 2, merge: "rows" as const },
+    { quantizer: "kmeans", bits: 3, merge: "rows" as const },
+  ];
+  for (const { quantizer, bits, merge } of cases) {
+    it(`counts as many tiles as the distinct nonzero code vectors need (${quantizer}, ${bits} bits, merge="${merge}")`, () => {
+      const module = compile(id, rram, ANALOG(quantizer, bits, merge), editMlp);
+      const none = compile(id, rram, ANALOG(quantizer, bits, "none"), editMlp);
+      const program = emit(module, rram);
+      let expectedTotal = 0;
+      getWeightOps(module).forEach((op, i) => {
+        expect(op.getAnnotation("quant")!.data.scheme).toBe(quantizer);
+        const counts = countDistinctCodes(module, op, merge === "rows");
+        const tiles = op.getAnnotation("tiles")!.data;
+        const expected = Math.ceil(counts.rows / 128) * Math.ceil(counts.cols / 64);
+        expect(tiles.tiles, `layer ${i} tiles`).toBe(expected);
+        const layer = program.layers[i]!;
+        const physRows = program.tiles.filter((t) => t.layer === layer.name && t.col_tile === 0).reduce((n, t) => n + t.rows, 0);
+        const physCols = program.tiles.filter((t) => t.layer === layer.name && t.row_tile === 0).reduce((n, t) => n + t.cols, 0);
+        expect([physRows, physCols], `layer ${i} physical matrix`).toEqual([counts.rows, counts.cols]);
+        expectMapsExactOnIdealDevice(module, op, layer);
+        expectedTotal += expected;
+      });
+      expect(getCrossbarCount(module).total).toBe(expectedTotal);
+      // the edit zeroes 40% of the first layer's inputs; the clustering gives 0 the centroid of its cluster, which is not
+      // exactly 0, so those rows are not dropped, but they all hold that one code: "rows" merges them into one row
+      const first = program.layers[0]!;
+      const zeroed = Array.from({ length: 784 }, (_, k) => k).filter((k) => k % 5 < 2);
+      const zeroedRows = new Set(zeroed.map((k) => first.row_map?.[k] ?? k));
+      expect(zeroedRows.size).toBe(merge === "rows" ? 1 : zeroed.length);
+      // channel 5 is a copy of channel 4: the same codes, one column
+      expect(first.col_map![5]).toBe(first.col_map![4]);
+      const cells = (m: Module): number => getWeightOps(m).reduce((n, op) => n + Number(op.getAnnotation("tiles")!.data.cells), 0);
+      expect(cells(module)).toBeLessThan(cells(none));
+      expect(getCrossbarCount(module).total)[merge === "rows" ? "toBeLessThan" : "toBeLessThanOrEqual"](getCrossbarCount(none).total);
+      expect(() => checkProgram(sealProgram(program))).not.toThrow();
+      expect(parseProgramAsm(printProgramAsm(program))).toEqual(program);
+    });
+  }
+
+  it("is refused by checkProgram when an analog layer's maps are tampered with", () => {
+    const program = emit(compile(id, rram, ANALOG("spectral", 2, "rows"), editMlp), rram);
+    expect(program.layers[0]!.formats.weight.scheme).toBe("analog-levels");
+    const cases: [(p: Program) => void, RegExp][] = [
+      [(p) => { p.layers[0]!.row_map![0] = 100_000; }, /\/layers\/0\/row_map/],
+      [(p) => { const m = p.layers[0]!.col_map!; m[m.indexOf(0)] = -1; }, /\/layers\/0\/col_map/],
+      [(p) => { p.layers[0]!.col_sign = p.layers[0]!.col_map!.map(() => -1); }, /\/layers\/0\/col_sign/],
+      [(p) => { delete p.layers[0]!.row_map; }, /\/layers\/0\/tiles/],
+    ];
+    for (const [change, pointer] of cases) {
+      const p = JSON.parse(JSON.stringify(program)) as Program;
+      change(p);
+      const e = catchXbarcError(() => checkProgram(sealProgram(p)));
+      expect(e.code).toBe("XB6005");
+      expect((e.location as { pointer?: string } | undefined)?.pointer).toMatch(pointer);
+    }
+  });
+
+  it("sign-merges a column only when its codes' values and cell states are the exact negation of another's (differential, offset 0)", () => {
+    // spectral's 4 centroids have no exact negations; make the codebook symmetric (−a, −b, b, a) with code 3−c programmed
+    // as code c's states swapped (G+ ↔ G−), then give output channel 7 the negated codes of channel 6
+    const symmetrize = (module: Module): void => {
+      const op = getWeightOps(module)[0]!;
+      const quant = op.getAnnotation("quant")!.data;
+      expect(quant.offset).toBe(0);
+      const codebook = module.constants.find((c) => c.name === quant.codebook)!.data as Float32Array;
+      expect(codebook.length).toBe(4);
+      codebook[2] = -codebook[1]!;
+      codebook[3] = -codebook[0]!;
+      const levels = module.constants.find((c) => c.name === quant.code_levels)!.data as Uint8Array;
+      for (const c of [0, 1]) {
+        levels[2 * (3 - c)] = levels[2 * c + 1]!;
+        levels[2 * (3 - c) + 1] = levels[2 * c]!;
+      }
+      const codes = module.constants.find((c) => c.name === quant.codes_of)!.data as Uint8Array;
+      for (let k = 0; k < 784; k++) codes[7 * 784 + k] = 3 - codes[6 * 784 + k]!;
+    };
+    const rest = (merge: MergeMode): string => `assign-levels,tile{merge="${merge}"},bit-slice`;
+    const quantized = (merge: MergeMode, device: DeviceProfile): Module => {
+      const m = compile(id, device, `quantize{quantizer="spectral", bits=2}`, editMlp);
+      symmetrize(m);
+      runPipeline(m, rest(merge), { device });
+      return m;
+    };
+    const all = quantized("all", rram);
+    const program = emit(all, rram);
+    const first = program.layers[0]!;
+    expect(first.col_map![7]).toBe(first.col_map![6]);
+    expect(first.col_sign![7]).toBe(-1);
+    expect(first.col_sign!.filter((s) => s < 0).length).toBeGreaterThanOrEqual(1);
+    expectMapsExactOnIdealDevice(all, getWeightOps(all)[0]!, first);
+    expect(() => checkProgram(sealProgram(program))).not.toThrow();
+    // "rows" merges no signs: channel 7 keeps a column of its own
+    const rows = emit(quantized("rows", rram), rram).layers[0]!;
+    expect(rows.col_map![7]).not.toBe(rows.col_map![6]);
+    expect(rows.col_sign).toBeUndefined();
   });
 });

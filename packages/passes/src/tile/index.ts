@@ -36,7 +36,9 @@ Stats: tiled-layers, tiles, crossbars, cells-used, cells-available (= crossbarsÂ
 crossbars-uncompacted, rows-dropped, rows-merged, cols-dropped, cols-merged.
 
 Compaction and merging (merge=, Ma, Jiang, Liu, Du, Ma, Du, Integrated Circuits and Systems 2(4), 2025), on
-fixed-point layers, from the integer weights (#quant codes); each mode includes the previous one:
+fixed-point layers from the integer weights (#quant codes), on analog-level layers (kmeans, spectral, uniform,
+em-variation, mes-caq: one weight per cell or cell pair) from each weight's code and cell states (see below);
+each mode includes the previous one:
   none     nothing (the matrix as it is)
   zeros    all-zero matrix rows take no crossbar row; all-zero columns (with no bias on a bias row) take no
            column, their outputs are 0 plus the digital bias
@@ -63,6 +65,22 @@ Exactness, against the uncompacted program on the ideal device with lossless ADC
   identical rows   exact in integers with the extra DAC steps; row partition as for zero rows; a lossy ADC sees
                    the same per-read bound R(2^db-1)(2^cb-1) but other column sums, so its clipping changes
   device variation a merged row or column is one set of cells: its members' errors are correlated, not independent
+Analog-level layers compare, per weight, its code (#quant codes) together with its cell states (#cells plus/minus,
+or the code's #quant code_levels before assign-levels): equal (code, G+, G-) means equal programmed conductances.
+  zero weight      codebook value exactly 0 whose states realise exactly 0 (scale*(g[G+] - g[G-]) + offset = 0).
+                   Clustering rarely keeps 0 as a code of its own (the cluster holding the pruned zeros has a nonzero
+                   centroid) and an offset-column device's offset makes the 0 code realise a nonzero value, so
+                   pruned rows usually merge ("rows") rather than drop
+  sign-equal cols  differential device with #quant offset 0 only: every weight of one column has the codebook value
+                   exactly negated and the states swapped (G+ <-> G-) of the other's, so its realised value is the
+                   exact negation; any nonzero offset (added digitally) rules it out
+  exactness        on the ideal device every drop and merge is exact: the dropped weights realise 0, a merged
+                   member's cells are its physical row's/column's (negated for a sign merge), and the bias stays
+                   digital (an analog layer's bias row is left at level 0, so a bias never pins a column). Merged
+                   rows are driven with the sum of their inputs (ceil(log2 k) more input bits, as for fixed point);
+                   the sum reaches the read-out ADC, whose lossy conversion and the device's variation (members share
+                   one set of cells: correlated errors) then act on different column currents. The simulator does
+                   not run analog-level layers (XB6002); their programs carry the maps and pass \`xbarc program check\`.
 Default "none" (programs of existing pipelines stay byte-identical); "columns" is the recommended setting: zero
 rows/columns and identical columns cost nothing and are exact on the ideal device, while identical rows cost input
 steps (latency and DAC/ADC energy of the whole layer) and sign merges need a differential device, so both stay opt-in.
@@ -171,6 +189,6 @@ export function getModuleTilePlan(module: Module): { ops: Op[]; plan: TilePlan }
 
 export { planTiles, getTilePlanFromAnnotations, getTilesAnnotation } from "./plan.js";
 export type { PlannedTile, LayerTiles, TilePlan, XbarShape, PlanTilesOptions, TilesAnnotationData, UncompactedCounts } from "./plan.js";
-export { getLayerMatrix, getFixedPointFormat, getIntegerWeights, type LayerMatrix, type LayerMatrixOptions, type FixedPointFormat } from "./layer.js";
+export { getLayerMatrix, getFixedPointFormat, getIntegerWeights, getAnalogWeightKeys, type LayerMatrix, type LayerMatrixOptions, type FixedPointFormat } from "./layer.js";
 export { compactMatrix, isIdentityCompaction, DEFAULT_MERGE_MODE, MERGE_MODES, type MergeMode, type MatrixCompaction, type CompactOptions } from "./merge.js";
 export { TILES_ANNOTATION_SCHEMA } from "./annotation.js";

@@ -1,9 +1,9 @@
 /**
  * @fileoverview A weight layer seen as crossbar matrices: its im2col shape (rows, columns, groups), its fixed-point
- * format (W_WL, W_FL) read back from the fixed-point codebook in #quant, and its integer weights. Shared by tile,
- * bit-slice and the passes after them.
+ * format (W_WL, W_FL) read back from the fixed-point codebook in #quant, and its integer weights (or, for a layer on
+ * analog levels, integer keys of its codes and cell states). Shared by tile, bit-slice and the passes after them.
  */
-import { readNumbers, XbarcError, type DeviceProfile, type Location, type Module, type Op, type Value } from "@xbarc/ir";
+import { getLevels, readNumbers, XbarcError, type DeviceProfile, type Location, type Module, type Op, type Value } from "@xbarc/ir";
 import { compactMatrix, DEFAULT_MERGE_MODE, isIdentityCompaction, type MatrixCompaction, type MergeMode } from "./merge.js";
 
 /** The fixed-point format of a layer's weights (Diware et al., ICCAD 2024, §2.2.1): w = w_int · 2^−W_FL. */
@@ -106,6 +106,72 @@ export function getIntegerWeights(module: Module, op: Op, format: FixedPointForm
   return out;
 }
 
+/**
+ * Integer keys of an analog-level layer's weights (quantized by kmeans, spectral, uniform, em-variation, mes-caq: one
+ * weight per cell or cell pair), in the weight's own order, for compactMatrix to compare: two weights get the same key
+ * exactly when they have the same code (#quant codes_of) and the same cell states (G+ and G− level indices: #cells
+ * plus/minus when assign-levels ran, else the code's #quant code_levels), so equal keys program equal conductances.
+ * Key 0 is a zero weight: codebook value exactly 0 and states that realise exactly 0 on the ideal device
+ * (scale·(g[G+] − g[G−]) + offset = 0, as assign-levels computes it); on an offset-column device, whose offset is
+ * usually the codebook minimum, a 0 code rarely realises exactly 0, and then nothing is a zero weight.
+ * Keys k and −k: on a differential device with offset 0 only, two codes whose codebook values are exact negations
+ * and whose states are each other's swapped (G+ ↔ G−), so the one realises exactly the negated conductance
+ * difference of the other; the positive key goes to the positive value (or, for value 0, to G+ > G−). Every other
+ * (code, states) pair gets a key of its own, so no other pair of vectors can be equal up to sign.
+ */
+export function getAnalogWeightKeys(module: Module, op: Op, device: DeviceProfile): Int32Array {
+  const quant = op.getAnnotation("quant")!.data;
+  const codebook = getConstantData(module, op, quant.codebook, "#quant codebook").data;
+  const codes = getConstantData(module, op, quant.codes_of, "#quant codes").data;
+  const cells = op.getAnnotation("cells")?.data;
+  const plus = cells ? getConstantData(module, op, cells.plus, "#cells plus").data : undefined;
+  const minus = cells ? getConstantData(module, op, cells.minus, "#cells minus").data : undefined;
+  const codeLevels = plus ? undefined : getConstantData(module, op, quant.code_levels, "#quant code_levels").data;
+  const levels = getLevels(device.cell);
+  const L = Math.max(levels.length, 256);
+  const scale = Number(quant.scale);
+  const offset = Number(quant.offset);
+  const n = codes.length;
+  // the (code, G+, G−) triple of every weight, as one number
+  const triple = new Float64Array(n);
+  const distinct = new Map<number, { code: number; p: number; m: number }>();
+  for (let i = 0; i < n; i++) {
+    const code = Number(codes[i]);
+    const p = plus ? Number(plus[i]) : Number(codeLevels![2 * code]);
+    const m = minus ? Number(minus[i]) : Number(codeLevels![2 * code + 1]);
+    const t = (code * L + p) * L + m;
+    triple[i] = t;
+    if (!distinct.has(t)) distinct.set(t, { code, p, m });
+  }
+  // the sign pairs need the codes' values by value: (value, G+, G−) → triple
+  const byValue = new Map<string, number>();
+  for (const [t, { code, p, m }] of distinct) byValue.set(`${Number(codebook[code])}:${p}:${m}`, t);
+  const negatable = device.mapping.signed === "differential" && offset === 0;
+  const keyOf = new Map<number, number>();
+  let next = 1;
+  for (const [t, { code, p, m }] of distinct) {
+    if (keyOf.has(t)) continue;
+    const value = Number(codebook[code]);
+    const g = (k: number): number => levels[k] ?? NaN;
+    if (value === 0 && scale * (g(p) - g(m)) + offset === 0) {
+      keyOf.set(t, 0);
+      continue;
+    }
+    const key = next++;
+    const partner = negatable ? byValue.get(`${-value === 0 ? 0 : -value}:${m}:${p}`) : undefined;
+    if (partner !== undefined && partner !== t) {
+      const positive = value > 0 || (value === 0 && p > m);
+      keyOf.set(t, positive ? key : -key);
+      keyOf.set(partner, positive ? -key : key);
+    } else {
+      keyOf.set(t, key);
+    }
+  }
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = keyOf.get(triple[i]!)!;
+  return out;
+}
+
 /** True when the layer has a bias operand. */
 export function hasBias(op: Op): boolean {
   return op.operands[2] !== undefined && op.operands[2] !== null;
@@ -133,13 +199,15 @@ export function getLayerMatrix(module: Module, op: Op, device: DeviceProfile, op
   const differential = device.mapping.signed === "differential";
   const biasRow = device.mapping.bias === "row" && hasBias(op);
   const merge = options.merge ?? DEFAULT_MERGE_MODE;
-  // only fixed-point layers have integer weights to compare; analog layers keep their full matrix
+  // fixed-point layers compare their integer weights; analog-level layers their codes and cell states (as keys)
   let compaction: MatrixCompaction | undefined;
-  if (format && merge !== "none") {
+  if (merge !== "none" && op.getAnnotation("quant")) {
     const biasValue = hasBias(op) ? op.operands[2]! : undefined;
     const bias = biasValue?.data !== undefined ? readNumbers({ type: biasValue.type, data: biasValue.data }) : undefined;
-    const c = compactMatrix(getIntegerWeights(module, op, format), {
-      rows: fanIn, cols: outChannels / group, groups: group, mode: merge, differential, biasRow, ...(bias ? { bias } : {}),
+    const weights = format ? getIntegerWeights(module, op, format) : getAnalogWeightKeys(module, op, device);
+    const c = compactMatrix(weights, {
+      // an analog layer's bias stays digital (emitProgram leaves its reserved row at level 0): it never pins a column
+      rows: fanIn, cols: outChannels / group, groups: group, mode: merge, differential, biasRow: format ? biasRow : false, ...(bias ? { bias } : {}),
     });
     if (!isIdentityCompaction(c)) compaction = c;
   }
