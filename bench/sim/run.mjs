@@ -3,7 +3,7 @@
  * simulator on the ideal device (fast path, lossless ADCs, as `xbarc run --ideal`), of the faithful path on a sampled
  * log-normal instance with the device's 8-bit ADC, and the program Monte Carlo speedup of 2 workers over 1; each also
  * as a ratio to onnxruntime. Prints figures only; asserts nothing about time. Usage (after `npm run build`):
- *   node bench/sim/run.mjs [--offset 8000] [--count 2000] [--faithful-count 500] [--mc-runs 8] [--mc-count 2000] [--json]
+ *   node bench/sim/run.mjs [--offset 8000] [--count 2000] [--faithful-count 500] [--mc-runs 32] [--mc-count 2000] [--json]
  */
 import { existsSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
@@ -20,7 +20,7 @@ const ORT_BATCH = 100;
 const SIGMA = 0.1;
 
 function parseArgs(argv) {
-  const opts = { offset: 8000, count: 2000, faithfulCount: 500, mcRuns: 8, mcCount: 2000, mcModel: "mlp784-32-10-relu", json: false };
+  const opts = { offset: 8000, count: 2000, faithfulCount: 500, mcRuns: 32, mcCount: 2000, mcModel: "mlp784-32-10-relu", json: false };
   const numeric = { "--offset": "offset", "--count": "count", "--faithful-count": "faithfulCount", "--mc-runs": "mcRuns", "--mc-count": "mcCount" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
