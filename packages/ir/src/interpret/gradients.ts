@@ -9,9 +9,7 @@ import { floatAttr, intAttr, intsAttr, normalizeAxis, resolvePads, stringAttr } 
 import { readInts, readNumbers, type Tensor } from "../tensor.js";
 import { formatType, isFloatDType, numel, type TensorType } from "../types.js";
 import type { BinaryKind } from "./elementwise.js";
-import type { ConvParams } from "./conv.js";
-import type { PoolParams } from "./pool.js";
-import { opLocation, runOp } from "./run.js";
+import { getConvParams, getPoolParams, opLocation, runOp } from "./run.js";
 import { convBackwardImpl, gemmBackwardImpl, linearBackwardImpl } from "./backward/dense.js";
 import {
   binaryBackwardImpl, clipBackwardImpl, leakyReluBackwardImpl, reluBackwardImpl, sigmoidBackwardImpl, tanhBackwardImpl,
@@ -74,28 +72,6 @@ interface BackwardRule {
 
 const f64 = (t: Tensor | null): Float64Array => t!.data as Float64Array;
 
-function convParams(op: Op, rank: number): ConvParams {
-  return {
-    strides: intsAttr("conv", op.attrs, "strides", new Array<number>(rank).fill(1)),
-    pads: intsAttr("conv", op.attrs, "pads", new Array<number>(2 * rank).fill(0)),
-    dilations: intsAttr("conv", op.attrs, "dilations", new Array<number>(rank).fill(1)),
-    group: intAttr("conv", op.attrs, "group", 1),
-  };
-}
-
-/** The pool attributes exactly as run.ts reads them for the forward pass. */
-function poolParams(op: Op): PoolParams {
-  const kernel = intsAttr(op.opcode, op.attrs, "kernel_shape");
-  const r = kernel.length;
-  return {
-    kernel,
-    strides: intsAttr(op.opcode, op.attrs, "strides", new Array<number>(r).fill(1)),
-    pads: intsAttr(op.opcode, op.attrs, "pads", new Array<number>(2 * r).fill(0)),
-    dilations: intsAttr(op.opcode, op.attrs, "dilations", new Array<number>(r).fill(1)),
-    ceilMode: intAttr(op.opcode, op.attrs, "ceil_mode", 0) !== 0,
-  };
-}
-
 /** Same data, new shape: the gradient passes through unchanged (the forward kernels copy, so no aliasing is at stake). */
 const passThrough: BackwardRule = { differentiable: [0], backward: ({ dy }) => [dy] };
 
@@ -126,7 +102,7 @@ const RULES: Record<string, BackwardRule> = {
   conv: {
     differentiable: [0, 1, 2],
     backward: ({ op, operands: [x, w], dy, wants }) => {
-      const p = convParams(op, x!.type.shape.length - 2);
+      const p = getConvParams(op, x!.type.shape.length - 2);
       const g = convBackwardImpl(f64(x!), x!.type.shape, f64(w!), w!.type.shape, dy, p, { x: wants[0]!, w: wants[1]!, b: wants[2] ?? false });
       return [g.dx, g.dw, g.db];
     },
@@ -169,12 +145,12 @@ const RULES: Record<string, BackwardRule> = {
   },
   maxpool: {
     differentiable: [0],
-    backward: ({ op, operands: [x], dy }) => [maxPoolBackwardImpl(f64(x!), x!.type.shape, poolParams(op), dy)],
+    backward: ({ op, operands: [x], dy }) => [maxPoolBackwardImpl(f64(x!), x!.type.shape, getPoolParams(op), dy)],
   },
   avgpool: {
     differentiable: [0],
     backward: ({ op, operands: [x], dy }) => [
-      avgPoolBackwardImpl(x!.type.shape, poolParams(op), intAttr("avgpool", op.attrs, "count_include_pad", 0) !== 0, dy),
+      avgPoolBackwardImpl(x!.type.shape, getPoolParams(op), intAttr("avgpool", op.attrs, "count_include_pad", 0) !== 0, dy),
     ],
   },
   globalavgpool: { differentiable: [0], backward: ({ operands: [x], dy }) => [globalAvgPoolBackwardImpl(x!.type.shape, dy)] },

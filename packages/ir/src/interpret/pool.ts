@@ -17,7 +17,7 @@ export function poolOutputSpatial(inSpatial: readonly number[], p: PoolParams): 
  * Calls `visit(outPos, taps, tapCount, inPadded)` per output position with the in-image tap offsets of its window
  * (within one plane) and how many taps lie inside image + pads. Odometers over positions and taps handle any rank.
  */
-function forEachWindow(
+export function forEachWindow(
   inSpatial: readonly number[],
   outSpatial: readonly number[],
   p: WindowParams,

@@ -8,7 +8,7 @@ import { formatType, numel, sameType, type DType, type TensorType, type TypedArr
 import { batchNormImpl, batchNormTrainingImpl } from "./batchnorm.js";
 import { castImpl } from "./cast.js";
 import { floatData, isBigIntArray, storeFloat, type FloatArray, type NumberArray } from "./common.js";
-import { convImpl } from "./conv.js";
+import { convImpl, type ConvParams } from "./conv.js";
 import { binaryImpl, clipImpl, leakyReluImpl, reluImpl, sigmoidImpl, tanhImpl, type BinaryKind } from "./elementwise.js";
 import { gemmImpl, linearImpl, matmulImpl } from "./matmul.js";
 import { avgPoolImpl, globalAvgPoolImpl, maxPoolImpl, type PoolParams } from "./pool.js";
@@ -44,7 +44,18 @@ function scalarOf(t: Tensor): number | bigint {
   return t.data[0]!;
 }
 
-function poolParams(op: Op): PoolParams {
+/** A conv op's window attributes (spatial rank `rank`), with ONNX's defaults. */
+export function getConvParams(op: Op, rank: number): ConvParams {
+  return {
+    strides: intsAttr("conv", op.attrs, "strides", new Array<number>(rank).fill(1)),
+    pads: intsAttr("conv", op.attrs, "pads", new Array<number>(2 * rank).fill(0)),
+    dilations: intsAttr("conv", op.attrs, "dilations", new Array<number>(rank).fill(1)),
+    group: intAttr("conv", op.attrs, "group", 1),
+  };
+}
+
+/** A maxpool/avgpool op's window attributes, with ONNX's defaults. */
+export function getPoolParams(op: Op): PoolParams {
   const kernel = intsAttr(op.opcode, op.attrs, "kernel_shape");
   const r = kernel.length;
   return {
@@ -87,13 +98,7 @@ const KERNELS: Record<string, Kernel> = {
     const x = xs[0]!;
     const w = xs[1]!;
     const b = opt(xs, 2);
-    const r = x.type.shape.length - 2;
-    const { data } = convImpl(floatData(x), x.type.shape, floatData(w), w.type.shape, b ? floatData(b) : null, {
-      strides: intsAttr("conv", op.attrs, "strides", new Array<number>(r).fill(1)),
-      pads: intsAttr("conv", op.attrs, "pads", new Array<number>(2 * r).fill(0)),
-      dilations: intsAttr("conv", op.attrs, "dilations", new Array<number>(r).fill(1)),
-      group: intAttr("conv", op.attrs, "group", 1),
-    });
+    const { data } = convImpl(floatData(x), x.type.shape, floatData(w), w.type.shape, b ? floatData(b) : null, getConvParams(op, x.type.shape.length - 2));
     return [floatResult(t!, data)];
   },
   gemm: (op, xs, [t]) => {
@@ -113,7 +118,7 @@ const KERNELS: Record<string, Kernel> = {
     return [floatResult(t!, linearImpl(floatData(x), x.type.shape, floatData(w), w.type.shape, b ? floatData(b) : null).data)];
   },
   maxpool: (op, [x], types) => {
-    const p = poolParams(op);
+    const p = getPoolParams(op);
     const withIndices = types.length === 2;
     const order = intAttr("maxpool", op.attrs, "storage_order", 0);
     const isF16 = x!.type.dtype === "f16";
@@ -125,7 +130,7 @@ const KERNELS: Record<string, Kernel> = {
     return out;
   },
   avgpool: (op, [x], [t]) => [
-    floatResult(t!, avgPoolImpl(floatData(x!), x!.type.shape, poolParams(op), intAttr("avgpool", op.attrs, "count_include_pad", 0) !== 0).data),
+    floatResult(t!, avgPoolImpl(floatData(x!), x!.type.shape, getPoolParams(op), intAttr("avgpool", op.attrs, "count_include_pad", 0) !== 0).data),
   ],
   globalavgpool: (_op, [x], [t]) => [floatResult(t!, globalAvgPoolImpl(floatData(x!), x!.type.shape).data)],
   flatten: copyAs,

@@ -1,7 +1,6 @@
 /** @fileoverview Reverse-mode kernels of the pools: max (gradient to the winning tap), average (spread over the window), global average. */
-import { stridesOf } from "../../types.js";
 import { sizeOf } from "../common.js";
-import { maxPoolImpl, poolOutputSpatial, type PoolParams } from "../pool.js";
+import { forEachWindow, maxPoolImpl, poolOutputSpatial, type PoolParams } from "../pool.js";
 
 /**
  * maxpool: each output's gradient goes to the input element that won its window. The winners come from the
@@ -20,54 +19,23 @@ export function maxPoolBackwardImpl(x: Float64Array, xShape: readonly number[], 
 
 /**
  * avgpool: each output's gradient is split evenly over its window's in-image taps, divided by the same divisor the
- * forward pass used (in-image taps, or in-image-plus-pad taps with count_include_pad). The window walk mirrors pool.ts.
+ * forward pass used (in-image taps, or in-image-plus-pad taps with count_include_pad). The window walk is pool.ts's own.
  */
 export function avgPoolBackwardImpl(xShape: readonly number[], p: PoolParams, countIncludePad: boolean, dy: Float64Array): Float64Array {
   const [n, c] = xShape as [number, number];
   const inSpatial = xShape.slice(2);
   const outSpatial = poolOutputSpatial(inSpatial, p);
-  const r = inSpatial.length;
   const plane = sizeOf(inSpatial);
   const positions = sizeOf(outSpatial);
-  const kTaps = sizeOf(p.kernel);
-  const inStrides = stridesOf(inSpatial);
   const dx = new Float64Array(n * c * plane);
-  const taps = new Int32Array(kTaps);
-  const oIdx = new Array<number>(r).fill(0);
-  const kIdx = new Array<number>(r).fill(0);
-  for (let q = 0; q < positions; q++) {
-    let count = 0;
-    let inPadded = 0;
-    kIdx.fill(0);
-    for (let k = 0; k < kTaps; k++) {
-      let off = 0;
-      let inside = true;
-      let padded = true;
-      for (let d = 0; d < r; d++) {
-        const id = oIdx[d]! * p.strides[d]! - p.pads[d]! + kIdx[d]! * p.dilations[d]!;
-        if (id < 0 || id >= inSpatial[d]!) {
-          inside = false;
-          if (id < -p.pads[d]! || id >= inSpatial[d]! + p.pads[d + r]!) padded = false;
-        } else off += id * inStrides[d]!;
-      }
-      if (padded) inPadded++;
-      if (inside) taps[count++] = off;
-      for (let d = r - 1; d >= 0; d--) {
-        if (++kIdx[d]! < p.kernel[d]!) break;
-        kIdx[d] = 0;
-      }
-    }
+  forEachWindow(inSpatial, outSpatial, p, (q, taps, count, inPadded) => {
     const divisor = countIncludePad ? inPadded : count;
     for (let nc = 0; nc < n * c; nc++) {
       const share = dy[nc * positions + q]! / divisor;
       const xBase = nc * plane;
       for (let t = 0; t < count; t++) dx[xBase + taps[t]!] += share;
     }
-    for (let d = r - 1; d >= 0; d--) {
-      if (++oIdx[d]! < outSpatial[d]!) break;
-      oIdx[d] = 0;
-    }
-  }
+  });
   return dx;
 }
 

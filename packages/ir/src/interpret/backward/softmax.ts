@@ -1,43 +1,39 @@
 /** @fileoverview Reverse-mode kernels of softmax and logsoftmax along one axis, and the softmax cross-entropy loss head. */
 import { sizeOf } from "../common.js";
 
-/** softmax, from its output y along `axis`: dx = y ⊙ (dy − Σ_axis dy ⊙ y). */
-export function softmaxBackwardImpl(y: Float64Array, dy: Float64Array, shape: readonly number[], axis: number): Float64Array {
-  const dx = new Float64Array(dy.length);
+/** Calls `visit(base, dim, stride)` for every lane along `axis`: the elements base + d·stride, d < dim. */
+function forEachLane(shape: readonly number[], axis: number, visit: (base: number, dim: number, stride: number) => void): void {
   const outer = sizeOf(shape.slice(0, axis));
   const dim = shape[axis]!;
   const inner = sizeOf(shape.slice(axis + 1));
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < inner; i++) {
-      const base = o * dim * inner + i;
-      let s = 0;
-      for (let d = 0; d < dim; d++) s += dy[base + d * inner]! * y[base + d * inner]!;
-      for (let d = 0; d < dim; d++) {
-        const at = base + d * inner;
-        dx[at] = y[at]! * (dy[at]! - s);
-      }
+  for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) visit(o * dim * inner + i, dim, inner);
+}
+
+/** softmax, from its output y along `axis`: dx = y ⊙ (dy − Σ_axis dy ⊙ y). */
+export function softmaxBackwardImpl(y: Float64Array, dy: Float64Array, shape: readonly number[], axis: number): Float64Array {
+  const dx = new Float64Array(dy.length);
+  forEachLane(shape, axis, (base, dim, stride) => {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += dy[base + d * stride]! * y[base + d * stride]!;
+    for (let d = 0; d < dim; d++) {
+      const at = base + d * stride;
+      dx[at] = y[at]! * (dy[at]! - s);
     }
-  }
+  });
   return dx;
 }
 
 /** logsoftmax, from its output y = log p along `axis`: dx = dy − p·Σ_axis dy. */
 export function logSoftmaxBackwardImpl(y: Float64Array, dy: Float64Array, shape: readonly number[], axis: number): Float64Array {
   const dx = new Float64Array(dy.length);
-  const outer = sizeOf(shape.slice(0, axis));
-  const dim = shape[axis]!;
-  const inner = sizeOf(shape.slice(axis + 1));
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < inner; i++) {
-      const base = o * dim * inner + i;
-      let s = 0;
-      for (let d = 0; d < dim; d++) s += dy[base + d * inner]!;
-      for (let d = 0; d < dim; d++) {
-        const at = base + d * inner;
-        dx[at] = dy[at]! - Math.exp(y[at]!) * s;
-      }
+  forEachLane(shape, axis, (base, dim, stride) => {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += dy[base + d * stride]!;
+    for (let d = 0; d < dim; d++) {
+      const at = base + d * stride;
+      dx[at] = dy[at]! - Math.exp(y[at]!) * s;
     }
-  }
+  });
   return dx;
 }
 
