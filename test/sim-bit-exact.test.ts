@@ -10,20 +10,13 @@ import { getBuiltinProfile, type DeviceProfile, type Module, type Tensor } from 
 import { loadOnnxFile } from "@xbarc/frontend";
 import { compilePipeline, printPipeline, runPipeline } from "@xbarc/passes";
 import { emitProgram, imagesCanSharePass, runFixedPoint, sampleProgramInstance, simulateProgram, type Program, type SimulationRun } from "@xbarc/backend-sim";
-import { listFixtureModels, samplesFor, sampleSize, type FixtureModel } from "./helpers/models.js";
+import { FIXTURE_PREPROCESSING, listFixtureModels, samplesFor, sampleSize, type FixtureModel } from "./helpers/models.js";
 import { range } from "./helpers/datasets.js";
 
 /** Images per model: ≥ 64 real MNIST images, or the whole digits split. */
 const MNIST_IMAGES = 64;
 /** Images per program run (models with a symbolic batch are compiled for it). */
 const BATCH = 16;
-
-const PREPROCESSING = {
-  unit: { scale: 1 / 255, mean: 0, std: 1 },
-  mnist: { scale: 1 / 255, mean: 0.1307, std: 0.3081 },
-  digits: { scale: 1 / 16, mean: 0, std: 1 },
-  raw: { scale: 1, mean: 0, std: 1 },
-} as const;
 
 /** The model's evaluation images, fitted as [batch, ...sample] float32 tensors of the program's input shape. */
 function inputBatches(model: FixtureModel, program: Program, count: number): Tensor[] {
@@ -62,7 +55,7 @@ function compileForIsaac(model: FixtureModel): { module: Module; program: Progra
   const device = getBuiltinProfile("isaac") as DeviceProfile;
   const module = loadOnnxFile(model.path, { batch: model.fixedBatch ?? BATCH });
   const result = runPipeline(module, printPipeline(compilePipeline), { device });
-  return { module, program: emitProgram(module, { device, pipeline: result.pipeline, preprocessing: PREPROCESSING[model.preprocess] }) };
+  return { module, program: emitProgram(module, { device, pipeline: result.pipeline, preprocessing: FIXTURE_PREPROCESSING[model.preprocess] }) };
 }
 
 /** "" when two lists of runs have the same outputs bit for bit, else where they first differ. */

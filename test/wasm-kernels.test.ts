@@ -12,7 +12,7 @@ import {
   WasmFloatCellTile, WasmIntegerCellTile, WasmIntegerMvm, bitPackedReadImpl, bitSerialReadImpl, buildAdcTable, emitProgram, integerMvmImpl,
   largestColumnSum, packBitPackedTile, sampleProgramInstance, simulateProgram, type Program,
 } from "@xbarc/backend-sim";
-import { listFixtureModels, samplesFor, sampleSize } from "./helpers/models.js";
+import { FIXTURE_PREPROCESSING, listFixtureModels, samplesFor, sampleSize } from "./helpers/models.js";
 import { catchXbarcError } from "./helpers/errors.js";
 import { range } from "./helpers/datasets.js";
 
@@ -287,12 +287,6 @@ describe("the WebAssembly integer MVM (kernel c)", () => {
 
 describe("the WebAssembly kernels on the tile reads of every fixture model's program", () => {
   const device = getBuiltinProfile("isaac") as DeviceProfile;
-  const PREPROCESSING = {
-    unit: { scale: 1 / 255, mean: 0, std: 1 },
-    mnist: { scale: 1 / 255, mean: 0.1307, std: 0.3081 },
-    digits: { scale: 1 / 16, mean: 0, std: 1 },
-    raw: { scale: 1, mean: 0, std: 1 },
-  } as const;
   const IMAGES = 4;
 
   beforeEach(() => {
@@ -304,7 +298,7 @@ describe("the WebAssembly kernels on the tile reads of every fixture model's pro
     it(`equals the TS kernels on ${model.id}: faithful reads (8-bit and lossless ADC, ideal and sampled cells) and fast-path MVMs`, () => {
       const module = loadOnnxFile(model.path, { batch: model.fixedBatch ?? IMAGES });
       const result = runPipeline(module, printPipeline(compilePipeline), { device });
-      const program: Program = emitProgram(module, { device, pipeline: result.pipeline, preprocessing: PREPROCESSING[model.preprocess] });
+      const program: Program = emitProgram(module, { device, pipeline: result.pipeline, preprocessing: FIXTURE_PREPROCESSING[model.preprocess] });
       const batch = program.input.shape[0]!;
       const indices = model.dataset === "digits" ? model.evalIndices.slice(0, batch) : range(8000, 8000 + batch);
       const { data } = samplesFor(model, indices);

@@ -123,3 +123,11 @@ export function samplesFor(model: FixtureModel, indices: readonly number[]): { d
 export function sampleSize(model: FixtureModel): number {
   return model.sampleDims.reduce((a, b) => a * b, 1);
 }
+
+/** A program's recorded preprocessing x' = (x·scale − mean)/std for each fixture preprocessing key (fixtures/README.md). */
+export const FIXTURE_PREPROCESSING: Readonly<Record<PreprocessKey, { scale: number; mean: number; std: number }>> = {
+  unit: { scale: 1 / 255, mean: 0, std: 1 },
+  mnist: { scale: 1 / 255, mean: 0.1307, std: 0.3081 },
+  digits: { scale: 1 / 16, mean: 0, std: 1 },
+  raw: { scale: 1, mean: 0, std: 1 },
+};
