@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { expectHelpTeaches, xbarc } from "./helpers.js";
 
-
-const COMMANDS: string[][] = [["import"], ["opt"], ["ir", "check"], ["ir", "parse"], ["infer"], ["eval-float"], ["passes"]];
+const COMMANDS: string[][] = [
+  ["import"], ["opt"], ["ir", "check"], ["ir", "parse"], ["infer"], ["eval-float"], ["passes"], ["devices"], ["device", "show"],
+  ["eval-weights"], ["compile"], ["program", "check"], ["program", "show"], ["program", "convert"], ["program", "schema"], ["run"], ["eval"],
+];
 
 describe("xbarc command line", () => {
   for (const cmd of COMMANDS) {
