@@ -305,7 +305,7 @@ function asTensor(b: BufferValue): Tensor {
 const IMAGES_PER_PASS = 64;
 
 /** Post-ops that treat every image of a batch on its own, whatever the batch size (so images may share a pass). */
-const PER_IMAGE_POST_OPS = new Set(["relu", "sigmoid", "tanh", "leakyrelu", "clip", "maxpool", "averagepool", "globalaveragepool", "identity"]);
+const PER_IMAGE_POST_OPS = new Set(["relu", "sigmoid", "tanh", "leakyrelu", "clip", "maxpool", "avgpool", "globalavgpool", "identity", "dropout"]);
 
 function isPerImagePostOp(program: Program, op: ScheduleOp): boolean {
   if (!("inputs" in op)) return true;
