@@ -5,7 +5,7 @@
  * model's program makes on real images (recorded from the simulator's own calls to the TS kernels).
  */
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { getBuiltinProfile, type DeviceProfile, type Tensor } from "@xbarc/ir";
+import { getBuiltinProfile, Rng, type DeviceProfile, type Tensor } from "@xbarc/ir";
 import { loadOnnxFile } from "@xbarc/frontend";
 import { compilePipeline, printPipeline, runPipeline } from "@xbarc/passes";
 import {
@@ -49,16 +49,10 @@ vi.mock("../packages/backend-sim/src/sim/kernels.js", async (importOriginal) => 
   };
 });
 
-/** Deterministic uniform [0, 1) (mulberry32). */
+/** Deterministic uniform [0, 1): the project's seeded stream. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const stream = new Rng(seed);
+  return () => stream.next();
 }
 
 /** "" when a and b hold the same float64 values bit for bit (Object.is per element), else where they first differ. */

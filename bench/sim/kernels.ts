@@ -8,6 +8,7 @@
  * Usage: npm run bench:kernels [-- --reps 15 --json]  (builds the packages, compiles this file to bench/out/, runs it)
  */
 import { cpus, loadavg } from "node:os";
+import { Rng } from "@xbarc/ir";
 import {
   WasmFloatCellTile, WasmIntegerCellTile, WasmIntegerMvm, bitPackedReadImpl, bitSerialReadImpl, integerMvmImpl, packBitPackedTile,
 } from "@xbarc/backend-sim";
@@ -22,16 +23,10 @@ const DAC_BITS = 1;
 const ADC_MAX = 255;
 const CELL_OPS = ROWS * WEIGHT_COLS * SLICES * STEPS * DAC_BITS;
 
-/** Deterministic uniform [0, 1) (mulberry32). */
+/** Deterministic uniform [0, 1): the project's seeded stream. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const stream = new Rng(seed);
+  return () => stream.next();
 }
 
 /** CPU time of this process in ms (user + system): unlike the wall clock, it does not count time spent descheduled. */

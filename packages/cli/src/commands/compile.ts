@@ -6,7 +6,7 @@ import { basename, join, resolve as resolvePath } from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { XbarcError, type DeviceProfile, type Module, type Tensor } from "@xbarc/ir";
 import {
-  applyPruneMasks, compareCrossbars, compilePipeline, copyModule, countCrossbars, countCalibrationCorrect, getCrossbarCount, getPass, getTruncationEvaluator,
+  applyPruneMasks, compareCrossbars, compilePipeline, copyModule, countCrossbars, countCalibrationCorrect, getCrossbarCount, getTruncationEvaluator,
   printPipeline, registerTruncationEvaluator, runPipeline, DEFAULT_PRUNE_BUDGET, MERGE_MODES, PRUNE_RULES,
   type CalibrationSet, type MergeMode, type CrossbarComparison, type PipelineStep, type PipelineStepResult, type PassOptions, type PruneRule,
 } from "@xbarc/passes";
@@ -114,11 +114,6 @@ export interface CompileModelResult {
 function buildCompileSteps(options: CompileModelOptions, preprocessing: Preprocessing, notes: string[]): PipelineStep[] {
   const steps: PipelineStep[] = [];
   for (const step of compilePipeline) {
-    if (!getPass(step.pass)) {
-      // NOTE: place-truncation is registered by its own issue; without it every layer keeps the full window
-      notes.push(`pass ${step.pass} is not available in this build: left out of the pipeline${step.pass === "place-truncation" ? "; every layer keeps its full accumulator window" : ""}`);
-      continue;
-    }
     const opts: Record<string, unknown> = { ...step.options };
     if (step.pass === "quantize" && options.prune) steps.push(getPruneStep(options));
     if (step.pass === "quantize") {
@@ -130,16 +125,10 @@ function buildCompileSteps(options: CompileModelOptions, preprocessing: Preproce
         opts["layers"] = Object.entries(options.layers).map(([layer, q]) => `${layer}=${q}`);
       }
     }
-    if (step.pass === "tile" && options.merge !== undefined) {
-      opts["merge"] = options.merge;
-    } else if (step.pass === "tile" && options.prune) {
-      // pruned rows and columns free crossbar cells only when the tile pass drops all-zero ones (exact); ask for it
-      // when the tile pass can and would not by default
-      const merge = (getPass("tile")?.options as { properties?: { merge?: { enum?: string[]; default?: string } } }).properties?.merge;
-      if (merge?.default === "none" && merge.enum?.includes("zeros")) {
-        opts["merge"] = "zeros";
-        notes.push('--prune: tile{merge="zeros"} so that all-zero matrix rows and columns take no crossbar cells');
-      }
+    if (step.pass === "tile" && (options.merge !== undefined || options.prune)) {
+      // pruned rows and columns free crossbar cells only when the tile pass drops all-zero ones (exact)
+      opts["merge"] = options.merge ?? "zeros";
+      if (options.merge === undefined) notes.push('--prune: tile{merge="zeros"} so that all-zero matrix rows and columns take no crossbar cells');
     }
     if (step.pass === "place-truncation" && !options.calibration) {
       // without calibration images the window follows the input's range: x·scale is taken to lie in [0, 1]
@@ -367,7 +356,7 @@ function parseNonNegative(value: string): number {
 }
 
 /** The prune settings and evaluation set of compile's --prune and --eval-* flags (usage errors for stray ones). */
-function getPruneCliSettings(opts: CompileCliOptions): Pick<CompileModelOptions, "prune" | "evaluation" | "merge"> {
+function getPruneAndMergeSettings(opts: CompileCliOptions): Pick<CompileModelOptions, "prune" | "evaluation" | "merge"> {
   if (opts.prune === undefined) {
     const stray = (["pruneBudget", "pruneSparsity", "pruneStep"] as const).find((k) => opts[k] !== undefined);
     if (stray) throw new XbarcError("XB7001", `--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --prune <rule>`, { hint: `add --prune ${PRUNE_RULES.join("|")}` });
@@ -510,7 +499,7 @@ Examples:
       --eval-images fixtures/mnist/t10k-images-idx3-ubyte.gz --eval-labels fixtures/mnist/t10k-labels-idx1-ubyte.gz --eval-offset 8000`)
     .action((model: string, opts: CompileCliOptions, cmd: Command) => {
       const config = opts.config !== undefined ? loadConfig(opts.config) : {};
-      const settings = { ...mergeCompileSettings(opts, config, (key) => cmd.getOptionValueSource(key) === "cli"), ...getPruneCliSettings(opts) };
+      const settings = { ...mergeCompileSettings(opts, config, (key) => cmd.getOptionValueSource(key) === "cli"), ...getPruneAndMergeSettings(opts) };
       const dumps: string[] = [];
       const dumpDirs = new OutputSet();
       let dumpDirReady = false;
