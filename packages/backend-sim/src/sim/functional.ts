@@ -7,19 +7,26 @@
  * for bit: both use the same integer kernels (quantize, truncation window, bias, post-ops).
  */
 import {
-  getPhysicalGroups, isDType, isFloatDType, numel, Op, readNumbers, runOp, Value, viewBytes, XbarcError,
+  isDType, isFloatDType, numel, Op, readNumbers, runOp, Value, viewBytes, XbarcError,
   type DType, type Tensor, type TensorType,
 } from "@xbarc/ir";
 import { addPerChannelImpl, quantizeActivationsImpl, roundAccumulatorsImpl, truncateWindowImpl } from "../fixed-point/kernels.js";
 import type { FixedPointLayerInts } from "../fixed-point/run.js";
 import { decodeBase64 } from "../program/check.js";
-import type { Program, ProgramLayer, ProgramTile, ScheduleOp } from "../program/types.js";
+import type { Program, ScheduleOp } from "../program/types.js";
 import { getIdealInstance, type SimInstance } from "./instance.js";
 import {
-  combineSlicesImpl, effectiveWeightsImpl, fanOutColumnsImpl, gatherMergedTileInputsImpl, gatherTileInputsImpl,
-  getConvTapOffsets, scatterAddChannelsImpl, scatterAddImpl, subtractPerColumnImpl, type CombineScheme,
+  combineSlicesImpl, fanOutColumnsImpl, gatherMergedTileInputsImpl, gatherTileInputsImpl, scatterAddChannelsImpl, scatterAddImpl,
+  subtractPerColumnImpl,
 } from "./kernels.js";
+import { getEffectiveWeights, getLayerPlans, simError, widenShape, type LayerPlan } from "./layer-plan.js";
+import { accumulateLayerWasm, type PendingTile } from "./layer-wasm.js";
 import { multiplyTile, readTile, type KernelChoice } from "./tile-kernels.js";
+
+type MvmOp = Extract<ScheduleOp, { op: "mvm" }>;
+type AdcOp = Extract<ScheduleOp, { op: "adc" }>;
+type ShiftAddOp = Extract<ScheduleOp, { op: "shift-add" }>;
+type TruncateOp = Extract<ScheduleOp, { op: "truncate" }>;
 
 /** Which arithmetic executes a tile's reads. */
 export type SimPath = "faithful" | "fast" | "auto";
@@ -48,42 +55,6 @@ export interface SimulationRun {
   readonly paths: Map<string, "fast" | "faithful" | "mixed">;
 }
 
-/** A tile as the simulator reads it. */
-interface TilePlan {
-  readonly tile: ProgramTile;
-  /** nominal signed-input correction per weight column: 2^(A_WL−1)·Σ_{weight rows} w_int[r, j] (compile-time constant) */
-  readonly correction: Float64Array;
-  readonly combine: CombineScheme;
-  readonly channelBase: number;
-  /** compacted layers (col_map): per matrix column the tile computes, its tile column, sign and output channel */
-  readonly fanOut?: { readonly srcCol: Int32Array; readonly sign: Int8Array; readonly channels: Int32Array };
-}
-
-/** A weight layer's geometry, precomputed once per program. */
-interface LayerPlan {
-  readonly record: ProgramLayer;
-  readonly isConv: boolean;
-  readonly batch: number;
-  readonly inChannels: number;
-  /** conv: input plane size; linear: K */
-  readonly plane: number;
-  readonly taps: number;
-  readonly tapOffsets?: Int32Array;
-  /** conv: output positions per channel; linear: 1 */
-  readonly positions: number;
-  /** output vectors per tile read: conv batch·positions, linear rows of the input */
-  readonly outer: number;
-  readonly outChannels: number;
-  readonly outBase: Int32Array;
-  readonly channelStride: number;
-  readonly outNumel: number;
-  readonly tiles: Map<number, TilePlan>;
-  readonly biasInput: number;
-  /** compacted layers (row_map): the matrix rows behind every physical row, as getPhysicalGroups gives them */
-  readonly rowStarts?: Int32Array;
-  readonly rowMembers?: Int32Array;
-}
-
 /** A buffer's contents during a run. */
 interface BufferValue {
   readonly shape: number[];
@@ -100,150 +71,6 @@ interface TileState {
   pre?: Float64Array;
 }
 
-function simError(message: string, hint: string): XbarcError {
-  return new XbarcError("XB6002", message, { hint });
-}
-
-function numbersAttr(attrs: Record<string, unknown>, key: string, fallback: number[]): number[] {
-  const v = attrs[key];
-  return Array.isArray(v) ? v.map(Number) : fallback;
-}
-
-/** `shape` with its leading (batch) dimension multiplied by `images`. */
-function widenShape(shape: readonly number[], images: number): number[] {
-  return shape.map((d, i) => (i === 0 ? d * images : d));
-}
-
-function planLayer(program: Program, record: ProgramLayer, images: number): LayerPlan {
-  const isConv = record.op === "conv";
-  const inShape = widenShape(record.input_shape, images);
-  const outShape = widenShape(record.output_shape, images);
-  const wShape = record.weight_shape;
-  const { rows: mRows, cols: mCols, groups } = record.matrix;
-  const outChannels = isConv ? outShape[1]! : outShape[outShape.length - 1]!;
-  let batch = 1;
-  let inChannels = 1;
-  let plane: number;
-  let taps = 1;
-  let tapOffsets: Int32Array | undefined;
-  let positions = 1;
-  let outer: number;
-  let channelStride: number;
-  let outBase: Int32Array;
-  if (isConv) {
-    batch = inShape[0]!;
-    inChannels = inShape[1]!;
-    const inSpatial = inShape.slice(2);
-    const outSpatial = outShape.slice(2);
-    const kernel = wShape.slice(2);
-    const rank = inSpatial.length;
-    plane = numel(inSpatial);
-    taps = numel(kernel);
-    positions = numel(outSpatial);
-    tapOffsets = getConvTapOffsets(
-      inSpatial, outSpatial, kernel,
-      numbersAttr(record.attrs, "strides", new Array<number>(rank).fill(1)),
-      numbersAttr(record.attrs, "pads", new Array<number>(2 * rank).fill(0)),
-      numbersAttr(record.attrs, "dilations", new Array<number>(rank).fill(1)),
-    );
-    outer = batch * positions;
-    channelStride = positions;
-    outBase = new Int32Array(outer);
-    for (let b = 0; b < batch; b++) for (let p = 0; p < positions; p++) outBase[b * positions + p] = b * outChannels * positions + p;
-  } else {
-    plane = inShape[inShape.length - 1]!;
-    outer = numel(inShape) / plane;
-    channelStride = 1;
-    outBase = new Int32Array(outer);
-    for (let o = 0; o < outer; o++) outBase[o] = o * outChannels;
-  }
-  const w = record.formats.weight;
-  if (w.scheme === "analog-levels") {
-    throw simError(`layer ${record.name}: analog-level layers (one weight per cell pair) are not simulated yet`, "compile with the fixed-point quantizer (the default `xbarc compile` pipeline)");
-  }
-  const combine: CombineScheme = w.scheme === "differential-magnitude" ? "differential" : "offset-column";
-  const inFormat = record.formats.input;
-  const inputOffset = inFormat.signed ? 2 ** (inFormat.bits - 1) : 0;
-  // a compacted layer (program check has verified the maps against the tiles)
-  const physicalCount = (map: readonly number[]): number => map.reduce((m, p) => Math.max(m, p + 1), 0);
-  const rowGroups = record.row_map ? getPhysicalGroups(record.row_map, physicalCount(record.row_map)) : undefined;
-  const colGroups = record.col_map ? getPhysicalGroups(record.col_map, physicalCount(record.col_map)) : undefined;
-  if ((record.row_map && !rowGroups) || (record.col_map && !colGroups)) throw simError(`layer ${record.name}: row_map or col_map is not a map onto its physical rows and columns`, "check the program (`xbarc program check`) and recompile it");
-  const tiles = new Map<number, TilePlan>();
-  for (const id of record.tiles) {
-    const tile = program.tiles[id]!;
-    const levels = decodeBase64(tile.cells)!;
-    // the compile-time constant uses the nominal cells: w_int[r, j] read back from the programmed levels
-    const nominal = effectiveWeightsImpl(Float64Array.from(levels), tile.rows_used, tile.cols_used, tile.cols, w.slices, w.cell_bits, combine);
-    const correction = new Float64Array(tile.cols);
-    if (inputOffset !== 0) {
-      for (let j = 0; j < tile.cols; j++) {
-        let s = 0;
-        // a physical row of k merged rows is driven with k offsets: its weight counts k times
-        for (let r = 0; r < tile.rows; r++) {
-          const k = rowGroups ? rowGroups.starts[tile.row0 + r + 1]! - rowGroups.starts[tile.row0 + r]! : 1;
-          s += k * nominal[r * tile.cols + j]!;
-        }
-        correction[j] = inputOffset * s;
-      }
-    }
-    let fanOut: TilePlan["fanOut"];
-    if (colGroups) {
-      const first = colGroups.starts[tile.col0]!;
-      const n = colGroups.starts[tile.col0 + tile.cols]! - first;
-      const srcCol = new Int32Array(n);
-      const sign = new Int8Array(n);
-      const channels = new Int32Array(n);
-      for (let j = 0, i = 0; j < tile.cols; j++) {
-        for (let k = colGroups.starts[tile.col0 + j]!; k < colGroups.starts[tile.col0 + j + 1]!; k++, i++) {
-          const c = colGroups.members[k]!;
-          srcCol[i] = j;
-          sign[i] = record.col_sign?.[c] ?? 1;
-          channels[i] = tile.group * mCols + c;
-        }
-      }
-      fanOut = { srcCol, sign, channels };
-    }
-    tiles.set(id, { tile, correction, combine, channelBase: tile.group * (isConv ? inChannels / groups : 0), ...(fanOut ? { fanOut } : {}) });
-  }
-  void mRows;
-  const bias = record.bias;
-  return {
-    record, isConv, batch, inChannels, plane, taps, ...(tapOffsets ? { tapOffsets } : {}), positions, outer, outChannels,
-    outBase, channelStride, outNumel: numel(outShape), tiles, biasInput: bias?.mode === "row" ? bias.input : 0,
-    ...(rowGroups ? { rowStarts: rowGroups.starts, rowMembers: rowGroups.members } : {}),
-  };
-}
-
-/** Layer plans per program and per images simulated together. */
-const planCache = new WeakMap<Program, Map<number, Map<string, LayerPlan>>>();
-
-function getLayerPlans(program: Program, images: number): Map<string, LayerPlan> {
-  let perCount = planCache.get(program);
-  if (!perCount) planCache.set(program, (perCount = new Map()));
-  let plans = perCount.get(images);
-  if (!plans) {
-    plans = new Map(program.layers.map((l) => [l.name, planLayer(program, l, images)]));
-    perCount.set(images, plans);
-  }
-  return plans;
-}
-
-/** W_eff of every tile of an instance, computed once per instance (the fast path's weights). */
-const weffCache = new WeakMap<SimInstance, Map<number, Float64Array>>();
-
-function getEffectiveWeights(instance: SimInstance, plan: TilePlan, program: Program): Float64Array {
-  let perTile = weffCache.get(instance);
-  if (!perTile) weffCache.set(instance, (perTile = new Map()));
-  let w = perTile.get(plan.tile.id);
-  if (!w) {
-    const layer = program.layers.find((l) => l.name === plan.tile.layer)!;
-    const t = plan.tile;
-    w = effectiveWeightsImpl(instance.cellValues[t.id]!, t.rows_used, t.cols_used, t.cols, layer.formats.weight.slices, layer.formats.weight.cell_bits, plan.combine);
-    perTile.set(t.id, w);
-  }
-  return w;
-}
 
 /** A tile's largest cell value on an instance (−1 if a cell is negative), scanned once per cell array. */
 const largestCellCache = new WeakMap<Float64Array, number>();
@@ -413,6 +240,97 @@ function runOnce(program: Program, inputData: Float64Array, images: number, inst
     paths.set(layer, had === undefined || had === p ? p : "mixed");
   };
   const layerOf = (name: string): LayerPlan => plans.get(name)!;
+  // the WebAssembly layer engine takes a layer's tiles at its accumulate (recorded until then) unless the reference
+  // engine must: recorded integers, read noise (drawn in read order), compacted layers (row and column maps)
+  const engineWasm = kernels === "wasm" && !ints && !instance.noiseRng;
+  const recorded = new Map<number, PendingTile>();
+  const recordedOps = new Map<number, ScheduleOp[]>();
+  const takesWasm = (layer: LayerPlan): boolean => engineWasm && !layer.compacted;
+
+  const runMvm = (op: MvmOp): void => {
+    const layer = layerOf(op.layer);
+    const plan = layer.tiles.get(op.tile)!;
+    const t = plan.tile;
+    const x = read(op.from).data as Float64Array;
+    const xu = layer.rowStarts
+      ? gatherMergedTileInputsImpl(
+        x, layer.isConv, layer.batch, layer.inChannels, layer.plane, layer.tapOffsets, layer.taps,
+        layer.positions, plan.channelBase, t.row0, t.rows, t.bias_row, layer.biasInput, op.input_offset, layer.rowStarts, layer.rowMembers!,
+        new Int32Array(layer.outer * t.rows_used),
+      )
+      : gatherTileInputsImpl(
+        x, layer.isConv, layer.batch, layer.inChannels, layer.plane, layer.tapOffsets, layer.taps,
+        layer.positions, plan.channelBase, t.row0, t.rows, t.bias_row, layer.biasInput, op.input_offset, new Int32Array(layer.outer * t.rows_used),
+      );
+    tileStates.set(op.tile, { xu, fast: false });
+  };
+  /** How a tile is read (the fast path's collapse or the faithful read) and its ADC's range; throws where "fast" is forced but not exact. */
+  const decideRead = (op: AdcOp): { fast: boolean; adcMin: number; adcMax: number; noise: number } => {
+    const layer = layerOf(op.layer);
+    const t = layer.tiles.get(op.tile)!.tile;
+    const cells = instance.cellValues[t.id]!;
+    const adcMin = options.adcLossless ? -Infinity : 0;
+    const adcMax = options.adcLossless ? Infinity : 2 ** op.bits - 1;
+    const noise = instance.readNoisePerRow * t.rows_used;
+    // the collapse is exact when no read can clip and nothing disturbs a read; "auto" also wants integer cells,
+    // since the faithful ADC rounds every read and the collapsed sum rounds once
+    const readMax = largestRead(cells, t.rows_used, layer.record.formats.input.dac_bits);
+    const collapsible = noise === 0 && (options.adcLossless === true || (readMax >= 0 && readMax <= adcMax));
+    if (options.path === "fast" && !collapsible) {
+      throw simError(`layer ${op.layer}, tile ${t.id}: the fast path needs a lossless ADC and no read noise (a read may reach ${readMax}, the ADC holds ${adcMax}${noise > 0 ? "; read noise is on" : ""})`,
+        "use path \"auto\" or \"faithful\", or adcLossless");
+    }
+    const fast = options.path === "fast" || (options.path === "auto" && collapsible && instance.integerCells);
+    notePath(op.layer, fast);
+    return { fast, adcMin, adcMax, noise };
+  };
+  const runAdc = (op: AdcOp): void => {
+    const layer = layerOf(op.layer);
+    const t = layer.tiles.get(op.tile)!.tile;
+    const state = tileStates.get(op.tile)!;
+    const fmt = layer.record.formats.input;
+    const { fast, adcMin, adcMax, noise } = decideRead(op);
+    state.fast = fast;
+    if (!fast) {
+      state.phys = readTile({ cells: instance.cellValues[t.id]!, rowsUsed: t.rows_used, physCols: t.cols_used, cellBits: layer.record.formats.weight.cell_bits },
+        state.xu, layer.outer, fmt.steps, fmt.dac_bits, adcMin, adcMax, noise,
+        instance.noiseRng ? () => instance.noiseRng!.normal() : undefined, kernels, new Float64Array(layer.outer * t.cols_used));
+    }
+  };
+  const runShiftAdd = (op: ShiftAddOp): void => {
+    const layer = layerOf(op.layer);
+    const plan = layer.tiles.get(op.tile)!;
+    const state = tileStates.get(op.tile)!;
+    const t = plan.tile;
+    const out = new Float64Array(layer.outer * t.cols);
+    if (state.fast) {
+      multiplyTile(state.xu, layer.outer, t.rows_used, getEffectiveWeights(instance, plan, program), t.cols, kernels, out);
+      // off the integers (a sampled instance forced onto the fast path) the sum is read once, rounded once
+      if (!instance.integerCells) roundAccumulatorsImpl(out);
+    } else {
+      combineSlicesImpl(state.phys!, layer.outer, t.cols_used, t.cols, op.slices, op.cell_bits, plan.combine, out);
+    }
+    subtractPerColumnImpl(out, layer.outer, t.cols, plan.correction);
+    // a compacted layer: every matrix column gets its physical column's exact integer (negated for a sign
+    // merge) before the truncation window, so that each is truncated as the uncompacted column would be
+    const f = plan.fanOut;
+    state.out = f ? fanOutColumnsImpl(out, layer.outer, t.cols, f.srcCol, f.sign, new Float64Array(layer.outer * f.srcCol.length)) : out;
+  };
+  const runTruncate = (op: TruncateOp): void => {
+    const state = tileStates.get(op.tile)!;
+    if (ints) state.pre = state.out!.slice();
+    truncateWindowImpl(state.out!, op.d_l, op.o_rwl);
+  };
+  /** Runs a recorded tile op through the reference engine. */
+  const replay = (op: ScheduleOp): void => {
+    if (op.op === "mvm") runMvm(op);
+    else if (op.op === "adc") runAdc(op);
+    else if (op.op === "shift-add") runShiftAdd(op);
+    else if (op.op === "truncate") runTruncate(op);
+  };
+  const record = (tile: number, op: ScheduleOp): void => {
+    recordedOps.get(tile)?.push(op);
+  };
 
   for (const op of program.schedule) {
     switch (op.op) {
@@ -425,78 +343,69 @@ function runOnce(program: Program, inputData: Float64Array, images: number, inst
         break;
       }
       case "mvm": {
-        const layer = layerOf(op.layer);
-        const plan = layer.tiles.get(op.tile)!;
-        const t = plan.tile;
         if (op.dac_bits * op.steps > 31) throw simError(`layer ${op.layer}: ${op.steps} steps of ${op.dac_bits} bits exceed the simulator's 31-bit inputs`, "use fewer input bits");
-        const xu = layer.rowStarts
-          ? gatherMergedTileInputsImpl(
-            read(op.from).data as Float64Array, layer.isConv, layer.batch, layer.inChannels, layer.plane, layer.tapOffsets, layer.taps,
-            layer.positions, plan.channelBase, t.row0, t.rows, t.bias_row, layer.biasInput, op.input_offset, layer.rowStarts, layer.rowMembers!,
-            new Int32Array(layer.outer * t.rows_used),
-          )
-          : gatherTileInputsImpl(
-            read(op.from).data as Float64Array, layer.isConv, layer.batch, layer.inChannels, layer.plane, layer.tapOffsets, layer.taps,
-            layer.positions, plan.channelBase, t.row0, t.rows, t.bias_row, layer.biasInput, op.input_offset, new Int32Array(layer.outer * t.rows_used),
-          );
-        tileStates.set(op.tile, { xu, fast: false });
+        const layer = layerOf(op.layer);
+        if (!takesWasm(layer)) {
+          runMvm(op);
+          break;
+        }
+        recorded.set(op.tile, { plan: layer.tiles.get(op.tile)!, x: read(op.from).data as Float64Array, inputOffset: op.input_offset, steps: op.steps, dacBits: op.dac_bits });
+        recordedOps.set(op.tile, [op]);
         break;
       }
       case "adc": {
-        const layer = layerOf(op.layer);
-        const plan = layer.tiles.get(op.tile)!;
-        const state = tileStates.get(op.tile)!;
-        const t = plan.tile;
-        const fmt = layer.record.formats.input;
-        const cells = instance.cellValues[t.id]!;
-        const adcMin = options.adcLossless ? -Infinity : 0;
-        const adcMax = options.adcLossless ? Infinity : 2 ** op.bits - 1;
-        const noise = instance.readNoisePerRow * t.rows_used;
-        // the collapse is exact when no read can clip and nothing disturbs a read; "auto" also wants integer cells,
-        // since the faithful ADC rounds every read and the collapsed sum rounds once
-        const readMax = largestRead(cells, t.rows_used, fmt.dac_bits);
-        const collapsible = noise === 0 && (options.adcLossless === true || (readMax >= 0 && readMax <= adcMax));
-        if (options.path === "fast" && !collapsible) {
-          throw simError(`layer ${op.layer}, tile ${t.id}: the fast path needs a lossless ADC and no read noise (a read may reach ${readMax}, the ADC holds ${adcMax}${noise > 0 ? "; read noise is on" : ""})`,
-            "use path \"auto\" or \"faithful\", or adcLossless");
+        const pending = recorded.get(op.tile);
+        if (!pending) {
+          runAdc(op);
+          break;
         }
-        state.fast = options.path === "fast" || (options.path === "auto" && collapsible && instance.integerCells);
-        notePath(op.layer, state.fast);
-        if (!state.fast) {
-          state.phys = readTile({ cells, rowsUsed: t.rows_used, physCols: t.cols_used, cellBits: layer.record.formats.weight.cell_bits },
-            state.xu, layer.outer, fmt.steps, fmt.dac_bits, adcMin, adcMax, noise,
-            instance.noiseRng ? () => instance.noiseRng!.normal() : undefined, kernels, new Float64Array(layer.outer * t.cols_used));
-        }
+        const { fast, adcMin, adcMax } = decideRead(op);
+        pending.read = { fast, adcMin, adcMax };
+        record(op.tile, op);
         break;
       }
       case "shift-add": {
-        const layer = layerOf(op.layer);
-        const plan = layer.tiles.get(op.tile)!;
-        const state = tileStates.get(op.tile)!;
-        const t = plan.tile;
-        const out = new Float64Array(layer.outer * t.cols);
-        if (state.fast) {
-          multiplyTile(state.xu, layer.outer, t.rows_used, getEffectiveWeights(instance, plan, program), t.cols, kernels, out);
-          // off the integers (a sampled instance forced onto the fast path) the sum is read once, rounded once
-          if (!instance.integerCells) roundAccumulatorsImpl(out);
-        } else {
-          combineSlicesImpl(state.phys!, layer.outer, t.cols_used, t.cols, op.slices, op.cell_bits, plan.combine, out);
+        const pending = recorded.get(op.tile);
+        if (!pending) {
+          runShiftAdd(op);
+          break;
         }
-        subtractPerColumnImpl(out, layer.outer, t.cols, plan.correction);
-        // a compacted layer: every matrix column gets its physical column's exact integer (negated for a sign
-        // merge) before the truncation window, so that each is truncated as the uncompacted column would be
-        const f = plan.fanOut;
-        state.out = f ? fanOutColumnsImpl(out, layer.outer, t.cols, f.srcCol, f.sign, new Float64Array(layer.outer * f.srcCol.length)) : out;
+        pending.shiftAdd = { slices: op.slices, cellBits: op.cell_bits };
+        record(op.tile, op);
         break;
       }
       case "truncate": {
-        const state = tileStates.get(op.tile)!;
-        if (ints) state.pre = state.out!.slice();
-        truncateWindowImpl(state.out!, op.d_l, op.o_rwl);
+        const pending = recorded.get(op.tile);
+        if (!pending) {
+          runTruncate(op);
+          break;
+        }
+        pending.truncate = { dL: op.d_l, oRwl: op.o_rwl };
+        record(op.tile, op);
         break;
       }
       case "accumulate": {
         const layer = layerOf(op.layer);
+        const mine = new Map<number, PendingTile>();
+        for (const id of op.tiles) {
+          const p = recorded.get(id);
+          if (p) mine.set(id, p);
+        }
+        const taken = mine.size === op.tiles.length && mine.size > 0 ? accumulateLayerWasm(layer, mine, instance, program) : undefined;
+        if (taken) {
+          for (const id of op.tiles) {
+            recorded.delete(id);
+            recordedOps.delete(id);
+          }
+          buffers.set(op.to, { shape: widenShape(layer.record.output_shape, images), dtype: "f64", data: taken });
+          break;
+        }
+        // the reference engine, for these tiles' recorded ops first
+        for (const id of op.tiles) {
+          for (const recordedOp of recordedOps.get(id) ?? []) replay(recordedOp);
+          recorded.delete(id);
+          recordedOps.delete(id);
+        }
         const acc = new Float64Array(layer.outNumel);
         const rowTiles = layer.record.grid[0]!;
         const pre = ints ? Array.from({ length: rowTiles }, () => new Float64Array(layer.outNumel)) : undefined;

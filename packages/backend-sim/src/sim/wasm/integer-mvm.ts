@@ -3,7 +3,7 @@
  * with i16 operands and i32x4.dot_i16x8_s — bit-identical to integerMvmImpl whenever the weights are integers and
  * the worst-case column sum fits in i32 (then every float64 partial sum of the reference is an exact integer too).
  */
-import { KernelArena, argError, roundUp } from "./module.js";
+import { KernelArena, argError, copyRows, roundUp } from "./module.js";
 
 const KERNEL = "WebAssembly integer MVM";
 const I32_MAX = 2 ** 31 - 1;
@@ -13,21 +13,21 @@ const I32_MAX = 2 ** 31 - 1;
  * weights qualify; `mvm` says per call whether the inputs do (else the caller keeps integerMvmImpl).
  */
 export class WasmIntegerMvm {
-  private readonly arena = new KernelArena();
   private readonly rowsPadded: number;
-  private readonly colsPadded: number;
-  private readonly weightsEnd: number;
+  /** Columns of the f64 rows `mvmAt` writes (cols rounded up to 8). */
+  readonly colsPadded: number;
+  /** Address of the packed weights in the arena. */
+  private readonly weightsAt: number;
   /** Largest |x| for which rowsUsed·|x|·max|w| fits in i32 and x in i16: larger inputs make `mvm` return false. */
   readonly maxInput: number;
 
-  private constructor(readonly rowsUsed: number, readonly cols: number, w: Float64Array, maxAbsWeight: number) {
+  private constructor(readonly arena: KernelArena, readonly rowsUsed: number, readonly cols: number, w: Float64Array, maxAbsWeight: number) {
     this.rowsPadded = roundUp(rowsUsed, 8);
     this.colsPadded = roundUp(cols, 8);
-    this.weightsEnd = this.colsPadded * this.rowsPadded * 2;
+    this.weightsAt = arena.alloc(this.colsPadded * this.rowsPadded * 2);
     this.maxInput = maxAbsWeight === 0 ? 32767 : Math.min(32767, Math.floor(I32_MAX / (rowsUsed * maxAbsWeight)));
-    this.arena.ensure(this.weightsEnd);
     // blocks of 8 columns × 8 rows, each column's 8 rows contiguous (see mvm_i16 in kernels.wat)
-    const t = this.arena.i16(0, this.colsPadded * this.rowsPadded);
+    const t = arena.i16(this.weightsAt, this.colsPadded * this.rowsPadded);
     const chunks = this.rowsPadded >>> 3;
     for (let r = 0; r < rowsUsed; r++) {
       for (let c = 0; c < cols; c++) t[((c >>> 3) * chunks + (r >>> 3)) * 64 + (c & 7) * 8 + (r & 7)] = w[r * cols + c]!;
@@ -35,10 +35,11 @@ export class WasmIntegerMvm {
   }
 
   /**
-   * Stores `w` `[rowsUsed, cols]`, or returns undefined when a weight is not an integer in [−32767, 32767] or no
-   * non-zero input could be summed within i32 (keep integerMvmImpl). Throws XB6002 on inconsistent dimensions.
+   * Stores `w` `[rowsUsed, cols]` in `arena` (default: an arena of its own), or returns undefined when a weight is not
+   * an integer in [−32767, 32767] or no non-zero input could be summed within i32 (keep integerMvmImpl). Throws XB6002
+   * on inconsistent dimensions.
    */
-  static pack(w: Float64Array, rowsUsed: number, cols: number): WasmIntegerMvm | undefined {
+  static pack(w: Float64Array, rowsUsed: number, cols: number, arena?: KernelArena): WasmIntegerMvm | undefined {
     if (!(Number.isInteger(rowsUsed) && rowsUsed >= 1 && Number.isInteger(cols) && cols >= 1)) argError(KERNEL, `rowsUsed ${rowsUsed} and cols ${cols} must be positive integers`);
     if (!(w.length >= rowsUsed * cols)) argError(KERNEL, `w holds ${w.length} values, expected rowsUsed·cols = ${rowsUsed * cols}`);
     let maxAbs = 0;
@@ -48,7 +49,7 @@ export class WasmIntegerMvm {
       maxAbs = Math.max(maxAbs, Math.abs(v));
     }
     if (maxAbs > 0 && rowsUsed * maxAbs > I32_MAX) return undefined;
-    return new WasmIntegerMvm(rowsUsed, cols, w, maxAbs);
+    return new WasmIntegerMvm(arena ?? new KernelArena(), rowsUsed, cols, w, maxAbs);
   }
 
   /**
@@ -56,22 +57,34 @@ export class WasmIntegerMvm {
    * false, with `out` untouched, when some |xu| exceeds `maxInput`.
    */
   mvm(xu: Int32Array, outer: number, out: Float64Array): boolean {
-    const { rowsUsed, cols, rowsPadded, colsPadded, arena } = this;
+    const { rowsUsed, cols, colsPadded, arena } = this;
     if (!(Number.isInteger(outer) && outer >= 0)) argError(KERNEL, `outer ${outer} must be a non-negative integer`);
     if (!(xu.length >= outer * rowsUsed)) argError(KERNEL, `xu holds ${xu.length} values, expected outer·rowsUsed = ${outer * rowsUsed}`);
     if (!(out.length >= outer * cols)) argError(KERNEL, `out holds ${out.length} values, expected outer·cols = ${outer * cols}`);
-    const xAt = this.weightsEnd;
-    const narrowAt = xAt + roundUp(outer * rowsUsed * 4, 16);
-    const outAt = narrowAt + outer * rowsPadded * 2;
-    arena.ensure(outAt + outer * colsPadded * 8);
-    const n = outer * rowsUsed;
-    arena.heap32.set(xu.length === n ? xu : xu.subarray(0, n), xAt >>> 2);
-    // narrow the inputs to i16 and, when every |x| ≤ maxInput, multiply: one call into WebAssembly
-    if (arena.exports.mvm(0, rowsUsed, rowsPadded, colsPadded, xAt, outer, narrowAt, this.maxInput, outAt) === 0) return false;
-    const result = arena.heapF64;
-    const at = outAt >>> 3;
-    if (colsPadded === cols) out.set(result.subarray(at, at + outer * cols));
-    else for (let o = 0; o < outer; o++) out.set(result.subarray(at + o * colsPadded, at + o * colsPadded + cols), o * cols);
-    return true;
+    const mark = arena.mark();
+    try {
+      const xAt = arena.scratch(outer * rowsUsed * 4);
+      const outAt = arena.scratch(outer * colsPadded * 8);
+      const n = outer * rowsUsed;
+      arena.heap32.set(xu.length === n ? xu : xu.subarray(0, n), xAt >>> 2);
+      if (!this.mvmAt(xAt, outer, outAt)) return false;
+      copyRows(arena.heapF64, outAt >>> 3, colsPadded, out, cols, outer);
+      return true;
+    } finally {
+      arena.release(mark);
+    }
+  }
+
+  /**
+   * mvm on inputs already in the arena: i32 `[outer, rowsUsed]` at `xAt`; writes f64 `[outer, colsPadded]` at `outAt`
+   * (padding columns 0) and returns true, or returns false (nothing written) when some |x| exceeds `maxInput`.
+   */
+  mvmAt(xAt: number, outer: number, outAt: number): boolean {
+    const { arena } = this;
+    const mark = arena.mark();
+    const narrowAt = arena.scratch(outer * this.rowsPadded * 2);
+    const done = arena.exports.mvm(this.weightsAt, this.rowsUsed, this.rowsPadded, this.colsPadded, xAt, outer, narrowAt, this.maxInput, outAt);
+    arena.release(mark);
+    return done !== 0;
   }
 }

@@ -426,4 +426,138 @@
     (i32x4.add
       (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $ab) (local.get $cd))
       (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $ab) (local.get $cd))))
+
+  ;; ---------------------------------------------------------------------------------------------------------------
+  ;; Layer glue, so that a layer's tiles read their inputs from and add their results into WebAssembly memory.
+  ;;
+  ;; gather(x, images, imageStride, positions, taps, tapOffsets, rowSrc, rowTap, rows, biasRow, biasInput,
+  ;;        inputOffset, dst) = gatherTileInputsImpl: x i32 layer inputs x_int (image b starts at element
+  ;; b·imageStride); tapOffsets i32 [positions, taps] (−1: padding); per tile row r, rowSrc[r] = the element its
+  ;; input channel starts at within an image and rowTap[r] = its tap's byte offset within a position's taps. dst i32
+  ;; [images·positions, rows + biasRow]: x_int + inputOffset (padding: 0 + inputOffset), then biasInput on the bias row.
+  ;; A linear layer is images = outer, positions = taps = 1, tapOffsets = [0], rowSrc[r] = row0 + r, rowTap = 0.
+  (func (export "gather")
+    (param $x i32) (param $images i32) (param $imageStride i32) (param $positions i32) (param $taps i32)
+    (param $tapOffsets i32) (param $rowSrc i32) (param $rowTap i32) (param $rows i32) (param $biasRow i32)
+    (param $biasInput i32) (param $inputOffset i32) (param $dst i32)
+    (local $b i32) (local $p i32) (local $r i32) (local $img i32) (local $tapBase i32) (local $off i32) (local $v i32)
+    (local $tapBytes i32)
+    (local.set $tapBytes (i32.shl (local.get $taps) (i32.const 2)))
+    (block $doneB
+      (loop $loopB
+        (br_if $doneB (i32.ge_u (local.get $b) (local.get $images)))
+        (local.set $img (i32.add (local.get $x) (i32.shl (i32.mul (local.get $b) (local.get $imageStride)) (i32.const 2))))
+        (local.set $tapBase (local.get $tapOffsets))
+        (local.set $p (i32.const 0))
+        (block $doneP
+          (loop $loopP
+            (br_if $doneP (i32.ge_u (local.get $p) (local.get $positions)))
+            (local.set $r (i32.const 0))
+            (block $doneR
+              (loop $loopR
+                (br_if $doneR (i32.ge_u (local.get $r) (local.get $rows)))
+                (local.set $off (i32.load (i32.add (local.get $tapBase)
+                  (i32.load (i32.add (local.get $rowTap) (i32.shl (local.get $r) (i32.const 2)))))))
+                (local.set $v (i32.const 0))
+                (if (i32.ge_s (local.get $off) (i32.const 0))
+                  (then (local.set $v (i32.load (i32.add (local.get $img) (i32.shl
+                    (i32.add (i32.load (i32.add (local.get $rowSrc) (i32.shl (local.get $r) (i32.const 2)))) (local.get $off))
+                    (i32.const 2)))))))
+                (i32.store (local.get $dst) (i32.add (local.get $v) (local.get $inputOffset)))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+                (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                (br $loopR)))
+            (if (local.get $biasRow)
+              (then
+                (i32.store (local.get $dst) (local.get $biasInput))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 4)))))
+            (local.set $tapBase (i32.add (local.get $tapBase) (local.get $tapBytes)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $loopP)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $loopB))))
+
+  ;; finish(src, srcStride, outer, cols, scheme, slices, place, correction, truncate, down, m, acc, outBase, colBase,
+  ;;        channelStride): a tile's reads into the layer's accumulators, = combineSlicesImpl (scheme 1 differential,
+  ;; 2 offset column; 0: src already holds the tile's column values, the fast path) then subtractPerColumnImpl, then
+  ;; (truncate ≠ 0) truncateWindowImpl with down = 2^−D_L and m = 2^O_RWL, then scatterAddImpl — scalar f64 in the
+  ;; same order as the TypeScript, so bit for bit. src f64 rows of srcStride values; place f64 [slices] = 2^(s·cb);
+  ;; correction f64 [cols]; acc f64; outBase i32 [outer]. JS's `a % m` on integers is a − trunc(a / m)·m, exactly.
+  (func (export "finish")
+    (param $src i32) (param $srcStride i32) (param $outer i32) (param $cols i32) (param $scheme i32) (param $slices i32)
+    (param $place i32) (param $correction i32) (param $truncate i32) (param $down f64) (param $m f64) (param $acc i32)
+    (param $outBase i32) (param $colBase i32) (param $channelStride i32)
+    (local $o i32) (local $j i32) (local $s i32) (local $row i32) (local $c0 i32) (local $dst i32) (local $dstStep i32)
+    (local $v f64) (local $offset f64) (local $a f64) (local $r f64) (local $half f64) (local $ps f64)
+    (local.set $half (f64.mul (local.get $m) (f64.const 0.5)))
+    (local.set $dstStep (i32.shl (local.get $channelStride) (i32.const 3)))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $row (i32.add (local.get $src) (i32.shl (i32.mul (local.get $o) (local.get $srcStride)) (i32.const 3))))
+        (local.set $offset (f64.const 0))
+        (if (i32.eq (local.get $scheme) (i32.const 2))
+          (then
+            (local.set $c0 (i32.add (local.get $row) (i32.shl (i32.mul (local.get $cols) (local.get $slices)) (i32.const 3))))
+            (local.set $s (i32.const 0))
+            (block $doneS
+              (loop $loopS
+                (br_if $doneS (i32.ge_u (local.get $s) (local.get $slices)))
+                (local.set $offset (f64.add (local.get $offset) (f64.mul
+                  (f64.load (i32.add (local.get $place) (i32.shl (local.get $s) (i32.const 3))))
+                  (f64.load (i32.add (local.get $c0) (i32.shl (local.get $s) (i32.const 3)))))))
+                (local.set $s (i32.add (local.get $s) (i32.const 1)))
+                (br $loopS)))))
+        (local.set $dst (i32.add (local.get $acc) (i32.shl
+          (i32.add (i32.load (i32.add (local.get $outBase) (i32.shl (local.get $o) (i32.const 2))))
+                   (i32.mul (local.get $colBase) (local.get $channelStride)))
+          (i32.const 3))))
+        (local.set $j (i32.const 0))
+        (block $doneJ
+          (loop $loopJ
+            (br_if $doneJ (i32.ge_u (local.get $j) (local.get $cols)))
+            (if (i32.eqz (local.get $scheme))
+              (then (local.set $v (f64.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 3))))))
+              (else
+                (local.set $v (f64.const 0))
+                (local.set $s (i32.const 0))
+                (if (i32.eq (local.get $scheme) (i32.const 1))
+                  (then
+                    (local.set $c0 (i32.add (local.get $row) (i32.shl (i32.mul (local.get $j) (i32.shl (local.get $slices) (i32.const 1))) (i32.const 3))))
+                    (block $doneD
+                      (loop $loopD
+                        (br_if $doneD (i32.ge_u (local.get $s) (local.get $slices)))
+                        (local.set $v (f64.add (local.get $v) (f64.mul
+                          (f64.load (i32.add (local.get $place) (i32.shl (local.get $s) (i32.const 3))))
+                          (f64.sub
+                            (f64.load (i32.add (local.get $c0) (i32.shl (local.get $s) (i32.const 3))))
+                            (f64.load (i32.add (local.get $c0) (i32.shl (i32.add (local.get $s) (local.get $slices)) (i32.const 3))))))))
+                        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+                        (br $loopD))))
+                  (else
+                    (local.set $c0 (i32.add (local.get $row) (i32.shl (i32.mul (local.get $j) (local.get $slices)) (i32.const 3))))
+                    (block $doneU
+                      (loop $loopU
+                        (br_if $doneU (i32.ge_u (local.get $s) (local.get $slices)))
+                        (local.set $v (f64.add (local.get $v) (f64.mul
+                          (f64.load (i32.add (local.get $place) (i32.shl (local.get $s) (i32.const 3))))
+                          (f64.load (i32.add (local.get $c0) (i32.shl (local.get $s) (i32.const 3)))))))
+                        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+                        (br $loopU)))
+                    (local.set $v (f64.sub (local.get $v) (local.get $offset)))))))
+            (local.set $v (f64.sub (local.get $v) (f64.load (i32.add (local.get $correction) (i32.shl (local.get $j) (i32.const 3))))))
+            (if (local.get $truncate)
+              (then
+                (local.set $a (f64.floor (f64.mul (local.get $v) (local.get $down))))
+                (local.set $r (f64.sub (local.get $a) (f64.mul (f64.trunc (f64.div (local.get $a) (local.get $m))) (local.get $m))))
+                (if (f64.lt (local.get $r) (f64.const 0)) (then (local.set $r (f64.add (local.get $r) (local.get $m)))))
+                (local.set $v (f64.add
+                  (select (f64.sub (local.get $r) (local.get $m)) (local.get $r) (f64.ge (local.get $r) (local.get $half)))
+                  (f64.const 0)))))
+            (f64.store (local.get $dst) (f64.add (f64.load (local.get $dst)) (local.get $v)))
+            (local.set $dst (i32.add (local.get $dst) (local.get $dstStep)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $loopJ)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
 )

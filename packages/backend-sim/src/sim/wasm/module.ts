@@ -1,6 +1,7 @@
 /**
  * @fileoverview Loads the simulator's WebAssembly kernels (kernels.wat, compiled at build time into
- * kernels.generated.ts) synchronously, and gives each packed tile its own instance and linear memory, grown on demand.
+ * kernels.generated.ts) synchronously; a KernelArena is one instance with its linear memory, holding one or several
+ * packed tiles and the scratch of their calls, grown on demand.
  */
 import { XbarcError } from "@xbarc/ir";
 import { KERNELS_WASM_BASE64 } from "./kernels.generated.js";
@@ -38,6 +39,10 @@ export interface KernelExports {
   narrow_inputs(x: number, outer: number, rows: number, rowsPadded: number, dst: number): number;
   mvm_i16(w: number, rowsPadded: number, colsPadded: number, x: number, outer: number, out: number): void;
   mvm(w: number, rows: number, rowsPadded: number, colsPadded: number, x: number, outer: number, narrow: number, maxInput: number, out: number): number;
+  gather(x: number, images: number, imageStride: number, positions: number, taps: number, tapOffsets: number, rowSrc: number, rowTap: number,
+    rows: number, biasRow: number, biasInput: number, inputOffset: number, dst: number): void;
+  finish(src: number, srcStride: number, outer: number, cols: number, scheme: number, slices: number, place: number, correction: number,
+    truncate: number, down: number, m: number, acc: number, outBase: number, colBase: number, channelStride: number): void;
 }
 
 let compiled: WasmModule | undefined;
@@ -65,9 +70,11 @@ export function roundUp(n: number, m: number): number {
 }
 
 /**
- * One instance of the kernels and a bump layout over its memory: a fixed region (a tile's packed planes, kept for
- * the tile's lifetime) then per-call regions placed after it. Views are rebuilt after the memory grows (growing
- * detaches the old ArrayBuffer).
+ * One instance of the kernels and its memory, laid out as two stacks: packed data that lives as long as the arena
+ * (`alloc`: a tile's planes or weights, several tiles per arena), then per-call scratch above it (`scratch`, released
+ * to a `mark`). A caller may hold scratch across calls (a layer's inputs, read by every tile of the layer) as long as it
+ * allocates nothing persistent meanwhile. Views are rebuilt after the memory grows (growing detaches the old
+ * ArrayBuffer).
  */
 export class KernelArena {
   readonly exports: KernelExports;
@@ -76,6 +83,10 @@ export class KernelArena {
   /** The whole memory as Int32 / Float64 (valid until the next `ensure`; index = byte address / 4 or / 8). */
   heap32: Int32Array;
   heapF64: Float64Array;
+  /** End of the persistent allocations (bytes, 16-aligned). */
+  private persistentTop = 0;
+  /** End of the scratch in use (bytes, 16-aligned, ≥ persistentTop). */
+  private scratchTop = 0;
 
   constructor() {
     this.exports = new wasmApi.Instance(getKernelModule(), {}).exports as unknown as KernelExports;
@@ -83,6 +94,34 @@ export class KernelArena {
     this.u8 = new Uint8Array(this.buffer);
     this.heap32 = new Int32Array(this.buffer);
     this.heapF64 = new Float64Array(this.buffer);
+  }
+
+  /** Reserves `bytes` for the arena's lifetime, zeroed (earlier scratch may have used them), and returns their address. Throws if scratch is in use. */
+  alloc(bytes: number): number {
+    if (this.scratchTop !== this.persistentTop) throw new Error("KernelArena.alloc while scratch is in use");
+    const at = this.persistentTop;
+    this.persistentTop = this.scratchTop = roundUp(at + bytes, 16);
+    this.ensure(this.persistentTop);
+    this.u8.fill(0, at, this.persistentTop);
+    return at;
+  }
+
+  /** The current scratch top, to `release` to later. */
+  mark(): number {
+    return this.scratchTop;
+  }
+
+  /** Reserves `bytes` of scratch (until `release`) and returns their address. */
+  scratch(bytes: number): number {
+    const at = this.scratchTop;
+    this.scratchTop = roundUp(at + bytes, 16);
+    this.ensure(this.scratchTop);
+    return at;
+  }
+
+  /** Frees the scratch reserved since `mark`. */
+  release(mark: number): void {
+    this.scratchTop = mark;
   }
 
   /** Makes the memory at least `bytes` long. */
@@ -94,7 +133,9 @@ export class KernelArena {
           hint: "read fewer output vectors per call",
         });
       }
-      this.exports.memory.grow(Math.ceil((bytes - have) / PAGE));
+      // at least double, so that a growing scratch does not grow page by page
+      const want = Math.min(2 ** 32 - PAGE, Math.max(bytes, 2 * have));
+      this.exports.memory.grow(Math.ceil((want - have) / PAGE));
     }
     if (this.exports.memory.buffer !== this.buffer) {
       this.buffer = this.exports.memory.buffer;
@@ -128,6 +169,14 @@ export class KernelArena {
   u32(at: number, length: number): Uint32Array {
     return new Uint32Array(this.buffer, at, length);
   }
+}
+
+/**
+ * Copies `rows` rows of `cols` values from `heap` (rows `stride` apart from index `at`) into `out` (packed rows).
+ */
+export function copyRows(heap: Float64Array, at: number, stride: number, out: Float64Array, cols: number, rows: number): void {
+  if (stride === cols) out.set(heap.subarray(at, at + rows * cols));
+  else for (let o = 0; o < rows; o++) out.set(heap.subarray(at + o * stride, at + o * stride + cols), o * cols);
 }
 
 /**

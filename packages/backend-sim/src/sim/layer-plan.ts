@@ -1,0 +1,208 @@
+/**
+ * @fileoverview What the simulator precomputes per program: each weight layer's geometry (im2col offsets, output
+ * layout, row and column maps) and each tile's compile-time constants (signed-input correction, input rows, fan-out),
+ * and per instance the fast path's effective weights. Shared by the TypeScript and the WebAssembly layer engines.
+ */
+import { getPhysicalGroups, numel, XbarcError } from "@xbarc/ir";
+import { decodeBase64 } from "../program/check.js";
+import type { Program, ProgramLayer, ProgramTile } from "../program/types.js";
+import type { SimInstance } from "./instance.js";
+import { effectiveWeightsImpl, getConvTapOffsets, type CombineScheme } from "./kernels.js";
+
+/** A tile as the simulator reads it. */
+export interface TilePlan {
+  readonly tile: ProgramTile;
+  /** nominal signed-input correction per weight column: 2^(A_WL−1)·Σ_{weight rows} w_int[r, j] (compile-time constant) */
+  readonly correction: Float64Array;
+  readonly combine: CombineScheme;
+  readonly channelBase: number;
+  /** compacted layers (col_map): per matrix column the tile computes, its tile column, sign and output channel */
+  readonly fanOut?: { readonly srcCol: Int32Array; readonly sign: Int8Array; readonly channels: Int32Array };
+  /** per tile row (uncompacted layers): the element its input channel (conv) or input column (linear) starts at within one input */
+  readonly rowSrc: Int32Array;
+  /** per tile row: its kernel tap's byte offset within a position's taps (conv; 0 for linear) */
+  readonly rowTap: Int32Array;
+}
+
+/** A weight layer's geometry, precomputed once per program. */
+export interface LayerPlan {
+  readonly record: ProgramLayer;
+  readonly isConv: boolean;
+  readonly batch: number;
+  readonly inChannels: number;
+  /** conv: input plane size; linear: K */
+  readonly plane: number;
+  readonly taps: number;
+  readonly tapOffsets?: Int32Array;
+  /** conv: output positions per channel; linear: 1 */
+  readonly positions: number;
+  /** output vectors per tile read: conv batch·positions, linear rows of the input */
+  readonly outer: number;
+  readonly outChannels: number;
+  readonly outBase: Int32Array;
+  readonly channelStride: number;
+  readonly outNumel: number;
+  readonly tiles: Map<number, TilePlan>;
+  readonly biasInput: number;
+  /** compacted layers (row_map): the matrix rows behind every physical row, as getPhysicalGroups gives them */
+  readonly rowStarts?: Int32Array;
+  readonly rowMembers?: Int32Array;
+  /** the layer has a row_map or col_map (compacted by the tile pass) */
+  readonly compacted: boolean;
+}
+
+
+export function simError(message: string, hint: string): XbarcError {
+  return new XbarcError("XB6002", message, { hint });
+}
+
+function numbersAttr(attrs: Record<string, unknown>, key: string, fallback: number[]): number[] {
+  const v = attrs[key];
+  return Array.isArray(v) ? v.map(Number) : fallback;
+}
+
+/** `shape` with its leading (batch) dimension multiplied by `images`. */
+export function widenShape(shape: readonly number[], images: number): number[] {
+  return shape.map((d, i) => (i === 0 ? d * images : d));
+}
+
+function planLayer(program: Program, record: ProgramLayer, images: number): LayerPlan {
+  const isConv = record.op === "conv";
+  const inShape = widenShape(record.input_shape, images);
+  const outShape = widenShape(record.output_shape, images);
+  const wShape = record.weight_shape;
+  const { rows: mRows, cols: mCols, groups } = record.matrix;
+  const outChannels = isConv ? outShape[1]! : outShape[outShape.length - 1]!;
+  let batch = 1;
+  let inChannels = 1;
+  let plane: number;
+  let taps = 1;
+  let tapOffsets: Int32Array | undefined;
+  let positions = 1;
+  let outer: number;
+  let channelStride: number;
+  let outBase: Int32Array;
+  if (isConv) {
+    batch = inShape[0]!;
+    inChannels = inShape[1]!;
+    const inSpatial = inShape.slice(2);
+    const outSpatial = outShape.slice(2);
+    const kernel = wShape.slice(2);
+    const rank = inSpatial.length;
+    plane = numel(inSpatial);
+    taps = numel(kernel);
+    positions = numel(outSpatial);
+    tapOffsets = getConvTapOffsets(
+      inSpatial, outSpatial, kernel,
+      numbersAttr(record.attrs, "strides", new Array<number>(rank).fill(1)),
+      numbersAttr(record.attrs, "pads", new Array<number>(2 * rank).fill(0)),
+      numbersAttr(record.attrs, "dilations", new Array<number>(rank).fill(1)),
+    );
+    outer = batch * positions;
+    channelStride = positions;
+    outBase = new Int32Array(outer);
+    for (let b = 0; b < batch; b++) for (let p = 0; p < positions; p++) outBase[b * positions + p] = b * outChannels * positions + p;
+  } else {
+    plane = inShape[inShape.length - 1]!;
+    outer = numel(inShape) / plane;
+    channelStride = 1;
+    outBase = new Int32Array(outer);
+    for (let o = 0; o < outer; o++) outBase[o] = o * outChannels;
+  }
+  const w = record.formats.weight;
+  if (w.scheme === "analog-levels") {
+    throw simError(`layer ${record.name}: analog-level layers (one weight per cell pair) are not simulated yet`, "compile with the fixed-point quantizer (the default `xbarc compile` pipeline)");
+  }
+  const combine: CombineScheme = w.scheme === "differential-magnitude" ? "differential" : "offset-column";
+  const inFormat = record.formats.input;
+  const inputOffset = inFormat.signed ? 2 ** (inFormat.bits - 1) : 0;
+  // a compacted layer (program check has verified the maps against the tiles)
+  const physicalCount = (map: readonly number[]): number => map.reduce((m, p) => Math.max(m, p + 1), 0);
+  const rowGroups = record.row_map ? getPhysicalGroups(record.row_map, physicalCount(record.row_map)) : undefined;
+  const colGroups = record.col_map ? getPhysicalGroups(record.col_map, physicalCount(record.col_map)) : undefined;
+  if ((record.row_map && !rowGroups) || (record.col_map && !colGroups)) throw simError(`layer ${record.name}: row_map or col_map is not a map onto its physical rows and columns`, "check the program (`xbarc program check`) and recompile it");
+  const tiles = new Map<number, TilePlan>();
+  for (const id of record.tiles) {
+    const tile = program.tiles[id]!;
+    const levels = decodeBase64(tile.cells)!;
+    // the compile-time constant uses the nominal cells: w_int[r, j] read back from the programmed levels
+    const nominal = effectiveWeightsImpl(Float64Array.from(levels), tile.rows_used, tile.cols_used, tile.cols, w.slices, w.cell_bits, combine);
+    const correction = new Float64Array(tile.cols);
+    if (inputOffset !== 0) {
+      for (let j = 0; j < tile.cols; j++) {
+        let s = 0;
+        // a physical row of k merged rows is driven with k offsets: its weight counts k times
+        for (let r = 0; r < tile.rows; r++) {
+          const k = rowGroups ? rowGroups.starts[tile.row0 + r + 1]! - rowGroups.starts[tile.row0 + r]! : 1;
+          s += k * nominal[r * tile.cols + j]!;
+        }
+        correction[j] = inputOffset * s;
+      }
+    }
+    let fanOut: TilePlan["fanOut"];
+    if (colGroups) {
+      const first = colGroups.starts[tile.col0]!;
+      const n = colGroups.starts[tile.col0 + tile.cols]! - first;
+      const srcCol = new Int32Array(n);
+      const sign = new Int8Array(n);
+      const channels = new Int32Array(n);
+      for (let j = 0, i = 0; j < tile.cols; j++) {
+        for (let k = colGroups.starts[tile.col0 + j]!; k < colGroups.starts[tile.col0 + j + 1]!; k++, i++) {
+          const c = colGroups.members[k]!;
+          srcCol[i] = j;
+          sign[i] = record.col_sign?.[c] ?? 1;
+          channels[i] = tile.group * mCols + c;
+        }
+      }
+      fanOut = { srcCol, sign, channels };
+    }
+    const channelBase = tile.group * (isConv ? inChannels / groups : 0);
+    const rowSrc = new Int32Array(tile.rows);
+    const rowTap = new Int32Array(tile.rows);
+    for (let r = 0; r < tile.rows; r++) {
+      const mr = tile.row0 + r;
+      const c = Math.floor(mr / taps);
+      rowSrc[r] = isConv ? (channelBase + c) * plane : mr;
+      rowTap[r] = isConv ? (mr - c * taps) * 4 : 0;
+    }
+    tiles.set(id, { tile, correction, combine, channelBase, rowSrc, rowTap, ...(fanOut ? { fanOut } : {}) });
+  }
+  void mRows;
+  const bias = record.bias;
+  return {
+    record, isConv, batch, inChannels, plane, taps, ...(tapOffsets ? { tapOffsets } : {}), positions, outer, outChannels,
+    outBase, channelStride, outNumel: numel(outShape), tiles, biasInput: bias?.mode === "row" ? bias.input : 0,
+    ...(rowGroups ? { rowStarts: rowGroups.starts, rowMembers: rowGroups.members } : {}),
+    compacted: rowGroups !== undefined || colGroups !== undefined,
+  };
+}
+
+/** Layer plans per program and per images simulated together. */
+const planCache = new WeakMap<Program, Map<number, Map<string, LayerPlan>>>();
+
+export function getLayerPlans(program: Program, images: number): Map<string, LayerPlan> {
+  let perCount = planCache.get(program);
+  if (!perCount) planCache.set(program, (perCount = new Map()));
+  let plans = perCount.get(images);
+  if (!plans) {
+    plans = new Map(program.layers.map((l) => [l.name, planLayer(program, l, images)]));
+    perCount.set(images, plans);
+  }
+  return plans;
+}
+
+/** W_eff of every tile of an instance, computed once per instance (the fast path's weights). */
+const weffCache = new WeakMap<SimInstance, Map<number, Float64Array>>();
+
+export function getEffectiveWeights(instance: SimInstance, plan: TilePlan, program: Program): Float64Array {
+  let perTile = weffCache.get(instance);
+  if (!perTile) weffCache.set(instance, (perTile = new Map()));
+  let w = perTile.get(plan.tile.id);
+  if (!w) {
+    const layer = program.layers.find((l) => l.name === plan.tile.layer)!;
+    const t = plan.tile;
+    w = effectiveWeightsImpl(instance.cellValues[t.id]!, t.rows_used, t.cols_used, t.cols, layer.formats.weight.slices, layer.formats.weight.cell_bits, plan.combine);
+    perTile.set(t.id, w);
+  }
+  return w;
+}

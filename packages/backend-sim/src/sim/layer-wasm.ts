@@ -1,0 +1,152 @@
+/**
+ * @fileoverview The WebAssembly layer engine: all tiles of a weight layer run inside one WebAssembly memory per
+ * instance — the layer's inputs converted once, each row range gathered (im2col) once for every tile that reads it,
+ * each tile read (fast MVM or faithful bit-serial read) and finished (slice combine, signed-input correction,
+ * truncation window, scatter-add into the layer's accumulators) without leaving it; only the layer's result is copied
+ * out. Every step is the TypeScript reference's arithmetic in the same order (kernels.wat), so results are equal bit
+ * for bit; layers it does not take (compacted maps, read noise, recorded integers, weights or inputs outside the i16
+ * MVM) stay with the reference engine.
+ */
+import type { Program } from "../program/types.js";
+import type { SimInstance } from "./instance.js";
+import { getEffectiveWeights, type LayerPlan, type TilePlan } from "./layer-plan.js";
+import { WasmFloatCellTile } from "./wasm/float-cell-tile.js";
+import { WasmIntegerCellTile } from "./wasm/integer-cell-tile.js";
+import { WasmIntegerMvm } from "./wasm/integer-mvm.js";
+import { KernelArena } from "./wasm/module.js";
+
+/** A tile's schedule ops as recorded until its layer's accumulate. */
+export interface PendingTile {
+  readonly plan: TilePlan;
+  /** the layer's input integers x_int (the mvm op's `from`) */
+  readonly x: Float64Array;
+  readonly inputOffset: number;
+  readonly steps: number;
+  readonly dacBits: number;
+  /** set by the adc op */
+  read?: { readonly fast: boolean; readonly adcMin: number; readonly adcMax: number };
+  /** set by the shift-add op */
+  shiftAdd?: { readonly slices: number; readonly cellBits: number };
+  /** set by the truncate op */
+  truncate?: { readonly dL: number; readonly oRwl: number };
+}
+
+/** One instance's arena and the tiles packed into it, per path. */
+interface InstanceArena {
+  readonly arena: KernelArena;
+  readonly fast: Map<number, WasmIntegerMvm | null>;
+  readonly faithful: Map<number, WasmIntegerCellTile | WasmFloatCellTile>;
+}
+
+const arenas = new WeakMap<SimInstance, InstanceArena>();
+
+function getInstanceArena(instance: SimInstance): InstanceArena {
+  let a = arenas.get(instance);
+  if (!a) arenas.set(instance, (a = { arena: new KernelArena(), fast: new Map(), faithful: new Map() }));
+  return a;
+}
+
+type TileKernel = { readonly kind: "fast"; readonly mvm: WasmIntegerMvm } | { readonly kind: "faithful"; readonly tile: WasmIntegerCellTile | WasmFloatCellTile };
+
+/** The packed kernel of a pending tile, or undefined when the fast path's weights do not fit the i16 MVM. */
+function getTileKernel(ia: InstanceArena, pending: PendingTile, instance: SimInstance, program: Program, cellBits: number): TileKernel | undefined {
+  const t = pending.plan.tile;
+  if (pending.read!.fast) {
+    let mvm = ia.fast.get(t.id);
+    if (mvm === undefined) {
+      mvm = WasmIntegerMvm.pack(getEffectiveWeights(instance, pending.plan, program), t.rows_used, t.cols, ia.arena) ?? null;
+      ia.fast.set(t.id, mvm);
+    }
+    return mvm ? { kind: "fast", mvm } : undefined;
+  }
+  let tile = ia.faithful.get(t.id);
+  if (!tile) {
+    const cells = instance.cellValues[t.id]!;
+    tile = WasmIntegerCellTile.pack(cells, t.rows_used, t.cols_used, cellBits, ia.arena) ?? WasmFloatCellTile.pack(cells, t.rows_used, t.cols_used, ia.arena);
+    ia.faithful.set(t.id, tile);
+  }
+  return { kind: "faithful", tile };
+}
+
+/**
+ * Runs the recorded tiles of `layer` (in recording order) and returns the layer's accumulators `[outNumel]` — what
+ * the reference engine's accumulate builds — or undefined when a tile cannot run here (nothing has changed then, and
+ * the caller replays the tiles through the reference engine). Tiles without an adc op read nothing and are skipped,
+ * as in the reference.
+ */
+export function accumulateLayerWasm(layer: LayerPlan, pending: ReadonlyMap<number, PendingTile>, instance: SimInstance, program: Program): Float64Array | undefined {
+  const ia = getInstanceArena(instance);
+  const { arena } = ia;
+  const cellBits = layer.record.formats.weight.cell_bits;
+  // pack first: packing allocates persistently, which scratch must not be in use for
+  const kernels = new Map<number, TileKernel>();
+  for (const [id, p] of pending) {
+    if (!p.read || !p.shiftAdd) return undefined;
+    const k = getTileKernel(ia, p, instance, program, cellBits);
+    if (!k) return undefined;
+    kernels.set(id, k);
+  }
+  const mark = arena.mark();
+  try {
+    const { outer } = layer;
+    const accAt = arena.scratch(layer.outNumel * 8);
+    arena.bytes.fill(0, accAt, accAt + layer.outNumel * 8);
+    const outBaseAt = arena.scratch(outer * 4);
+    arena.i32(outBaseAt, outer).set(layer.outBase);
+    const tapsAt = arena.scratch((layer.tapOffsets?.length ?? 1) * 4);
+    arena.i32(tapsAt, layer.tapOffsets?.length ?? 1).set(layer.tapOffsets ?? [0]);
+    const inputs = new Map<Float64Array, number>();
+    const gathered = new Map<string, number>();
+    for (const [id, p] of pending) {
+      const t = p.plan.tile;
+      let xAt = inputs.get(p.x);
+      if (xAt === undefined) {
+        xAt = arena.scratch(p.x.length * 4);
+        arena.i32(xAt, p.x.length).set(p.x);
+        inputs.set(p.x, xAt);
+      }
+      // tiles of one row range (one per column tile) read the same inputs
+      const key = `${xAt}:${t.group}:${t.row0}:${t.rows}:${t.bias_row}:${p.inputOffset}`;
+      let xuAt = gathered.get(key);
+      if (xuAt === undefined) {
+        xuAt = arena.scratch(outer * t.rows_used * 4);
+        const rowsAt = arena.scratch(t.rows * 8);
+        arena.i32(rowsAt, t.rows).set(p.plan.rowSrc);
+        arena.i32(rowsAt + t.rows * 4, t.rows).set(p.plan.rowTap);
+        const images = layer.isConv ? layer.batch : outer;
+        const imageStride = layer.isConv ? layer.inChannels * layer.plane : layer.plane;
+        arena.exports.gather(xAt, images, imageStride, layer.positions, layer.taps, tapsAt, rowsAt, rowsAt + t.rows * 4, t.rows,
+          t.bias_row ? 1 : 0, layer.biasInput, p.inputOffset, xuAt);
+        gathered.set(key, xuAt);
+      }
+      const tileMark = arena.mark();
+      const k = kernels.get(id)!;
+      const { adcMin, adcMax } = p.read!;
+      let outAt: number;
+      let stride: number;
+      if (k.kind === "fast") {
+        stride = k.mvm.colsPadded;
+        outAt = arena.scratch(outer * stride * 8);
+        if (!k.mvm.mvmAt(xuAt, outer, outAt)) return undefined;
+      } else {
+        stride = k.tile instanceof WasmFloatCellTile ? k.tile.stride : k.tile.colsPadded;
+        outAt = arena.scratch(outer * stride * 8);
+        k.tile.readAt(xuAt, outer, p.steps, p.dacBits, adcMin, adcMax, outAt);
+      }
+      const { slices, cellBits: cb } = p.shiftAdd!;
+      const placeAt = arena.scratch(slices * 8);
+      const place = arena.f64(placeAt, slices);
+      for (let s = 0; s < slices; s++) place[s] = 2 ** (s * cb);
+      const correctionAt = arena.scratch(t.cols * 8);
+      arena.f64(correctionAt, t.cols).set(p.plan.correction);
+      const scheme = k.kind === "fast" ? 0 : p.plan.combine === "differential" ? 1 : 2;
+      const tr = p.truncate;
+      arena.exports.finish(outAt, stride, outer, t.cols, scheme, slices, placeAt, correctionAt, tr ? 1 : 0, tr ? 2 ** -tr.dL : 1, tr ? 2 ** tr.oRwl : 1,
+        accAt, outBaseAt, t.group * layer.record.matrix.cols + t.col0, layer.channelStride);
+      arena.release(tileMark);
+    }
+    return arena.f64(accAt, layer.outNumel).slice();
+  } finally {
+    arena.release(mark);
+  }
+}
