@@ -89,45 +89,59 @@ export function accumulateLayerWasm(layer: LayerPlan, pending: ReadonlyMap<numbe
   const mark = arena.mark();
   try {
     const { outer } = layer;
-    const accAt = arena.scratch(layer.outNumel * 8);
-    arena.bytes.fill(0, accAt, accAt + layer.outNumel * 8);
+    // accumulators position-major [outer, channels], so that each tile adds contiguous rows; transposed at the end
+    const channels = layer.outChannels;
+    const accAt = arena.scratch(outer * channels * 8);
+    arena.bytes.fill(0, accAt, accAt + outer * channels * 8);
     const outBaseAt = arena.scratch(outer * 4);
-    arena.i32(outBaseAt, outer).set(layer.outBase);
+    const outBase = arena.i32(outBaseAt, outer);
+    for (let o = 0; o < outer; o++) outBase[o] = o * channels;
     const tapsAt = arena.scratch((layer.tapOffsets?.length ?? 1) * 4);
     arena.i32(tapsAt, layer.tapOffsets?.length ?? 1).set(layer.tapOffsets ?? [0]);
-    const inputs = new Map<Float64Array, number>();
+    const inputs = new Map<Float64Array, { at: number; min: number; max: number }>();
     const gathered = new Map<string, number>();
     for (const [id, p] of pending) {
       const t = p.plan.tile;
-      let xAt = inputs.get(p.x);
-      if (xAt === undefined) {
-        xAt = arena.scratch(p.x.length * 4);
-        arena.i32(xAt, p.x.length).set(p.x);
-        inputs.set(p.x, xAt);
+      let x = inputs.get(p.x);
+      if (x === undefined) {
+        const at = arena.scratch(p.x.length * 4);
+        arena.i32(at, p.x.length).set(p.x);
+        let min = 0;
+        let max = 0;
+        for (let i = 0; i < p.x.length; i++) {
+          const v = p.x[i]!;
+          if (v < min) min = v;
+          else if (v > max) max = v;
+        }
+        inputs.set(p.x, (x = { at, min, max }));
       }
+      const k = kernels.get(id)!;
+      // the fast path's MVM takes i16 inputs: gathered narrowed when every input (padding 0 and the bias row included) fits it
+      const largest = Math.max(Math.abs(x.min + p.inputOffset), Math.abs(x.max + p.inputOffset), t.bias_row ? Math.abs(layer.biasInput) : 0);
+      if (k.kind === "fast" && largest > k.mvm.maxInput) return undefined;
+      const narrowPadded = k.kind === "fast" ? k.mvm.rowsPadded : 0;
       // tiles of one row range (one per column tile) read the same inputs
-      const key = `${xAt}:${t.group}:${t.row0}:${t.rows}:${t.bias_row}:${p.inputOffset}`;
+      const key = `${x.at}:${t.group}:${t.row0}:${t.rows}:${t.bias_row}:${p.inputOffset}:${narrowPadded}`;
       let xuAt = gathered.get(key);
       if (xuAt === undefined) {
-        xuAt = arena.scratch(outer * t.rows_used * 4);
+        xuAt = arena.scratch(narrowPadded ? outer * narrowPadded * 2 : outer * t.rows_used * 4);
         const rowsAt = arena.scratch(t.rows * 8);
         arena.i32(rowsAt, t.rows).set(p.plan.rowSrc);
         arena.i32(rowsAt + t.rows * 4, t.rows).set(p.plan.rowTap);
         const images = layer.isConv ? layer.batch : outer;
         const imageStride = layer.isConv ? layer.inChannels * layer.plane : layer.plane;
-        arena.exports.gather(xAt, images, imageStride, layer.positions, layer.taps, tapsAt, rowsAt, rowsAt + t.rows * 4, t.rows,
-          t.bias_row ? 1 : 0, layer.biasInput, p.inputOffset, xuAt);
+        arena.exports.gather(x.at, images, imageStride, layer.positions, layer.taps, tapsAt, rowsAt, rowsAt + t.rows * 4, t.rows,
+          t.bias_row ? 1 : 0, layer.biasInput, p.inputOffset, narrowPadded, xuAt);
         gathered.set(key, xuAt);
       }
       const tileMark = arena.mark();
-      const k = kernels.get(id)!;
       const { adcMin, adcMax } = p.read!;
       let outAt: number;
       let stride: number;
       if (k.kind === "fast") {
         stride = k.mvm.colsPadded;
         outAt = arena.scratch(outer * stride * 8);
-        if (!k.mvm.mvmAt(xuAt, outer, outAt)) return undefined;
+        k.mvm.mvmNarrowAt(xuAt, outer, outAt);
       } else {
         stride = k.tile instanceof WasmFloatCellTile ? k.tile.stride : k.tile.colsPadded;
         outAt = arena.scratch(outer * stride * 8);
@@ -142,10 +156,22 @@ export function accumulateLayerWasm(layer: LayerPlan, pending: ReadonlyMap<numbe
       const scheme = k.kind === "fast" ? 0 : p.plan.combine === "differential" ? 1 : 2;
       const tr = p.truncate;
       arena.exports.finish(outAt, stride, outer, t.cols, scheme, slices, placeAt, correctionAt, tr ? 1 : 0, tr ? 2 ** -tr.dL : 1, tr ? 2 ** tr.oRwl : 1,
-        accAt, outBaseAt, t.group * layer.record.matrix.cols + t.col0, layer.channelStride);
+        accAt, outBaseAt, t.group * layer.record.matrix.cols + t.col0, 1);
       arena.release(tileMark);
     }
-    return arena.f64(accAt, layer.outNumel).slice();
+    const acc = arena.f64(accAt, outer * channels);
+    if (!layer.isConv) return acc.slice();
+    // [batch, positions, channels] → the layer's [batch, channels, positions]
+    const out = new Float64Array(layer.outNumel);
+    const { positions } = layer;
+    for (let b = 0; b < layer.batch; b++) {
+      const image = b * channels * positions;
+      for (let q = 0; q < positions; q++) {
+        const src = (b * positions + q) * channels;
+        for (let c = 0; c < channels; c++) out[image + c * positions + q] = acc[src + c]!;
+      }
+    }
+    return out;
   } finally {
     arena.release(mark);
   }

@@ -13,7 +13,8 @@ const I32_MAX = 2 ** 31 - 1;
  * weights qualify; `mvm` says per call whether the inputs do (else the caller keeps integerMvmImpl).
  */
 export class WasmIntegerMvm {
-  private readonly rowsPadded: number;
+  /** Rows of the i16 input rows `mvmNarrowAt` reads (rowsUsed rounded up to 8). */
+  readonly rowsPadded: number;
   /** Columns of the f64 rows `mvmAt` writes (cols rounded up to 8). */
   readonly colsPadded: number;
   /** Address of the packed weights in the arena. */
@@ -86,5 +87,13 @@ export class WasmIntegerMvm {
     const done = arena.exports.mvm(this.weightsAt, this.rowsUsed, this.rowsPadded, this.colsPadded, xAt, outer, narrowAt, this.maxInput, outAt);
     arena.release(mark);
     return done !== 0;
+  }
+
+  /**
+   * The multiply alone, on inputs already narrowed: i16 `[outer, rowsPadded]` at `xAt` (zero-padded), every |x| ≤
+   * `maxInput` (the caller's guarantee: larger values would wrap); writes f64 `[outer, colsPadded]` at `outAt`.
+   */
+  mvmNarrowAt(xAt: number, outer: number, outAt: number): void {
+    this.arena.exports.mvm_i16(this.weightsAt, this.rowsPadded, this.colsPadded, xAt, outer, outAt);
   }
 }

@@ -40,7 +40,7 @@ export interface KernelExports {
   mvm_i16(w: number, rowsPadded: number, colsPadded: number, x: number, outer: number, out: number): void;
   mvm(w: number, rows: number, rowsPadded: number, colsPadded: number, x: number, outer: number, narrow: number, maxInput: number, out: number): number;
   gather(x: number, images: number, imageStride: number, positions: number, taps: number, tapOffsets: number, rowSrc: number, rowTap: number,
-    rows: number, biasRow: number, biasInput: number, inputOffset: number, dst: number): void;
+    rows: number, biasRow: number, biasInput: number, inputOffset: number, narrowPadded: number, dst: number): void;
   finish(src: number, srcStride: number, outer: number, cols: number, scheme: number, slices: number, place: number, correction: number,
     truncate: number, down: number, m: number, acc: number, outBase: number, colBase: number, channelStride: number): void;
 }
