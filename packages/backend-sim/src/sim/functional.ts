@@ -19,6 +19,7 @@ import {
   combineSlicesImpl, fanOutColumnsImpl, gatherMergedTileInputsImpl, gatherTileInputsImpl, scatterAddChannelsImpl, scatterAddImpl,
   subtractPerColumnImpl,
 } from "./kernels.js";
+import { getEpilogues, runEpilogueImpl } from "./epilogue.js";
 import { getEffectiveWeights, getLayerPlans, simError, widenShape, type LayerPlan } from "./layer-plan.js";
 import { accumulateLayerWasm, type PendingTile } from "./layer-wasm.js";
 import { multiplyTile, readTile, type KernelChoice } from "./tile-kernels.js";
@@ -332,7 +333,21 @@ function runOnce(program: Program, inputData: Float64Array, images: number, inst
     recordedOps.get(tile)?.push(op);
   };
 
-  for (const op of program.schedule) {
+  // the optimized engine also fuses the digital ops between layers (epilogue.ts)
+  const epilogues = engineWasm ? getEpilogues(program) : undefined;
+  const records = getBufferRecords(program);
+  const schedule = program.schedule;
+  for (let index = 0; index < schedule.length; index++) {
+    const op = schedule[index]!;
+    const epilogue = epilogues?.get(index);
+    if (epilogue) {
+      const x = runEpilogueImpl(epilogue, read(epilogue.from).data as Float64Array);
+      const q = epilogue.quantize;
+      buffers.set(q.to, { shape: widenShape(records.get(q.from)!.shape, images), dtype: "f64", data: x });
+      xInts.set(q.layer, x);
+      index = epilogue.end;
+      continue;
+    }
     switch (op.op) {
       case "program":
         break;
