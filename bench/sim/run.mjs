@@ -2,8 +2,9 @@
  * @fileoverview Simulator benchmark (issue 5): images/s of onnxruntime-node float (batched), of the program
  * simulator on the ideal device (fast path, lossless ADCs, as `xbarc run --ideal`), of the faithful path on a sampled
  * log-normal instance with the device's 8-bit ADC, and the program Monte Carlo speedup of 2 workers over 1; each also
- * as a ratio to onnxruntime. Prints figures only; asserts nothing about time. Usage (after `npm run build`):
- *   node bench/sim/run.mjs [--offset 8000] [--count 2000] [--faithful-count 500] [--mc-runs 32] [--mc-count 2000] [--json]
+ * as a ratio to onnxruntime. onnxruntime and the simulator are both warmed up, then timed --reps times over the same
+ * images; the figures are medians. Prints figures only; asserts nothing about time. Usage (after `npm run build`):
+ *   node bench/sim/run.mjs [--offset 8000] [--count 2000] [--faithful-count 500] [--reps 5] [--mc-runs 32] [--mc-count 2000] [--json]
  */
 import { existsSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
@@ -20,8 +21,8 @@ const ORT_BATCH = 100;
 const SIGMA = 0.1;
 
 function parseArgs(argv) {
-  const opts = { offset: 8000, count: 2000, faithfulCount: 500, mcRuns: 32, mcCount: 2000, mcModel: "mlp784-32-10-relu", json: false };
-  const numeric = { "--offset": "offset", "--count": "count", "--faithful-count": "faithfulCount", "--mc-runs": "mcRuns", "--mc-count": "mcCount" };
+  const opts = { offset: 8000, count: 2000, faithfulCount: 500, reps: 5, mcRuns: 32, mcCount: 2000, mcModel: "mlp784-32-10-relu", json: false };
+  const numeric = { "--offset": "offset", "--count": "count", "--faithful-count": "faithfulCount", "--reps": "reps", "--mc-runs": "mcRuns", "--mc-count": "mcCount" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--json") opts.json = true;
@@ -32,15 +33,21 @@ function parseArgs(argv) {
   return opts;
 }
 
-/** Seconds taken by `fn` (awaited). */
-async function time(fn) {
-  const t0 = performance.now();
-  const value = await fn();
-  return { seconds: (performance.now() - t0) / 1000, value };
+/** Seconds taken by `fn` (awaited): the median of `reps` calls, and the last call's value. */
+async function time(fn, reps = 1) {
+  const seconds = [];
+  let value;
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    value = await fn();
+    seconds.push((performance.now() - t0) / 1000);
+  }
+  seconds.sort((a, b) => a - b);
+  return { seconds: seconds[Math.floor(reps / 2)], value };
 }
 
 /** onnxruntime-node float32 on [offset, offset+count) in batches of ORT_BATCH (single thread, as test/helpers/ort.ts). */
-async function benchOrt(ort, modelFile, images, labels, offset, count) {
+async function benchOrt(ort, modelFile, images, labels, offset, count, reps) {
   const session = await ort.InferenceSession.create(modelFile, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   const input = session.inputNames[0];
   const [height, width] = images.shape;
@@ -68,7 +75,7 @@ async function benchOrt(ort, modelFile, images, labels, offset, count) {
       first += b.n;
     }
     return ok;
-  });
+  }, reps);
   return { images: count, seconds, imagesPerSecond: count / seconds, accuracy: correct / count };
 }
 
@@ -101,17 +108,18 @@ async function main() {
     log(`${name}: compiling for isaac (calibration t10k[0:500])`);
     const { program } = cli.compileModel({ model: modelFile, device: "isaac", calibration: { images: IMAGES, labels: LABELS, offset: 0, limit: 500 } });
     log(`${name}: onnxruntime-node`);
-    const ortFigure = await benchOrt(ort, modelFile, images, labels, opts.offset, opts.count);
+    const ortFigure = await benchOrt(ort, modelFile, images, labels, opts.offset, opts.count, opts.reps);
     const data = sim.fitProgramImages(program, images, labels, opts.offset, opts.count);
     // warm-up on a few images (JIT, plan and weight caches), then the timed pass
     sim.simulateProgram(program, data.images.slice(0, 5), { instance: "ideal", path: "fast", adcLossless: true });
     log(`${name}: ideal device, fast path`);
-    const ideal = await time(() => sim.simulateProgram(program, data.images, { instance: "ideal", path: "fast", adcLossless: true }));
+    const ideal = await time(() => sim.simulateProgram(program, data.images, { instance: "ideal", path: "fast", adcLossless: true }), opts.reps);
     const faithfulCount = Math.min(opts.faithfulCount, opts.count);
     const fData = sim.fitProgramImages(program, images, labels, opts.offset, faithfulCount);
     const instance = sim.sampleProgramInstance(program, 0, 0, variation);
     log(`${name}: faithful path, ${program.device.crossbar.adc_bits}-bit ADC, log-normal σ ${SIGMA} (instance 0)`);
-    const faithful = await time(() => sim.simulateProgram(program, fData.images, { instance, path: "faithful" }));
+    sim.simulateProgram(program, fData.images.slice(0, 5), { instance, path: "faithful" });
+    const faithful = await time(() => sim.simulateProgram(program, fData.images, { instance, path: "faithful" }), opts.reps);
     const entry = {
       model: name,
       images: { offset: opts.offset, count: opts.count, faithfulCount },
@@ -156,7 +164,7 @@ async function main() {
   const head = ["model", "what", "images", "images/s", "÷ ORT", "acc %"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-  console.log(`xbarc simulator benchmark · node ${result.node} · ${result.cpu} × ${result.availableParallelism} · MNIST t10k[${opts.offset}:${opts.offset + opts.count}]`);
+  console.log(`xbarc simulator benchmark · node ${result.node} · ${result.cpu} × ${result.availableParallelism} · MNIST t10k[${opts.offset}:${opts.offset + opts.count}] · medians of ${opts.reps} timed passes after a warm-up`);
   console.log(fmt(head));
   for (const r of rows) console.log(fmt(r));
   for (const m of models) {

@@ -98,21 +98,26 @@ export function getEpilogues(program: Program): Map<number, Epilogue> {
   return plans;
 }
 
+/** clamp(roundHalfEven(v · qScale), lo, hi): quantizeActivationsImpl's expression for one element. */
+function quantizeOne(v: number, qScale: number, lo: number, hi: number): number {
+  const q = roundHalfEven(v * qScale);
+  return q < lo ? lo : q > hi ? hi : q;
+}
+
 /** Runs a fused chain on the accumulators `acc` and returns the next layer's x_int (float64 integers). */
 export function runEpilogueImpl(e: Epilogue, acc: Float64Array): Float64Array {
   const { moveScale, relu } = e;
   const [lo, hi] = getIntegerRange(e.quantize.bits, e.quantize.signed);
   const qScale = 2 ** e.quantize.fl;
-  const quantize = (v: number): number => {
-    const q = roundHalfEven(v * qScale);
-    return q < lo ? lo : q > hi ? hi : q;
-  };
   if (!e.pool) {
     const out = new Float64Array(acc.length);
-    for (let i = 0; i < acc.length; i++) {
-      let v = acc[i]! * moveScale;
-      if (relu) v = v < 0 ? 0 : v;
-      out[i] = quantize(v);
+    if (relu) {
+      for (let i = 0; i < acc.length; i++) {
+        const v = acc[i]! * moveScale;
+        out[i] = quantizeOne(v < 0 ? 0 : v, qScale, lo, hi);
+      }
+    } else {
+      for (let i = 0; i < acc.length; i++) out[i] = quantizeOne(acc[i]! * moveScale, qScale, lo, hi);
     }
     return out;
   }
@@ -126,10 +131,10 @@ export function runEpilogueImpl(e: Epilogue, acc: Float64Array): Float64Array {
       let best = -Infinity;
       for (let k = tapStarts[q]!; k < tapStarts[q + 1]!; k++) {
         let v = acc[xBase + taps[k]!]! * moveScale;
-        if (relu) v = v < 0 ? 0 : v;
+        if (relu && v < 0) v = 0;
         if (v > best) best = v;
       }
-      out[oBase + q] = quantize(best);
+      out[oBase + q] = quantizeOne(best, qScale, lo, hi);
     }
   }
   return out;
