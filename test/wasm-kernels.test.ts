@@ -1,16 +1,17 @@
 /**
  * @fileoverview The WebAssembly tile kernels (issue 6) against the plain-TypeScript kernels, bit for bit: the
- * integer-cell bit-packed read (and the TS bit-packed read) vs bitSerialReadImpl, the float-cell read vs
- * bitSerialReadImpl, the i16 SIMD MVM vs integerMvmImpl — on seeded random tiles and on the tile reads every fixture
- * model's program makes on real images (recorded from the simulator's own calls to the TS kernels).
+ * integer-cell bit-packed read (and the TS bit-packed read) vs bitSerialReadImpl, its sparse-input kernel (and the
+ * automatic choice between the two), the float-cell read vs bitSerialReadImpl, the i16 SIMD MVM vs integerMvmImpl —
+ * on seeded random tiles and on the tile reads every fixture model's program makes on real images (recorded from the
+ * simulator's own calls to the TS kernels).
  */
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { getBuiltinProfile, Rng, type DeviceProfile, type Tensor } from "@xbarc/ir";
 import { loadOnnxFile } from "@xbarc/frontend";
 import { compilePipeline, printPipeline, runPipeline } from "@xbarc/passes";
 import {
-  WasmFloatCellTile, WasmIntegerCellTile, WasmIntegerMvm, bitPackedReadImpl, bitSerialReadImpl, buildAdcTable, emitProgram, integerMvmImpl,
-  largestColumnSum, packBitPackedTile, sampleProgramInstance, simulateProgram, type Program,
+  CHOICE_SAMPLE_VECTORS, SPARSE_MAX_COLUMN_SUM, WasmFloatCellTile, WasmIntegerCellTile, WasmIntegerMvm, bitPackedReadImpl, bitSerialReadImpl, buildAdcTable, emitProgram,
+  integerMvmImpl, largestColumnSum, packBitPackedTile, sampleProgramInstance, simulateProgram, type Program,
 } from "@xbarc/backend-sim";
 import { FIXTURE_PREPROCESSING, listFixtureModels, samplesFor, sampleSize } from "./helpers/models.js";
 import { catchXbarcError } from "./helpers/errors.js";
@@ -217,6 +218,174 @@ describe("the WebAssembly integer-cell read (kernel a) and the TS bit-packed rea
   });
 });
 
+/** `outer` input vectors of `rows` values whose `steps·dacBits` low bits are each set with probability `density`. */
+function inputsOfDensity(random: () => number, outer: number, rows: number, steps: number, dacBits: number, density: number): Int32Array {
+  return new Int32Array(outer * rows).map(() => {
+    let x = 0;
+    for (let b = 0; b < steps * dacBits; b++) if (random() < density) x |= 1 << b;
+    return x;
+  });
+}
+
+/** The (vector, row, step) whose DAC digit (x >>> t·dacBits) & (2^dacBits − 1) is not 0, counted directly. */
+function activeDigits(xu: Int32Array, steps: number, dacBits: number): number {
+  let n = 0;
+  for (const x of xu) for (let t = 0; t < steps; t++) if ((x >>> (t * dacBits)) & (2 ** dacBits - 1)) n++;
+  return n;
+}
+
+describe("the sparse-input integer-cell read and the automatic kernel choice", () => {
+  const DENSITIES = [0, 0.03, 0.5, 1];
+
+  it("equals bitSerialReadImpl bit for bit with either kernel forced on 160 random tiles, at bit densities from all-zero to dense", () => {
+    for (const c of CASES) {
+      const tile = WasmIntegerCellTile.pack(c.levels, c.rows, c.physCols, c.cellBits)!;
+      expect(tile.sparseAvailable(c.dacBits), c.name).toBe(true);
+      const random = rng(c.rows * 131 + c.physCols);
+      const inputs = [c.xu, ...DENSITIES.map((d) => inputsOfDensity(random, c.outer, c.rows, c.steps, c.dacBits, d))];
+      for (const [i, xu] of inputs.entries()) {
+        const what = `${c.name}, ${i === 0 ? "the case's inputs" : `bit density ${DENSITIES[i - 1]}`}`;
+        const ref = bitSerialReadImpl(xu, c.outer, c.rows, c.levels, c.physCols, c.steps, c.dacBits, c.adcMin, c.adcMax, 0, undefined, new Float64Array(c.outer * c.physCols));
+        for (const kernel of ["sparse", "dense"] as const) {
+          const got = tile.read(xu, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax, new Float64Array(c.outer * c.physCols), kernel);
+          expect(tile.lastKernel, what).toBe(kernel);
+          expect(difference(got, ref), `${what} (${kernel})`).toBe("");
+        }
+      }
+    }
+  });
+
+  it("reads through any ADC table with the sparse kernel, as the dense kernel does", () => {
+    for (const c of CASES.slice(0, 40)) {
+      const table = buildAdcTable(largestColumnSum(c.rows, c.dacBits, c.cellBits), (i) => Math.min(63, Math.floor(Math.sqrt(8 * i))) - 3);
+      const tile = WasmIntegerCellTile.pack(c.levels, c.rows, c.physCols, c.cellBits)!;
+      const dense = tile.readWithTable(c.xu, c.outer, c.steps, c.dacBits, table, new Float64Array(c.outer * c.physCols), "dense");
+      const sparse = tile.readWithTable(c.xu, c.outer, c.steps, c.dacBits, table, new Float64Array(c.outer * c.physCols), "sparse");
+      expect(difference(sparse, dense), c.name).toBe("");
+      // the table is not the identity, so the outputs are not the column sums (a kernel that skipped the table would fail)
+      const identity = tile.readWithTable(c.xu, c.outer, c.steps, c.dacBits, buildAdcTable(largestColumnSum(c.rows, c.dacBits, c.cellBits), (i) => i),
+        new Float64Array(c.outer * c.physCols), "sparse");
+      if (c.xu.some((x) => x !== 0)) expect(difference(sparse, identity), c.name).not.toBe("");
+    }
+  });
+
+  it("keeps column sums exact up to the 65535 its 16-bit lanes hold (past the signed 32767)", () => {
+    for (const [rows, dacBits, steps] of [[257, 1, 8], [85, 2, 4]] as const) {
+      const cellBits = 8;
+      expect(largestColumnSum(rows, dacBits, cellBits)).toBeLessThanOrEqual(SPARSE_MAX_COLUMN_SUM);
+      const physCols = 5;
+      const random = rng(rows);
+      // column 0 all 255 (the largest sum, with every input bit set), the others random
+      const levels = new Float64Array(rows * physCols).map((_, i) => (i % physCols === 0 ? 255 : Math.floor(random() * 256)));
+      const xu = new Int32Array(2 * rows).map((_, i) => (i < rows ? 2 ** (steps * dacBits) - 1 : Math.floor(random() * 2 ** (steps * dacBits))));
+      const ref = bitSerialReadImpl(xu, 2, rows, levels, physCols, steps, dacBits, -Infinity, Infinity, 0, undefined, new Float64Array(2 * physCols));
+      expect(ref[0]).toBe(largestColumnSum(rows, dacBits, cellBits) * (2 ** (steps * dacBits) - 1) / (2 ** dacBits - 1));
+      const tile = WasmIntegerCellTile.pack(levels, rows, physCols, cellBits)!;
+      const got = tile.read(xu, 2, steps, dacBits, -Infinity, Infinity, new Float64Array(2 * physCols), "sparse");
+      expect(difference(got, ref), `${rows} rows of 8-bit cells, ${steps} steps of ${dacBits} bits`).toBe("");
+    }
+  });
+
+  it("on 5- to 8-bit cells, reads sparse where the column sums fit 16 bits and otherwise refuses with XB6002, the automatic choice staying dense", () => {
+    let sparseRead = 0;
+    let refused = 0;
+    for (const c of WIDE_CELL_CASES) {
+      const tile = WasmIntegerCellTile.pack(c.levels, c.rows, c.physCols, c.cellBits)!;
+      const out = new Float64Array(c.outer * c.physCols);
+      const zeros = new Int32Array(c.outer * c.rows);
+      if (largestColumnSum(c.rows, c.dacBits, c.cellBits) <= SPARSE_MAX_COLUMN_SUM) {
+        expect(tile.sparseAvailable(c.dacBits), c.name).toBe(true);
+        expect(difference(tile.read(c.xu, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax, out, "sparse"), reference(c)), c.name).toBe("");
+        sparseRead++;
+      } else {
+        expect(tile.sparseAvailable(c.dacBits), c.name).toBe(false);
+        const e = catchXbarcError(() => tile.read(c.xu, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax, out, "sparse"));
+        expect(e.code).toBe("XB6002");
+        expect(e.message).toMatch(/the sparse kernel cannot read this tile: its column sums reach \d+, beyond the 65535 of its 16-bit lanes/);
+        // even all-zero inputs, where the sparse kernel would cost nothing, read dense
+        expect(tile.chooseKernel(zeros, c.outer, c.steps, c.dacBits), c.name).toBe("dense");
+        refused++;
+      }
+    }
+    expect(sparseRead).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
+  });
+
+  it("counts the non-zero DAC digits of the inputs, ignoring bits beyond steps·dacBits", () => {
+    for (const c of CASES.slice(0, 60)) {
+      const tile = WasmIntegerCellTile.pack(c.levels, c.rows, c.physCols, c.cellBits)!;
+      expect(tile.countActive(c.xu, c.outer, c.steps, c.dacBits), c.name).toBe(activeDigits(c.xu, c.steps, c.dacBits));
+      // bits above the read's steps·dacBits (even the sign bit) are not driven, by either kernel
+      const random = rng(c.rows + c.steps);
+      const high = c.xu.map((x) => (x | (Math.floor(random() * 2 ** 31) << (c.steps * c.dacBits))) | (random() < 0.3 ? 1 << 31 : 0));
+      if (c.steps * c.dacBits < 32) {
+        expect(tile.countActive(high, c.outer, c.steps, c.dacBits), c.name).toBe(activeDigits(c.xu, c.steps, c.dacBits));
+        const got = tile.read(high, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax, new Float64Array(c.outer * c.physCols), "sparse");
+        expect(difference(got, reference(c)), c.name).toBe("");
+      }
+    }
+  });
+
+  it("picks the sparse kernel on very sparse inputs and the dense one on dense inputs, with the same results", () => {
+    const random = rng(4242);
+    // the benchmark's MVM (128×128 8-bit weights as 128×512 2-bit cells, 8 one-bit steps) and a 2-bit DAC read
+    for (const [rows, physCols, steps, dacBits] of [[128, 512, 8, 1], [128, 128, 4, 2], [26, 24, 8, 1]] as const) {
+      const levels = new Float64Array(rows * physCols).map(() => Math.floor(random() * 4));
+      const tile = WasmIntegerCellTile.pack(levels, rows, physCols, 2)!;
+      const outer = 8;
+      for (const [density, expected] of [[0, "sparse"], [0.005, "sparse"], [0.7, "dense"], [1, "dense"]] as const) {
+        const what = `${rows}×${physCols}, ${steps} steps of ${dacBits} bits, bit density ${density}`;
+        const xu = inputsOfDensity(random, outer, rows, steps, dacBits, density);
+        expect(tile.chooseKernel(xu, outer, steps, dacBits), what).toBe(expected);
+        const got = tile.read(xu, outer, steps, dacBits, 0, 255, new Float64Array(outer * physCols));
+        expect(tile.lastKernel, what).toBe(expected);
+        const ref = bitSerialReadImpl(xu, outer, rows, levels, physCols, steps, dacBits, 0, 255, 0, undefined, new Float64Array(outer * physCols));
+        expect(difference(got, ref), what).toBe("");
+      }
+    }
+  });
+
+  it("judges calls of more than CHOICE_SAMPLE_VECTORS vectors on a sample spread over the whole call", () => {
+    const random = rng(77);
+    const [rows, physCols, steps] = [26, 24, 8];
+    const levels = new Float64Array(rows * physCols).map(() => Math.floor(random() * 4));
+    const tile = WasmIntegerCellTile.pack(levels, rows, physCols, 2)!;
+    const outer = 4 * CHOICE_SAMPLE_VECTORS;
+    // the first half all zero (a sample of the first vectors alone would find nothing to add), the second all ones
+    const xu = new Int32Array(outer * rows).map((_, i) => (i < (outer / 2) * rows ? 0 : 255));
+    expect(tile.countActive(xu, outer, steps, 1)).toBe((outer / 2) * rows * steps);
+    expect(tile.chooseKernel(xu, outer, steps, 1)).toBe("dense");
+    expect(tile.chooseKernel(xu.subarray(0, (outer / 2) * rows), outer / 2, steps, 1)).toBe("sparse");
+    const got = tile.read(xu, outer, steps, 1, 0, 255, new Float64Array(outer * physCols));
+    expect(tile.lastKernel).toBe("dense");
+    const ref = bitSerialReadImpl(xu, outer, rows, levels, physCols, steps, 1, 0, 255, 0, undefined, new Float64Array(outer * physCols));
+    expect(difference(got, ref)).toBe("");
+  });
+
+  it("makes the same choice for inputs already in its memory (readAt, as the layer kernels call it)", () => {
+    const c = CASES.find((k) => k.rows >= 100 && k.physCols >= 8)!;
+    const tile = WasmIntegerCellTile.pack(c.levels, c.rows, c.physCols, c.cellBits)!;
+    const random = rng(7);
+    for (const density of [0, 1]) {
+      const xu = inputsOfDensity(random, c.outer, c.rows, c.steps, c.dacBits, density);
+      const { arena } = tile;
+      const mark = arena.mark();
+      const xAt = arena.scratch(c.outer * c.rows * 4);
+      const outAt = arena.scratch(c.outer * tile.colsPadded * 8);
+      arena.i32(xAt, c.outer * c.rows).set(xu);
+      tile.readAt(xAt, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax, outAt);
+      const got = new Float64Array(c.outer * c.physCols);
+      const heap = arena.f64(outAt, c.outer * tile.colsPadded);
+      for (let o = 0; o < c.outer; o++) got.set(heap.subarray(o * tile.colsPadded, o * tile.colsPadded + c.physCols), o * c.physCols);
+      arena.release(mark);
+      expect(tile.lastKernel).toBe(tile.chooseKernel(xu, c.outer, c.steps, c.dacBits));
+      expect(tile.lastKernel).toBe(density === 0 ? "sparse" : "dense");
+      const ref = bitSerialReadImpl(xu, c.outer, c.rows, c.levels, c.physCols, c.steps, c.dacBits, c.adcMin, c.adcMax, 0, undefined, new Float64Array(c.outer * c.physCols));
+      expect(difference(got, ref), `${c.name}, bit density ${density}`).toBe("");
+    }
+  });
+});
+
 describe("the WebAssembly float-cell read (kernel b)", () => {
   it("equals bitSerialReadImpl bit for bit on 160 random tiles with varied, stuck and negative cells and exact .5 sums", () => {
     for (const c of CASES) {
@@ -322,6 +491,11 @@ describe("the WebAssembly kernels on the tile reads of every fixture model's pro
         if (tile) {
           integerReads++;
           expect(difference(tile.read(r.xu, r.outer, r.steps, r.dacBits, r.adcMin, r.adcMax, out), r.out), what).toBe("");
+          // whichever kernel the automatic choice took, the other one too
+          const other = tile.lastKernel === "dense" ? "sparse" : "dense";
+          if (other === "dense" || tile.sparseAvailable(r.dacBits)) {
+            expect(difference(tile.read(r.xu, r.outer, r.steps, r.dacBits, r.adcMin, r.adcMax, out, other), r.out), `${what} (${other} kernel)`).toBe("");
+          }
         }
         const floatTile = WasmFloatCellTile.pack(r.cells, r.rowsUsed, r.physCols);
         expect(difference(floatTile.read(r.xu, r.outer, r.steps, r.dacBits, r.adcMin, r.adcMax, out), r.out), `${what} (float kernel)`).toBe("");

@@ -1,6 +1,6 @@
 /**
- * @fileoverview Generates the specialised, unrolled read kernels of kernels.wat (read_c<cb> and read_c<cb>w<W>) from one
- * template per kernel family, and splices them into the hand-written module text at its `;; @insert <family>` lines.
+ * @fileoverview Generates the specialised, unrolled read kernels of kernels.wat (read_c<cb>, read_c<cb>w<W> and
+ * read_sparse) from one template per kernel family, and splices them into the hand-written module text at its `;; @insert <family>` lines.
  * Imported by build-wasm.mjs; node built-ins only. Run directly, it prints the assembled module text (for reading, or
  * to map wabt's line numbers): node packages/backend-sim/scripts/wat-kernels.mjs
  */
@@ -156,11 +156,170 @@ ${lines(words, (w) => `              (local.set $x${w} (i64.load offset=${w * 8}
 `;
 }
 
+/** Active rows added per pass over a step's column sums in read_sparse (one load and store of the sums per group). */
+const SPARSE_ROW_GROUP = 4;
+/** i16x8 vectors per iteration of read_sparse's row loops; the wrapper pads level rows to 8·this columns. */
+export const SPARSE_UNROLL = 2;
+/** Columns per pass of read_sparse's ADC loop (a divisor of the 4 the output rows are padded to). */
+const SPARSE_ADC_COLUMNS = 4;
+
+/**
+ * read_sparse(levels, stride, cols, x, outer, rows, steps, dacBits, lut, counts, lists, sums, out): kernel (a) on the
+ * non-zero input digits only (contract in kernels.wat). Per vector: (1) one pass over the inputs lists, per step, the
+ * level rows (addresses) whose DAC digit is not 0, with that digit; (2) per step, the listed rows are added into the step's column
+ * sums SPARSE_ROW_GROUP at a time (Σ_i v_i·row_i, so the sums are loaded and stored once per group), the rest one at a
+ * time, SPARSE_UNROLL i16x8 vectors per iteration; 1-bit DAC digits are all 1, so that case adds the rows without
+ * multiplying; (3) ADC and shift-add per column.
+ */
+export function sparseReadKernel() {
+  const group = range(SPARSE_ROW_GROUP);
+  const unroll = range(SPARSE_UNROLL);
+  const stepBytes = 16 * SPARSE_UNROLL;
+  // the term of listed row i at vector offset `off`: v_i·row_i, or row_i when every digit is 1
+  const term = (i, off, multiply) => {
+    const load = `(v128.load offset=${off} (local.get $a${i}))`;
+    return multiply ? `(i16x8.mul (local.get $w${i}) ${load})` : load;
+  };
+  // balanced sum of the terms, so the adds do not form one chain
+  const sumOf = (terms) => (terms.length === 1 ? terms[0] : `(i16x8.add ${sumOf(terms.slice(0, terms.length >> 1))} ${sumOf(terms.slice(terms.length >> 1))})`);
+  const rowLoop = (label, rowsInGroup, multiply) => `(loop $${label}
+${unroll.map((u) => `                      (v128.store offset=${16 * u} (local.get $dst) (i16x8.add (v128.load offset=${16 * u} (local.get $dst))
+                        ${sumOf(range(rowsInGroup).map((i) => term(i, 16 * u, multiply)))}))`).join("\n")}
+${range(rowsInGroup).map((i) => `                      (local.set $a${i} (i32.add (local.get $a${i}) (i32.const ${stepBytes})))`).join("\n")}
+                      (local.set $dst (i32.add (local.get $dst) (i32.const ${stepBytes})))
+                      (br_if $${label} (i32.lt_u (local.get $dst) (local.get $end))))`;
+  // one pass over the step's sums adding `rowsInGroup` listed rows from list entry $e on
+  const pass = (label, rowsInGroup) => `                (local.set $dst (local.get $rowSums))
+${range(rowsInGroup).map((i) => `                (local.set $a${i} (i32.load offset=${8 * i} (local.get $e)))
+                (local.set $w${i} (i16x8.splat (i32.load offset=${8 * i + 4} (local.get $e))))`).join("\n")}
+                (if (local.get $multiply)
+                  (then
+                    ${rowLoop(`${label}Mul`, rowsInGroup, true)})
+                  (else
+                    ${rowLoop(`${label}Add`, rowsInGroup, false)}))
+                (local.set $e (i32.add (local.get $e) (i32.const ${8 * rowsInGroup})))`;
+  return `  (func (export "read_sparse")
+    (param $levels i32) (param $stride i32) (param $cols i32) (param $x i32) (param $outer i32) (param $rows i32)
+    (param $steps i32) (param $dacBits i32) (param $lut i32) (param $counts i32) (param $lists i32) (param $sums i32)
+    (param $out i32)
+    (local $o i32) (local $r i32) (local $v i32) (local $y i32) (local $k i32) (local $p i32) (local $n i32) (local $low i32)
+    (local $mask i32) (local $multiply i32) (local $rowBytes i32) (local $listBytes i32) (local $levelRow i32)
+    (local $entry i32) (local $e i32) (local $eEnd i32) (local $rowSums i32) (local $dst i32) (local $end i32)
+    (local $c i32) (local $q i32) (local $t i32) (local $lastStep i32)
+    ${group.map((i) => `(local $a${i} i32)`).join(" ")}
+    ${group.map((i) => `(local $w${i} v128)`).join(" ")}
+    ${range(SPARSE_ADC_COLUMNS).map((k) => `(local $acc${k} i64)`).join(" ")} (local $dac64 i64)
+    (local.set $low (call $digitLowBits (local.get $steps) (local.get $dacBits)))
+    (local.set $mask (i32.sub (i32.shl (i32.const 1) (local.get $dacBits)) (i32.const 1)))
+    (local.set $multiply (i32.gt_u (local.get $dacBits) (i32.const 1)))
+    (local.set $rowBytes (i32.shl (local.get $stride) (i32.const 1)))
+    (local.set $listBytes (i32.shl (local.get $rows) (i32.const 3)))
+    (local.set $lastStep (i32.add (local.get $sums) (i32.mul (i32.sub (local.get $steps) (i32.const 1)) (local.get $rowBytes))))
+    (local.set $dac64 (i64.extend_i32_u (local.get $dacBits)))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        ;; (1) per digit position p = t·db, the list of (level row address, digit) of the rows whose digit is not 0
+        ;; (zeroed in loops: memory.fill is a call out of the compiled code, which small tiles would feel per vector)
+        (local.set $dst (local.get $counts))
+        (local.set $end (i32.add (local.get $counts) (i32.shl (i32.mul (local.get $steps) (local.get $dacBits)) (i32.const 2))))
+        (loop $zeroCounts
+          (i32.store (local.get $dst) (i32.const 0))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+          (br_if $zeroCounts (i32.lt_u (local.get $dst) (local.get $end))))
+        (local.set $levelRow (local.get $levels))
+        (local.set $r (i32.const 0))
+        (block $doneR
+          (loop $loopR
+            (br_if $doneR (i32.ge_u (local.get $r) (local.get $rows)))
+            (local.set $v (i32.load (local.get $x)))
+            (if (local.get $v)
+              (then
+                ;; y: bit t·db set iff step t's digit is not 0
+                (local.set $y (local.get $v))
+                (local.set $k (i32.const 1))
+                (block $doneFold
+                  (loop $fold
+                    (br_if $doneFold (i32.ge_u (local.get $k) (local.get $dacBits)))
+                    (local.set $y (i32.or (local.get $y) (i32.shr_u (local.get $v) (local.get $k))))
+                    (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                    (br $fold)))
+                (local.set $y (i32.and (local.get $y) (local.get $low)))
+                (block $doneDigits
+                  (loop $loopDigits
+                    (br_if $doneDigits (i32.eqz (local.get $y)))
+                    (local.set $p (i32.shl (i32.ctz (local.get $y)) (i32.const 2)))
+                    (local.set $n (i32.load (i32.add (local.get $counts) (local.get $p))))
+                    (i32.store (i32.add (local.get $counts) (local.get $p)) (i32.add (local.get $n) (i32.const 1)))
+                    (local.set $entry (i32.add (local.get $lists) (i32.add (i32.shl (i32.mul (local.get $p) (local.get $rows)) (i32.const 1)) (i32.shl (local.get $n) (i32.const 3)))))
+                    (i32.store (local.get $entry) (local.get $levelRow))
+                    (i32.store offset=4 (local.get $entry) (i32.and (i32.shr_u (local.get $v) (i32.ctz (local.get $y))) (local.get $mask)))
+                    (local.set $y (i32.and (local.get $y) (i32.sub (local.get $y) (i32.const 1))))
+                    (br $loopDigits)))))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (local.set $levelRow (i32.add (local.get $levelRow) (local.get $rowBytes)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $loopR)))
+        ;; (2) per step, its listed rows added into its column sums (row t of sums)
+        (local.set $dst (local.get $sums))
+        (local.set $end (i32.add (local.get $sums) (i32.mul (local.get $steps) (local.get $rowBytes))))
+        (loop $zeroSums
+${unroll.map((u) => `          (v128.store offset=${16 * u} (local.get $dst) (v128.const i64x2 0 0))`).join("\n")}
+          (local.set $dst (i32.add (local.get $dst) (i32.const ${stepBytes})))
+          (br_if $zeroSums (i32.lt_u (local.get $dst) (local.get $end))))
+        (local.set $rowSums (local.get $sums))
+        (local.set $p (i32.const 0))
+        (local.set $t (i32.const 0))
+        (block $doneT
+          (loop $loopT
+            (br_if $doneT (i32.ge_u (local.get $t) (local.get $steps)))
+            (local.set $e (i32.add (local.get $lists) (i32.mul (local.get $p) (local.get $listBytes))))
+            (local.set $eEnd (i32.add (local.get $e) (i32.shl (i32.load (i32.add (local.get $counts) (i32.shl (local.get $p) (i32.const 2)))) (i32.const 3))))
+            (local.set $end (i32.add (local.get $rowSums) (local.get $rowBytes)))
+            (block $doneGroups
+              (loop $loopGroups
+                (br_if $doneGroups (i32.gt_u (i32.add (local.get $e) (i32.const ${8 * SPARSE_ROW_GROUP})) (local.get $eEnd)))
+${pass("group", SPARSE_ROW_GROUP)}
+                (br $loopGroups)))
+            (block $doneSingles
+              (loop $loopSingles
+                (br_if $doneSingles (i32.ge_u (local.get $e) (local.get $eEnd)))
+${pass("single", 1)}
+                (br $loopSingles)))
+            (local.set $rowSums (local.get $end))
+            (local.set $p (i32.add (local.get $p) (local.get $dacBits)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $loopT)))
+        ;; (3) ADC: code = lut[I_t]; shift-add: acc = 2^db·acc + code, steps from the last down; ${SPARSE_ADC_COLUMNS} columns per
+        ;; pass (cols is a multiple of 4), so the loop's own work is shared
+        (local.set $c (i32.const 0))
+        (block $doneC
+          (loop $loopC
+            (br_if $doneC (i32.ge_u (local.get $c) (local.get $cols)))
+            (local.set $q (i32.add (local.get $lastStep) (i32.shl (local.get $c) (i32.const 1))))
+${lines(SPARSE_ADC_COLUMNS, (k) => `            (local.set $acc${k} (i64.const 0))`)}
+            (local.set $t (local.get $steps))
+            (loop $loopAdc
+${lines(SPARSE_ADC_COLUMNS, (k) => `              (local.set $acc${k} (i64.add (i64.shl (local.get $acc${k}) (local.get $dac64))
+                (i64.load32_s (i32.add (local.get $lut) (i32.shl (i32.load16_u offset=${2 * k} (local.get $q)) (i32.const 2))))))`)}
+              (local.set $q (i32.sub (local.get $q) (local.get $rowBytes)))
+              (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+              (br_if $loopAdc (local.get $t)))
+${lines(SPARSE_ADC_COLUMNS, (k) => `            (f64.store offset=${8 * k} (local.get $out) (f64.convert_i64_s (local.get $acc${k})))`)}
+            (local.set $out (i32.add (local.get $out) (i32.const ${8 * SPARSE_ADC_COLUMNS})))
+            (local.set $c (i32.add (local.get $c) (i32.const ${SPARSE_ADC_COLUMNS})))
+            (br $loopC)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
+`;
+}
+
 /** Each family's generated functions, keyed by the name kernels.wat uses in its `;; @insert <family>` line. */
 export const KERNEL_FAMILIES = {
   "block-read-kernels": () => SPECIALISED_CELL_BITS.map((cellBits) => blockReadKernel(cellBits)).join("\n"),
   "register-read-kernels": () =>
     SPECIALISED_CELL_BITS.flatMap((cellBits) => REGISTER_KERNEL_WORDS.map((words) => registerReadKernel(cellBits, words))).join("\n"),
+  "sparse-read-kernel": () => sparseReadKernel(),
 };
 
 const INSERT_LINE = /^[ \t]*;;[ \t]*@insert[ \t]+(\S+)[ \t]*$/gm;

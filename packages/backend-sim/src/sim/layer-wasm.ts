@@ -89,36 +89,47 @@ export function accumulateLayerWasm(layer: LayerPlan, pending: ReadonlyMap<numbe
   const mark = arena.mark();
   try {
     const { outer } = layer;
+    // the layer's inputs, each converted once, with their range (the fast path's bounds need it)
+    const inputs = new Map<Float64Array, { at: number; min: number; max: number }>();
+    for (const p of pending.values()) {
+      if (inputs.has(p.x)) continue;
+      const at = arena.scratch(p.x.length * 4);
+      arena.i32(at, p.x.length).set(p.x);
+      let min = 0;
+      let max = 0;
+      for (let i = 0; i < p.x.length; i++) {
+        const v = p.x[i]!;
+        if (v < min) min = v;
+        else if (v > max) max = v;
+      }
+      inputs.set(p.x, { at, min, max });
+    }
+    // largest |input| a tile's rows are driven with (padding reads 0 + offset; the bias row its input)
+    const largestInput = (p: PendingTile): number => {
+      const x = inputs.get(p.x)!;
+      return Math.max(Math.abs(x.min + p.inputOffset), Math.abs(x.max + p.inputOffset), Math.abs(p.inputOffset), p.plan.tile.bias_row ? Math.abs(layer.biasInput) : 0);
+    };
+    for (const [id, p] of pending) {
+      const k = kernels.get(id)!;
+      if (k.kind === "fast" && largestInput(p) > k.mvm.maxInput) return undefined;
+    }
+    const integerAcc = fitsIntegerAccumulation(pending, kernels, largestInput);
     // accumulators position-major [outer, channels], so that each tile adds contiguous rows; transposed at the end
     const channels = layer.outChannels;
-    const accAt = arena.scratch(outer * channels * 8);
-    arena.bytes.fill(0, accAt, accAt + outer * channels * 8);
+    const accBytes = outer * channels * (integerAcc ? 4 : 8);
+    const accAt = arena.scratch(accBytes);
+    arena.bytes.fill(0, accAt, accAt + accBytes);
     const outBaseAt = arena.scratch(outer * 4);
     const outBase = arena.i32(outBaseAt, outer);
     for (let o = 0; o < outer; o++) outBase[o] = o * channels;
     const tapsAt = arena.scratch((layer.tapOffsets?.length ?? 1) * 4);
     arena.i32(tapsAt, layer.tapOffsets?.length ?? 1).set(layer.tapOffsets ?? [0]);
-    const inputs = new Map<Float64Array, { at: number; min: number; max: number }>();
     const gathered = new Map<string, number>();
     for (const [id, p] of pending) {
       const t = p.plan.tile;
-      let x = inputs.get(p.x);
-      if (x === undefined) {
-        const at = arena.scratch(p.x.length * 4);
-        arena.i32(at, p.x.length).set(p.x);
-        let min = 0;
-        let max = 0;
-        for (let i = 0; i < p.x.length; i++) {
-          const v = p.x[i]!;
-          if (v < min) min = v;
-          else if (v > max) max = v;
-        }
-        inputs.set(p.x, (x = { at, min, max }));
-      }
+      const x = inputs.get(p.x)!;
       const k = kernels.get(id)!;
-      // the fast path's MVM takes i16 inputs: gathered narrowed when every input (padding 0 and the bias row included) fits it
-      const largest = Math.max(Math.abs(x.min + p.inputOffset), Math.abs(x.max + p.inputOffset), t.bias_row ? Math.abs(layer.biasInput) : 0);
-      if (k.kind === "fast" && largest > k.mvm.maxInput) return undefined;
+      // the fast path's MVM takes i16 inputs, gathered narrowed (every input fits, checked above)
       const narrowPadded = k.kind === "fast" ? k.mvm.rowsPadded : 0;
       // tiles of one row range (one per column tile) read the same inputs
       const key = `${x.at}:${t.group}:${t.row0}:${t.rows}:${t.bias_row}:${p.inputOffset}:${narrowPadded}`;
@@ -135,7 +146,18 @@ export function accumulateLayerWasm(layer: LayerPlan, pending: ReadonlyMap<numbe
         gathered.set(key, xuAt);
       }
       const tileMark = arena.mark();
-      const { adcMin, adcMax } = p.read!;
+      const colBase = t.group * layer.record.matrix.cols + t.col0;
+      const tr = p.truncate;
+      if (k.kind === "fast" && integerAcc) {
+        const outAt = arena.scratch(outer * k.mvm.colsPadded * 4);
+        k.mvm.mvmNarrowAt(xuAt, outer, outAt, true);
+        const correctionAt = arena.scratch(t.cols * 4);
+        arena.i32(correctionAt, t.cols).set(p.plan.correction);
+        arena.exports.finish_i32(outAt, outer, k.mvm.colsPadded, t.cols, correctionAt, tr ? tr.dL : 0, tr && tr.oRwl <= 32 ? 32 - tr.oRwl : 0,
+          accAt, channels, colBase);
+        arena.release(tileMark);
+        continue;
+      }
       let outAt: number;
       let stride: number;
       if (k.kind === "fast") {
@@ -145,7 +167,7 @@ export function accumulateLayerWasm(layer: LayerPlan, pending: ReadonlyMap<numbe
       } else {
         stride = k.tile instanceof WasmFloatCellTile ? k.tile.stride : k.tile.colsPadded;
         outAt = arena.scratch(outer * stride * 8);
-        k.tile.readAt(xuAt, outer, p.steps, p.dacBits, adcMin, adcMax, outAt);
+        k.tile.readAt(xuAt, outer, p.steps, p.dacBits, p.read!.adcMin, p.read!.adcMax, outAt);
       }
       const { slices, cellBits: cb } = p.shiftAdd!;
       const placeAt = arena.scratch(slices * 8);
@@ -154,25 +176,59 @@ export function accumulateLayerWasm(layer: LayerPlan, pending: ReadonlyMap<numbe
       const correctionAt = arena.scratch(t.cols * 8);
       arena.f64(correctionAt, t.cols).set(p.plan.correction);
       const scheme = k.kind === "fast" ? 0 : p.plan.combine === "differential" ? 1 : 2;
-      const tr = p.truncate;
       arena.exports.finish(outAt, stride, outer, t.cols, scheme, slices, placeAt, correctionAt, tr ? 1 : 0, tr ? 2 ** -tr.dL : 1, tr ? 2 ** tr.oRwl : 1,
-        accAt, outBaseAt, t.group * layer.record.matrix.cols + t.col0, 1);
+        accAt, outBaseAt, colBase, 1);
       arena.release(tileMark);
     }
-    const acc = arena.f64(accAt, outer * channels);
-    if (!layer.isConv) return acc.slice();
-    // [batch, positions, channels] → the layer's [batch, channels, positions]
-    const out = new Float64Array(layer.outNumel);
-    const { positions } = layer;
-    for (let b = 0; b < layer.batch; b++) {
-      const image = b * channels * positions;
-      for (let q = 0; q < positions; q++) {
-        const src = (b * positions + q) * channels;
-        for (let c = 0; c < channels; c++) out[image + c * positions + q] = acc[src + c]!;
-      }
-    }
-    return out;
+    const acc = integerAcc ? arena.i32(accAt, outer * channels) : arena.f64(accAt, outer * channels);
+    return toLayerLayout(acc, layer);
   } finally {
     arena.release(mark);
   }
+}
+
+/**
+ * Whether a layer's tiles may accumulate in i32 (finish_i32) with the same result as the float64 finish: every tile on
+ * the fast path with integer corrections, every |sum − correction| below 2^31, truncation shifts within ±31 bits and a
+ * window of ≤ 32 bits (or none with a right shift), and the sum of every tile's largest contribution below 2^31.
+ */
+function fitsIntegerAccumulation(pending: ReadonlyMap<number, PendingTile>, kernels: ReadonlyMap<number, TileKernel>, largestInput: (p: PendingTile) => number): boolean {
+  const LIMIT = 2 ** 31;
+  let accBound = 0;
+  for (const [id, p] of pending) {
+    const k = kernels.get(id)!;
+    if (k.kind !== "fast") return false;
+    let correction = 0;
+    for (const c of p.plan.correction) {
+      if (!Number.isInteger(c)) return false;
+      correction = Math.max(correction, Math.abs(c));
+    }
+    const v = p.plan.tile.rows_used * largestInput(p) * k.mvm.maxAbsWeight + correction;
+    if (v >= LIMIT) return false;
+    const tr = p.truncate;
+    let term = v;
+    if (tr) {
+      if (Math.abs(tr.dL) > 31) return false;
+      if (tr.oRwl <= 32) term = 2 ** (tr.oRwl - 1);
+      else if (tr.dL >= 0) term = Math.ceil(v / 2 ** tr.dL);
+      else return false;
+    }
+    accBound += term;
+  }
+  return accBound < LIMIT;
+}
+
+/** Position-major accumulators `[outer, channels]` as the layer's output layout (conv: [batch, channels, positions]), float64. */
+function toLayerLayout(acc: Float64Array | Int32Array, layer: LayerPlan): Float64Array {
+  if (!layer.isConv) return Float64Array.from(acc);
+  const out = new Float64Array(layer.outNumel);
+  const { positions, outChannels: channels } = layer;
+  for (let b = 0; b < layer.batch; b++) {
+    const image = b * channels * positions;
+    for (let q = 0; q < positions; q++) {
+      const src = (b * positions + q) * channels;
+      for (let c = 0; c < channels; c++) out[image + c * positions + q] = acc[src + c]!;
+    }
+  }
+  return out;
 }

@@ -4,7 +4,7 @@
  * column still sums its rows in ascending order, one multiply then one add per term, skipping rows and steps driven
  * at 0 exactly like the TypeScript code).
  */
-import { KernelArena, argError, copyRows, roundUp } from "./module.js";
+import { KernelArena, argError, roundUp } from "./module.js";
 
 const KERNEL = "WebAssembly float-cell read";
 
@@ -41,18 +41,8 @@ export class WasmFloatCellTile {
     if (!(Number.isInteger(outer) && outer >= 0)) argError(KERNEL, `outer ${outer} must be a non-negative integer`);
     if (!(xu.length >= outer * rowsUsed)) argError(KERNEL, `xu holds ${xu.length} values, expected outer·rowsUsed = ${outer * rowsUsed}`);
     if (!(out.length >= outer * physCols)) argError(KERNEL, `out holds ${out.length} values, expected outer·physCols = ${outer * physCols}`);
-    const mark = arena.mark();
-    try {
-      const xAt = arena.scratch(outer * rowsUsed * 4);
-      const outAt = arena.scratch(outer * stride * 8);
-      const n = outer * rowsUsed;
-      arena.heap32.set(xu.length === n ? xu : xu.subarray(0, n), xAt >>> 2);
-      this.readAt(xAt, outer, steps, dacBits, adcMin, adcMax, outAt);
-      copyRows(arena.heapF64, outAt >>> 3, stride, out, physCols, outer);
-      return out;
-    } finally {
-      arena.release(mark);
-    }
+    arena.runOnCopy(xu, outer, rowsUsed, stride, physCols, out, (xAt, outAt) => this.readAt(xAt, outer, steps, dacBits, adcMin, adcMax, outAt));
+    return out;
   }
 
   /** read on inputs already in the arena: i32 `[outer, rowsUsed]` at `xAt`; writes f64 `[outer, stride]` at `outAt`. */

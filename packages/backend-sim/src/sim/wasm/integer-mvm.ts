@@ -3,7 +3,7 @@
  * with i16 operands and i32x4.dot_i16x8_s — bit-identical to integerMvmImpl whenever the weights are integers and
  * the worst-case column sum fits in i32 (then every float64 partial sum of the reference is an exact integer too).
  */
-import { KernelArena, argError, copyRows, roundUp } from "./module.js";
+import { KernelArena, argError, roundUp } from "./module.js";
 
 const KERNEL = "WebAssembly integer MVM";
 const I32_MAX = 2 ** 31 - 1;
@@ -21,11 +21,14 @@ export class WasmIntegerMvm {
   private readonly weightsAt: number;
   /** Largest |x| for which rowsUsed·|x|·max|w| fits in i32 and x in i16: larger inputs make `mvm` return false. */
   readonly maxInput: number;
+  /** max |w| over the matrix. */
+  readonly maxAbsWeight: number;
 
   private constructor(readonly arena: KernelArena, readonly rowsUsed: number, readonly cols: number, w: Float64Array, maxAbsWeight: number) {
     this.rowsPadded = roundUp(rowsUsed, 8);
     this.colsPadded = roundUp(cols, 8);
     this.weightsAt = arena.alloc(this.colsPadded * this.rowsPadded * 2);
+    this.maxAbsWeight = maxAbsWeight;
     this.maxInput = maxAbsWeight === 0 ? 32767 : Math.min(32767, Math.floor(I32_MAX / (rowsUsed * maxAbsWeight)));
     // blocks of 8 columns × 8 rows, each column's 8 rows contiguous (see mvm_i16 in kernels.wat)
     const t = arena.i16(this.weightsAt, this.colsPadded * this.rowsPadded);
@@ -62,18 +65,7 @@ export class WasmIntegerMvm {
     if (!(Number.isInteger(outer) && outer >= 0)) argError(KERNEL, `outer ${outer} must be a non-negative integer`);
     if (!(xu.length >= outer * rowsUsed)) argError(KERNEL, `xu holds ${xu.length} values, expected outer·rowsUsed = ${outer * rowsUsed}`);
     if (!(out.length >= outer * cols)) argError(KERNEL, `out holds ${out.length} values, expected outer·cols = ${outer * cols}`);
-    const mark = arena.mark();
-    try {
-      const xAt = arena.scratch(outer * rowsUsed * 4);
-      const outAt = arena.scratch(outer * colsPadded * 8);
-      const n = outer * rowsUsed;
-      arena.heap32.set(xu.length === n ? xu : xu.subarray(0, n), xAt >>> 2);
-      if (!this.mvmAt(xAt, outer, outAt)) return false;
-      copyRows(arena.heapF64, outAt >>> 3, colsPadded, out, cols, outer);
-      return true;
-    } finally {
-      arena.release(mark);
-    }
+    return arena.runOnCopy(xu, outer, rowsUsed, colsPadded, cols, out, (xAt, outAt) => this.mvmAt(xAt, outer, outAt));
   }
 
   /**
@@ -91,9 +83,10 @@ export class WasmIntegerMvm {
 
   /**
    * The multiply alone, on inputs already narrowed: i16 `[outer, rowsPadded]` at `xAt` (zero-padded), every |x| ≤
-   * `maxInput` (the caller's guarantee: larger values would wrap); writes f64 `[outer, colsPadded]` at `outAt`.
+   * `maxInput` (the caller's guarantee: larger values would wrap); writes `[outer, colsPadded]` at `outAt`, f64 or
+   * (asI32) the exact i32 sums.
    */
-  mvmNarrowAt(xAt: number, outer: number, outAt: number): void {
-    this.arena.exports.mvm_i16(this.weightsAt, this.rowsPadded, this.colsPadded, xAt, outer, outAt);
+  mvmNarrowAt(xAt: number, outer: number, outAt: number, asI32 = false): void {
+    this.arena.exports.mvm_i16(this.weightsAt, this.rowsPadded, this.colsPadded, xAt, outer, outAt, asI32 ? 1 : 0);
   }
 }

@@ -8,7 +8,10 @@
 ;; and pass byte addresses. All three kernels are bit-identical to the plain TypeScript reference they name:
 ;;   pack_inputs + read_int  = bitSerialReadImpl(noiseSigma = 0) for integer level-index cells (kernel a); read_c<cb>
 ;;                             and read_c<cb>w<W> compute the same, specialised for 1..4-bit cells (and 1-bit DAC
-;;                             steps with ≤ 128 rows), which is where the time goes
+;;                             steps with ≤ 128 rows), which is where the time goes; read_sparse computes the
+;;                             same from the non-zero input digits only (i16x8 sums of level rows), its cost scaling
+;;                             with them: WasmIntegerCellTile counts them per call (count_active) and runs whichever
+;;                             kernel its measured cost model expects to be faster (kernel a, sparse form, at the end)
 ;;   read_float              = bitSerialReadImpl(noiseSigma = 0) for any finite cells           (kernel b)
 ;;   mvm (= narrow_inputs + mvm_i16) = integerMvmImpl for integer weights whose worst-case sum fits i32 (kernel c)
 ;; Per 128×128 tile of 8-bit weights (512 physical 2-bit columns, 8 input bit-planes) read_c2w2 does 512·8·4 AND +
@@ -343,16 +346,16 @@
         (br $loopO)))
     (local.get $max))
 
-;; Kernel (c), phase 2b: mvm_i16(w, rowsPadded, colsPadded, x, outer, out)
+;; Kernel (c), phase 2b: mvm_i16(w, rowsPadded, colsPadded, x, outer, out, asI32)
   ;; w: i16 [colsPadded/8, rowsPadded/8, 8, 8] — the weight matrix in blocks of 8 columns × 8 rows, each column's 8
   ;;   rows contiguous (zero-padded; rowsPadded a multiple of 8, colsPadded of 8): w[r, c] is at i16 index
   ;;   ((c >> 3)·rowsPadded/8 + (r >> 3))·64 + (c & 7)·8 + (r & 7), so one block-row of 8 columns is 128 contiguous bytes.
-  ;; x: i16 [outer, rowsPadded]; out: f64 [outer, colsPadded],
+  ;; x: i16 [outer, rowsPadded]; out: f64 [outer, colsPadded] (asI32 ≠ 0: i32 [outer, colsPadded], the exact sums),
   ;;   out[o, c] = Σ_r x[o, r]·w[r, c] with i32x4.dot_i16x8_s and wrapping i32 adds: exact (and so equal to the float64
   ;;   reference) when the true sum fits in i32, which the wrapper guarantees by rows·max|x|·max|w| ≤ 2^31 − 1.
   ;; Eight columns per pass (eight i32x4 accumulators), each 8-row input chunk loaded once for all eight.
   (func $mvmI16 (export "mvm_i16")
-    (param $w i32) (param $rowsPadded i32) (param $colsPadded i32) (param $x i32) (param $outer i32) (param $out i32)
+    (param $w i32) (param $rowsPadded i32) (param $colsPadded i32) (param $x i32) (param $outer i32) (param $out i32) (param $asI32 i32)
     (local $o i32) (local $c i32) (local $rowBytes i32) (local $wp i32) (local $xp i32) (local $xEnd i32)
     (local $xv v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
     (local.set $rowBytes (i32.shl (local.get $rowsPadded) (i32.const 1)))
@@ -387,14 +390,20 @@
               (local.set $wp (i32.add (local.get $wp) (i32.const 128)))
               (local.set $xp (i32.add (local.get $xp) (i32.const 16)))
               (br_if $loopK (i32.lt_u (local.get $xp) (local.get $xEnd))))
-            ;; lane sums of accumulators 0..3 and 4..7, converted to f64 two lanes at a time
-            (local.set $xv (call $hsum4 (local.get $a0) (local.get $a1) (local.get $a2) (local.get $a3)))
-            (v128.store (local.get $out) (f64x2.convert_low_i32x4_s (local.get $xv)))
-            (v128.store offset=16 (local.get $out) (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $xv) (local.get $xv))))
-            (local.set $xv (call $hsum4 (local.get $a4) (local.get $a5) (local.get $a6) (local.get $a7)))
-            (v128.store offset=32 (local.get $out) (f64x2.convert_low_i32x4_s (local.get $xv)))
-            (v128.store offset=48 (local.get $out) (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $xv) (local.get $xv))))
-            (local.set $out (i32.add (local.get $out) (i32.const 64)))
+            ;; lane sums of accumulators 0..3 and 4..7: as i32 (asI32), or converted to f64 two lanes at a time
+            (if (local.get $asI32)
+              (then
+                (v128.store (local.get $out) (call $hsum4 (local.get $a0) (local.get $a1) (local.get $a2) (local.get $a3)))
+                (v128.store offset=16 (local.get $out) (call $hsum4 (local.get $a4) (local.get $a5) (local.get $a6) (local.get $a7)))
+                (local.set $out (i32.add (local.get $out) (i32.const 32))))
+              (else
+                (local.set $xv (call $hsum4 (local.get $a0) (local.get $a1) (local.get $a2) (local.get $a3)))
+                (v128.store (local.get $out) (f64x2.convert_low_i32x4_s (local.get $xv)))
+                (v128.store offset=16 (local.get $out) (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $xv) (local.get $xv))))
+                (local.set $xv (call $hsum4 (local.get $a4) (local.get $a5) (local.get $a6) (local.get $a7)))
+                (v128.store offset=32 (local.get $out) (f64x2.convert_low_i32x4_s (local.get $xv)))
+                (v128.store offset=48 (local.get $out) (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $xv) (local.get $xv))))
+                (local.set $out (i32.add (local.get $out) (i32.const 64)))))
             (local.set $c (i32.add (local.get $c) (i32.const 8)))
             (br $loopC)))
         (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
@@ -410,7 +419,7 @@
     (if (i32.gt_u (call $narrowInputs (local.get $x) (local.get $outer) (local.get $rows) (local.get $rowsPadded) (local.get $narrow))
                   (local.get $maxInput))
       (then (return (i32.const 0))))
-    (call $mvmI16 (local.get $w) (local.get $rowsPadded) (local.get $colsPadded) (local.get $narrow) (local.get $outer) (local.get $out))
+    (call $mvmI16 (local.get $w) (local.get $rowsPadded) (local.get $colsPadded) (local.get $narrow) (local.get $outer) (local.get $out) (i32.const 0))
     (i32.const 1))
 
   ;; [Σ lanes of a, Σ lanes of b, Σ lanes of c, Σ lanes of d] with wrapping i32 adds (a transposing reduction).
@@ -573,4 +582,102 @@
             (br $loopJ)))
         (local.set $o (i32.add (local.get $o) (i32.const 1)))
         (br $loopO))))
+
+  ;; finish_i32(src, outer, srcStride, cols, correction, dL, wrapShift, acc, accStride, colBase): finish for the fast
+  ;; path on the MVM's exact i32 sums (mvm_i16 with asI32): v = src[o, j] − correction[j]; truncation window
+  ;; floor(v·2^−D_L) = v >> D_L (or v << −D_L), wrapped to O_RWL bits by (a << wrapShift) >> wrapShift with
+  ;; wrapShift = 32 − O_RWL (0: no wrap); acc[o·accStride + colBase + j] += it, in i32. Equal to finish on the same
+  ;; values whenever every v, every window and every accumulator fits in i32 — the wrapper checks those bounds first.
+  (func (export "finish_i32")
+    (param $src i32) (param $outer i32) (param $srcStride i32) (param $cols i32) (param $correction i32) (param $dL i32)
+    (param $wrapShift i32) (param $acc i32) (param $accStride i32) (param $colBase i32)
+    (local $o i32) (local $j i32) (local $row i32) (local $dst i32) (local $v i32)
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $row (i32.add (local.get $src) (i32.shl (i32.mul (local.get $o) (local.get $srcStride)) (i32.const 2))))
+        (local.set $dst (i32.add (local.get $acc) (i32.shl (i32.add (i32.mul (local.get $o) (local.get $accStride)) (local.get $colBase)) (i32.const 2))))
+        (local.set $j (i32.const 0))
+        (block $doneJ
+          (loop $loopJ
+            (br_if $doneJ (i32.ge_u (local.get $j) (local.get $cols)))
+            (local.set $v (i32.sub
+              (i32.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))
+              (i32.load (i32.add (local.get $correction) (i32.shl (local.get $j) (i32.const 2))))))
+            (local.set $v (select
+              (i32.shr_s (local.get $v) (local.get $dL))
+              (i32.shl (local.get $v) (i32.sub (i32.const 0) (local.get $dL)))
+              (i32.ge_s (local.get $dL) (i32.const 0))))
+            (local.set $v (i32.shr_s (i32.shl (local.get $v) (local.get $wrapShift)) (local.get $wrapShift)))
+            (i32.store (local.get $dst) (i32.add (i32.load (local.get $dst)) (local.get $v)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $loopJ)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
+
+  ;; ---------------------------------------------------------------------------------------------------------------
+  ;; Kernel (a), sparse form: the same read with a cost that scales with the input digits that are not 0, chosen by
+  ;; WasmIntegerCellTile per call when the inputs are sparse enough to win (see integer-cell-tile.ts).
+  ;;
+  ;; count_active(x, outer, rows, steps, dacBits, every) → the number of (vector o, row r, step t) with a DAC value
+  ;; v_t(o, r) = (x_u[o, r] >>> t·db) & (2^db − 1) ≠ 0, over the vectors o = 0, every, 2·every, … < outer (every ≥ 1:
+  ;; a sample of a large batch), as f64 (it may pass 2^32). x: i32 [outer, rows]; steps·db ≤ 32.
+  ;; Digit t is non-zero iff bit t·db of y = x | x >>> 1 | … | x >>> (db − 1) is set, so one popcnt per row counts
+  ;; all of its steps.
+  (func (export "count_active")
+    (param $x i32) (param $outer i32) (param $rows i32) (param $steps i32) (param $dacBits i32) (param $every i32) (result f64)
+    (local $o i32) (local $p i32) (local $end i32) (local $low i32) (local $v i32) (local $y i32) (local $k i32) (local $n i64)
+    (local.set $low (call $digitLowBits (local.get $steps) (local.get $dacBits)))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $p (i32.add (local.get $x) (i32.shl (i32.mul (local.get $o) (local.get $rows)) (i32.const 2))))
+        (local.set $end (i32.add (local.get $p) (i32.shl (local.get $rows) (i32.const 2))))
+        (block $done
+          (loop $loop
+            (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+            (local.set $v (i32.load (local.get $p)))
+            (if (local.get $v)
+              (then
+                (local.set $y (local.get $v))
+                (local.set $k (i32.const 1))
+                (block $doneFold
+                  (loop $fold
+                    (br_if $doneFold (i32.ge_u (local.get $k) (local.get $dacBits)))
+                    (local.set $y (i32.or (local.get $y) (i32.shr_u (local.get $v) (local.get $k))))
+                    (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                    (br $fold)))
+                (local.set $n (i64.add (local.get $n) (i64.extend_i32_u (i32.popcnt (i32.and (local.get $y) (local.get $low))))))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $loop)))
+        (local.set $o (i32.add (local.get $o) (local.get $every)))
+        (br $loopO)))
+    (f64.convert_i64_u (local.get $n)))
+
+  ;; The bits t·dacBits for t < steps (steps·dacBits ≤ 32): the lowest bit of each step's DAC digit.
+  (func $digitLowBits (param $steps i32) (param $dacBits i32) (result i32)
+    (local $low i32) (local $t i32)
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $t) (local.get $steps)))
+        (local.set $low (i32.or (local.get $low) (i32.shl (i32.const 1) (i32.mul (local.get $t) (local.get $dacBits)))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $loop)))
+    (local.get $low))
+
+  ;; read_sparse(levels, stride, cols, x, outer, rows, steps, dacBits, lut, counts, lists, sums, out) = read_int with
+  ;; the same x (unpacked), lut and out, for tiles whose largest column sum rows·(2^db − 1)·(2^cb − 1) is ≤ 65535 (the
+  ;; wrapper checks): out[o, c] = Σ_t 2^(t·db)·lut[I_t(o, c)], I_t(o, c) = Σ_r v_t(o, r)·level[r, c], v as in
+  ;; count_active. levels: i16 [rows, stride] level indices, row-major (stride a multiple of 16, padding columns 0).
+  ;; x: i32 [outer, rows] offset-encoded inputs x_u. lut: i32 [maxSum + 1]. Scratch: counts i32 [steps·db], lists
+  ;; (i32, i32) [steps·db, rows], sums u16 [steps, stride]. out: f64 [outer, cols] (cols ≤ stride; padding columns,
+  ;; whose sums are 0, come out Σ_t 2^(t·db)·lut[0] like read_int's).
+  ;; Per vector, each step's list of rows with a non-zero digit (one pass over the inputs; rows and steps whose digit
+  ;; is 0 cost nothing further), then per step its rows' v·level-row added into the column sums, eight columns per
+  ;; i16x8 lane group, several rows per pass, then ADC and shift-add per column in an i64 register by Horner's rule
+  ;; from the last step down (acc = 2^db·acc + lut[I_t]), converted once. The sums are integers below 2^16: u16
+  ;; lanes wrap modulo 2^16 and end exact, read back unsigned; integer sums are exact in any order, so the result
+  ;; equals the dense kernels' bit for bit. Generated at build time from sparseReadKernel in scripts/wat-kernels.mjs:
+  ;; @insert sparse-read-kernel
 )

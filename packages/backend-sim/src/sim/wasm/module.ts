@@ -34,15 +34,19 @@ export interface KernelExports {
   read_c1: BlockReadKernel; read_c2: BlockReadKernel; read_c3: BlockReadKernel; read_c4: BlockReadKernel;
   read_c1w1: RegisterReadKernel; read_c1w2: RegisterReadKernel; read_c2w1: RegisterReadKernel; read_c2w2: RegisterReadKernel;
   read_c3w1: RegisterReadKernel; read_c3w2: RegisterReadKernel; read_c4w1: RegisterReadKernel; read_c4w2: RegisterReadKernel;
+  count_active(x: number, outer: number, rows: number, steps: number, dacBits: number, every: number): number;
+  read_sparse(levels: number, stride: number, cols: number, x: number, outer: number, rows: number, steps: number, dacBits: number, lut: number,
+    counts: number, lists: number, sums: number, out: number): void;
   read_float(cells: number, stride: number, xu: number, outer: number, rows: number, steps: number, dacBits: number, adcMin: number, adcMax: number,
     counts: number, idx: number, vals: number, sums: number, out: number): void;
   narrow_inputs(x: number, outer: number, rows: number, rowsPadded: number, dst: number): number;
-  mvm_i16(w: number, rowsPadded: number, colsPadded: number, x: number, outer: number, out: number): void;
+  mvm_i16(w: number, rowsPadded: number, colsPadded: number, x: number, outer: number, out: number, asI32: number): void;
   mvm(w: number, rows: number, rowsPadded: number, colsPadded: number, x: number, outer: number, narrow: number, maxInput: number, out: number): number;
   gather(x: number, images: number, imageStride: number, positions: number, taps: number, tapOffsets: number, rowSrc: number, rowTap: number,
     rows: number, biasRow: number, biasInput: number, inputOffset: number, narrowPadded: number, dst: number): void;
   finish(src: number, srcStride: number, outer: number, cols: number, scheme: number, slices: number, place: number, correction: number,
     truncate: number, down: number, m: number, acc: number, outBase: number, colBase: number, channelStride: number): void;
+  finish_i32(src: number, outer: number, srcStride: number, cols: number, correction: number, dL: number, wrapShift: number, acc: number, accStride: number, colBase: number): void;
 }
 
 let compiled: WasmModule | undefined;
@@ -122,6 +126,26 @@ export class KernelArena {
   /** Frees the scratch reserved since `mark`. */
   release(mark: number): void {
     this.scratchTop = mark;
+  }
+
+  /**
+   * A kernel on inputs from JS: copies `xu` `[outer, rows]` into scratch, runs `kernel(xAt, outAt)` with room for
+   * `[outer, stride]` f64 results at outAt, copies their first `cols` per row into `out` and releases the scratch.
+   * Returns false (out untouched) when the kernel returns false.
+   */
+  runOnCopy(xu: Int32Array, outer: number, rows: number, stride: number, cols: number, out: Float64Array, kernel: (xAt: number, outAt: number) => boolean | void): boolean {
+    const mark = this.mark();
+    try {
+      const xAt = this.scratch(outer * rows * 4);
+      const outAt = this.scratch(outer * stride * 8);
+      const n = outer * rows;
+      this.heap32.set(xu.length === n ? xu : xu.subarray(0, n), xAt >>> 2);
+      if (kernel(xAt, outAt) === false) return false;
+      copyRows(this.heapF64, outAt >>> 3, stride, out, cols, outer);
+      return true;
+    } finally {
+      this.release(mark);
+    }
   }
 
   /** Makes the memory at least `bytes` long. */
