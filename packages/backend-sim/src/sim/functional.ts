@@ -42,7 +42,7 @@ export interface SimulateOptions {
   readonly adcLossless?: boolean;
   /** record each layer's integers (as runFixedPoint's recordInts) */
   readonly recordInts?: boolean;
-  /** "wasm" (default): WebAssembly tile kernels where they apply; "ts": the TypeScript reference kernels only (same results, bit for bit) */
+  /** "wasm" (default): the optimized engine — WebAssembly layer engine (layer-wasm.ts) and fused epilogues (epilogue.ts) where they apply; "ts": the TypeScript reference kernels, op by op (same results, bit for bit) */
   readonly kernels?: KernelChoice;
 }
 
