@@ -22,6 +22,8 @@ export interface Epilogue {
   readonly pool?: { readonly plane: number; readonly positions: number; readonly tapStarts: Int32Array; readonly taps: Int32Array };
   /** the quantize op ending the chain */
   readonly quantize: Extract<ScheduleOp, { op: "quantize" }>;
+  /** the move's source is read by the move alone and is not an output (a layer engine may then fuse its accumulate too) */
+  readonly fromInternal: boolean;
 }
 
 function readsOf(op: ScheduleOp): readonly string[] {
@@ -83,7 +85,10 @@ function planEpilogues(program: Program): Map<number, Epilogue> {
       op = schedule[++j];
     }
     if (!op || op.op !== "quantize" || op.from !== value) continue;
-    plans.set(i, { start: i, end: j, from: move.from, moveScale: move.fl === undefined ? 1 : 2 ** -move.fl, relu, ...(pool ? { pool } : {}), quantize: op });
+    plans.set(i, {
+      start: i, end: j, from: move.from, moveScale: move.fl === undefined ? 1 : 2 ** -move.fl, relu, ...(pool ? { pool } : {}), quantize: op,
+      fromInternal: internal(move.from),
+    });
     i = j;
   }
   return plans;
@@ -138,4 +143,21 @@ export function runEpilogueImpl(e: Epilogue, acc: Float64Array): Float64Array {
     }
   }
   return out;
+}
+
+/**
+ * The digital tail of the layer accumulated by `schedule[index]` (an accumulate), when the layer engine can run it with
+ * the layer: an optional bias op on the accumulators (digital or bias row), then a fusable chain whose move reads the
+ * accumulators alone.
+ */
+export function getLayerTail(program: Program, epilogues: ReadonlyMap<number, Epilogue>, index: number):
+  { readonly bias?: Extract<ScheduleOp, { op: "bias" }>; readonly epilogue: Epilogue } | undefined {
+  const accumulate = program.schedule[index];
+  if (accumulate?.op !== "accumulate") return undefined;
+  const next = program.schedule[index + 1];
+  const bias = next?.op === "bias" && next.layer === accumulate.layer && next.to === accumulate.to ? next : undefined;
+  if (bias && bias.mode === "float") return undefined;
+  const epilogue = epilogues.get(index + (bias ? 2 : 1));
+  if (!epilogue || epilogue.from !== accumulate.to || !epilogue.fromInternal) return undefined;
+  return bias ? { bias, epilogue } : { epilogue };
 }

@@ -19,9 +19,9 @@ import {
   combineSlicesImpl, fanOutColumnsImpl, gatherMergedTileInputsImpl, gatherTileInputsImpl, scatterAddChannelsImpl, scatterAddImpl,
   subtractPerColumnImpl,
 } from "./kernels.js";
-import { getEpilogues, runEpilogueImpl } from "./epilogue.js";
+import { getEpilogues, getLayerTail, runEpilogueImpl } from "./epilogue.js";
 import { getEffectiveWeights, getLayerPlans, simError, widenShape, type LayerPlan } from "./layer-plan.js";
-import { accumulateLayerWasm, type PendingTile } from "./layer-wasm.js";
+import { accumulateLayerWasm, type LayerTail, type PendingTile } from "./layer-wasm.js";
 import { multiplyTile, readTile, type KernelChoice } from "./tile-kernels.js";
 
 type MvmOp = Extract<ScheduleOp, { op: "mvm" }>;
@@ -337,6 +337,15 @@ function runOnce(program: Program, inputData: Float64Array, images: number, inst
   const epilogues = engineWasm ? getEpilogues(program) : undefined;
   const records = getBufferRecords(program);
   const schedule = program.schedule;
+  /** The digital tail the layer engine may run with the layer accumulated at `index` (its pool over the layer's own output positions). */
+  const getWasmLayerTail = (layer: LayerPlan, index: number): LayerTail | undefined => {
+    const found = epilogues ? getLayerTail(program, epilogues, index) : undefined;
+    const bias = layer.record.bias;
+    if (!found || bias?.mode === "float") return undefined;
+    const pool = found.epilogue.pool;
+    if (pool && !(layer.isConv && pool.plane === layer.positions)) return undefined;
+    return bias?.mode === "digital" ? { bias: bias.values, epilogue: found.epilogue } : { epilogue: found.epilogue };
+  };
   for (let index = 0; index < schedule.length; index++) {
     const op = schedule[index]!;
     const epilogue = epilogues?.get(index);
@@ -406,13 +415,22 @@ function runOnce(program: Program, inputData: Float64Array, images: number, inst
           const p = recorded.get(id);
           if (p) mine.set(id, p);
         }
-        const taken = mine.size === op.tiles.length && mine.size > 0 ? accumulateLayerWasm(layer, mine, instance, program) : undefined;
+        const tail = mine.size === op.tiles.length && mine.size > 0 ? getWasmLayerTail(layer, index) : undefined;
+        const taken = mine.size === op.tiles.length && mine.size > 0 ? accumulateLayerWasm(layer, mine, instance, program, tail) : undefined;
         if (taken) {
           for (const id of op.tiles) {
             recorded.delete(id);
             recordedOps.delete(id);
           }
-          buffers.set(op.to, { shape: widenShape(layer.record.output_shape, images), dtype: "f64", data: taken });
+          if (!tail) {
+            buffers.set(op.to, { shape: widenShape(layer.record.output_shape, images), dtype: "f64", data: taken });
+            break;
+          }
+          // the layer's bias, move, post-ops and the next quantize ran with it
+          const q = tail.epilogue.quantize;
+          buffers.set(q.to, { shape: widenShape(records.get(q.from)!.shape, images), dtype: "f64", data: taken });
+          xInts.set(q.layer, taken);
+          index = tail.epilogue.end;
           break;
         }
         // the reference engine, for these tiles' recorded ops first

@@ -9,6 +9,8 @@
  */
 import type { Program } from "../program/types.js";
 import type { SimInstance } from "./instance.js";
+import { getIntegerRange } from "../fixed-point/kernels.js";
+import type { Epilogue } from "./epilogue.js";
 import { getEffectiveWeights, type LayerPlan, type TilePlan } from "./layer-plan.js";
 import { WasmFloatCellTile } from "./wasm/float-cell-tile.js";
 import { WasmIntegerCellTile } from "./wasm/integer-cell-tile.js";
@@ -29,6 +31,14 @@ export interface PendingTile {
   shiftAdd?: { readonly slices: number; readonly cellBits: number };
   /** set by the truncate op */
   truncate?: { readonly dL: number; readonly oRwl: number };
+}
+
+/** The digital ops after a layer's accumulate that the engine runs with it: the digital bias (if any) and a fused chain. */
+export interface LayerTail {
+  /** per output channel, added before the move (the layer's digital bias) */
+  readonly bias?: ArrayLike<number>;
+  /** its max pool, if any, reads the layer's output positions (pool plane = layer positions) */
+  readonly epilogue: Epilogue;
 }
 
 /** One instance's arena and the tiles packed into it, per path. */
@@ -70,11 +80,13 @@ function getTileKernel(ia: InstanceArena, pending: PendingTile, instance: SimIns
 
 /**
  * Runs the recorded tiles of `layer` (in recording order) and returns the layer's accumulators `[outNumel]` — what
- * the reference engine's accumulate builds — or undefined when a tile cannot run here (nothing has changed then, and
- * the caller replays the tiles through the reference engine). Tiles without an adc op read nothing and are skipped,
- * as in the reference.
+ * the reference engine's accumulate builds — or, given the layer's `tail`, what that tail's quantize produces (the
+ * next layer's x_int, [batch, channels, ...]); or undefined when a tile cannot run here (nothing has changed then,
+ * and the caller replays the tiles through the reference engine).
  */
-export function accumulateLayerWasm(layer: LayerPlan, pending: ReadonlyMap<number, PendingTile>, instance: SimInstance, program: Program): Float64Array | undefined {
+export function accumulateLayerWasm(
+  layer: LayerPlan, pending: ReadonlyMap<number, PendingTile>, instance: SimInstance, program: Program, tail?: LayerTail,
+): Float64Array | undefined {
   const ia = getInstanceArena(instance);
   const { arena } = ia;
   const cellBits = layer.record.formats.weight.cell_bits;
@@ -180,6 +192,7 @@ export function accumulateLayerWasm(layer: LayerPlan, pending: ReadonlyMap<numbe
         accAt, outBaseAt, colBase, 1);
       arena.release(tileMark);
     }
+    if (tail) return runTail(arena, tail, layer, accAt, integerAcc);
     const acc = integerAcc ? arena.i32(accAt, outer * channels) : arena.f64(accAt, outer * channels);
     return toLayerLayout(acc, layer);
   } finally {
@@ -231,4 +244,33 @@ function toLayerLayout(acc: Float64Array | Int32Array, layer: LayerPlan): Float6
     }
   }
   return out;
+}
+
+/** The tail on the position-major accumulators at `accAt`, in one pass (kernels.wat `epilogue`); returns the quantized x. */
+function runTail(arena: KernelArena, tail: LayerTail, layer: LayerPlan, accAt: number, integerAcc: boolean): Float64Array {
+  const e = tail.epilogue;
+  const channels = layer.outChannels;
+  const batch = layer.isConv ? layer.batch : layer.outer;
+  const positions = layer.isConv ? layer.positions : 1;
+  const outPositions = e.pool ? e.pool.positions : positions;
+  const count = batch * channels * outPositions;
+  // scratch lies above the tiles packed for this layer, so no address below is 0 (0 means "none" to the kernel)
+  let biasAt = 0;
+  if (tail.bias) {
+    biasAt = arena.scratch(channels * 8);
+    arena.f64(biasAt, channels).set(Array.from(tail.bias));
+  }
+  let tapStartsAt = 0;
+  let tapsAt = 0;
+  if (e.pool) {
+    tapStartsAt = arena.scratch(e.pool.tapStarts.length * 4);
+    arena.i32(tapStartsAt, e.pool.tapStarts.length).set(e.pool.tapStarts);
+    tapsAt = arena.scratch(Math.max(1, e.pool.taps.length) * 4);
+    arena.i32(tapsAt, e.pool.taps.length).set(e.pool.taps);
+  }
+  const outAt = arena.scratch(count * 8);
+  const [lo, hi] = getIntegerRange(e.quantize.bits, e.quantize.signed);
+  arena.exports.epilogue(accAt, integerAcc ? 1 : 0, batch, positions, channels, biasAt, e.moveScale, e.relu ? 1 : 0, tapStartsAt, tapsAt, outPositions,
+    2 ** e.quantize.fl, lo, hi, outAt);
+  return arena.f64(outAt, count).slice();
 }

@@ -583,7 +583,75 @@
         (local.set $o (i32.add (local.get $o) (i32.const 1)))
         (br $loopO))))
 
-  ;; finish_i32(src, outer, srcStride, cols, correction, dL, wrapShift, acc, accStride, colBase): finish for the fast
+;; epilogue(acc, accI32, batch, positions, channels, bias, moveScale, relu, tapStarts, taps, outPositions, qScale,
+  ;;          lo, hi, out): a layer's digital tail on its position-major accumulators acc [batch, positions, channels]
+  ;; (f64, or i32 when accI32): a = acc + bias[c] (bias 0: none), v = a·moveScale, ReLU (v < 0 → 0) when relu, the first
+  ;; maximum over the window taps[tapStarts[q] .. tapStarts[q + 1]) of positions when tapStarts ≠ 0 (else q = p),
+  ;; then x = clamp(nearest(v·qScale) + 0, lo, hi) (f64.nearest is round half to even, + 0 turns −0 into +0, as
+  ;; roundHalfEven) into out f64 [batch, channels, outPositions] — addPerChannelImpl, the move, reluImpl, maxPoolImpl
+  ;; and quantizeActivationsImpl in one pass, with the same float64 operations per element.
+  (func (export "epilogue")
+    (param $acc i32) (param $accI32 i32) (param $batch i32) (param $positions i32) (param $channels i32) (param $bias i32)
+    (param $moveScale f64) (param $relu i32) (param $tapStarts i32) (param $taps i32) (param $outPositions i32)
+    (param $qScale f64) (param $lo f64) (param $hi f64) (param $out i32)
+    (local $b i32) (local $c i32) (local $q i32) (local $k i32) (local $kEnd i32) (local $p i32) (local $at i32)
+    (local $image i32) (local $v f64) (local $best f64) (local $add f64)
+    (block $doneB
+      (loop $loopB
+        (br_if $doneB (i32.ge_u (local.get $b) (local.get $batch)))
+        (local.set $image (i32.mul (local.get $b) (local.get $positions)))
+        (local.set $c (i32.const 0))
+        (block $doneC
+          (loop $loopC
+            (br_if $doneC (i32.ge_u (local.get $c) (local.get $channels)))
+            (local.set $add (f64.const 0))
+            (if (local.get $bias)
+              (then (local.set $add (f64.load (i32.add (local.get $bias) (i32.shl (local.get $c) (i32.const 3)))))))
+            (local.set $q (i32.const 0))
+            (block $doneQ
+              (loop $loopQ
+                (br_if $doneQ (i32.ge_u (local.get $q) (local.get $outPositions)))
+                (if (local.get $tapStarts)
+                  (then
+                    (local.set $k (i32.load (i32.add (local.get $tapStarts) (i32.shl (local.get $q) (i32.const 2)))))
+                    (local.set $kEnd (i32.load (i32.add (local.get $tapStarts) (i32.shl (i32.add (local.get $q) (i32.const 1)) (i32.const 2))))))
+                  (else
+                    (local.set $k (local.get $q))
+                    (local.set $kEnd (i32.add (local.get $q) (i32.const 1)))))
+                (local.set $best (f64.const -inf))
+                (block $doneK
+                  (loop $loopK
+                    (br_if $doneK (i32.ge_u (local.get $k) (local.get $kEnd)))
+                    (local.set $p (select
+                      (i32.load (i32.add (local.get $taps) (i32.shl (local.get $k) (i32.const 2))))
+                      (local.get $k)
+                      (local.get $tapStarts)))
+                    (local.set $at (i32.add (i32.mul (i32.add (local.get $image) (local.get $p)) (local.get $channels)) (local.get $c)))
+                    (if (local.get $accI32)
+                      (then (local.set $v (f64.convert_i32_s (i32.load (i32.add (local.get $acc) (i32.shl (local.get $at) (i32.const 2)))))))
+                      (else (local.set $v (f64.load (i32.add (local.get $acc) (i32.shl (local.get $at) (i32.const 3)))))))
+                    ;; the digital bias is added only when non-zero (addPerChannelImpl skips a 0)
+                    (if (f64.ne (local.get $add) (f64.const 0)) (then (local.set $v (f64.add (local.get $v) (local.get $add)))))
+                    (local.set $v (f64.mul (local.get $v) (local.get $moveScale)))
+                    (if (i32.and (local.get $relu) (f64.lt (local.get $v) (f64.const 0))) (then (local.set $v (f64.const 0))))
+                    (if (local.get $tapStarts)
+                      (then (if (f64.gt (local.get $v) (local.get $best)) (then (local.set $best (local.get $v)))))
+                      (else (local.set $best (local.get $v))))
+                    (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                    (br $loopK)))
+                (local.set $v (f64.add (f64.nearest (f64.mul (local.get $best) (local.get $qScale))) (f64.const 0)))
+                (local.set $v (select (local.get $lo) (select (local.get $hi) (local.get $v) (f64.gt (local.get $v) (local.get $hi)))
+                  (f64.lt (local.get $v) (local.get $lo))))
+                (f64.store (local.get $out) (local.get $v))
+                (local.set $out (i32.add (local.get $out) (i32.const 8)))
+                (local.set $q (i32.add (local.get $q) (i32.const 1)))
+                (br $loopQ)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $loopC)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $loopB))))
+
+    ;; finish_i32(src, outer, srcStride, cols, correction, dL, wrapShift, acc, accStride, colBase): finish for the fast
   ;; path on the MVM's exact i32 sums (mvm_i16 with asI32): v = src[o, j] − correction[j]; truncation window
   ;; floor(v·2^−D_L) = v >> D_L (or v << −D_L), wrapped to O_RWL bits by (a << wrapShift) >> wrapShift with
   ;; wrapShift = 32 − O_RWL (0: no wrap); acc[o·accStride + colBase + j] += it, in i32. Equal to finish on the same

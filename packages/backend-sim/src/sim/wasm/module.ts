@@ -46,6 +46,8 @@ export interface KernelExports {
     rows: number, biasRow: number, biasInput: number, inputOffset: number, narrowPadded: number, dst: number): void;
   finish(src: number, srcStride: number, outer: number, cols: number, scheme: number, slices: number, place: number, correction: number,
     truncate: number, down: number, m: number, acc: number, outBase: number, colBase: number, channelStride: number): void;
+  epilogue(acc: number, accI32: number, batch: number, positions: number, channels: number, bias: number, moveScale: number, relu: number,
+    tapStarts: number, taps: number, outPositions: number, qScale: number, lo: number, hi: number, out: number): void;
   finish_i32(src: number, outer: number, srcStride: number, cols: number, correction: number, dL: number, wrapShift: number, acc: number, accStride: number, colBase: number): void;
 }
 
