@@ -403,6 +403,18 @@ describe("the WebAssembly float-cell read (kernel b)", () => {
     }
   });
 
+  it("converts the zero reads of undriven steps when the ADC's range excludes 0 (no step is skipped then)", () => {
+    for (const c of CASES.slice(0, 40)) {
+      const random = rng(c.rows * 131 + c.physCols);
+      const cells = c.levels.map((k) => k * Math.exp(0.2 * (random() - 0.5)));
+      for (const [adcMin, adcMax] of [[1, 6], [-7, -2]] as const) {
+        const ref = bitSerialReadImpl(c.xu, c.outer, c.rows, cells, c.physCols, c.steps, c.dacBits, adcMin, adcMax, 0, undefined, new Float64Array(c.outer * c.physCols));
+        const got = WasmFloatCellTile.pack(cells, c.rows, c.physCols).read(c.xu, c.outer, c.steps, c.dacBits, adcMin, adcMax, new Float64Array(c.outer * c.physCols));
+        expect(difference(got, ref), `${c.name}, ADC [${adcMin}, ${adcMax}]`).toBe("");
+      }
+    }
+  });
+
   it("rejects a non-finite cell with XB6002", () => {
     const cells = new Float64Array(6).fill(1);
     cells[4] = Infinity;
