@@ -18,10 +18,11 @@ export interface TilePlan {
   readonly channelBase: number;
   /** compacted layers (col_map): per matrix column the tile computes, its tile column, sign and output channel */
   readonly fanOut?: { readonly srcCol: Int32Array; readonly sign: Int8Array; readonly channels: Int32Array };
-  /** per tile row (uncompacted layers): the element its input channel (conv) or input column (linear) starts at within one input */
-  readonly rowSrc: Int32Array;
-  /** per tile row: its kernel tap's byte offset within a position's taps (conv; 0 for linear) */
-  readonly rowTap: Int32Array;
+  /**
+   * `[positions, rows]`: where tile row r reads its input at output position p, as an element offset within one image
+   * (conv: its channel plane plus its tap's im2col offset, −1 in the padding; linear: one position, row0 + r)
+   */
+  readonly inputOffsets: Int32Array;
 }
 
 /** A weight layer's geometry, precomputed once per program. */
@@ -157,15 +158,16 @@ function planLayer(program: Program, record: ProgramLayer, images: number): Laye
       fanOut = { srcCol, sign, channels };
     }
     const channelBase = tile.group * (isConv ? inChannels / groups : 0);
-    const rowSrc = new Int32Array(tile.rows);
-    const rowTap = new Int32Array(tile.rows);
+    const inputOffsets = new Int32Array(positions * tile.rows);
     for (let r = 0; r < tile.rows; r++) {
       const mr = tile.row0 + r;
       const c = Math.floor(mr / taps);
-      rowSrc[r] = isConv ? (channelBase + c) * plane : mr;
-      rowTap[r] = isConv ? (mr - c * taps) * 4 : 0;
+      for (let p = 0; p < positions; p++) {
+        const off = isConv ? tapOffsets![p * taps + mr - c * taps]! : 0;
+        inputOffsets[p * tile.rows + r] = !isConv ? mr : off < 0 ? -1 : (channelBase + c) * plane + off;
+      }
     }
-    tiles.set(id, { tile, correction, combine, channelBase, rowSrc, rowTap, ...(fanOut ? { fanOut } : {}) });
+    tiles.set(id, { tile, correction, combine, channelBase, inputOffsets, ...(fanOut ? { fanOut } : {}) });
   }
   void mRows;
   const bias = record.bias;

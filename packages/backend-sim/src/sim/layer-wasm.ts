@@ -134,8 +134,6 @@ export function accumulateLayerWasm(
     const outBaseAt = arena.scratch(outer * 4);
     const outBase = arena.i32(outBaseAt, outer);
     for (let o = 0; o < outer; o++) outBase[o] = o * channels;
-    const tapsAt = arena.scratch((layer.tapOffsets?.length ?? 1) * 4);
-    arena.i32(tapsAt, layer.tapOffsets?.length ?? 1).set(layer.tapOffsets ?? [0]);
     const gathered = new Map<string, number>();
     for (const [id, p] of pending) {
       const t = p.plan.tile;
@@ -148,13 +146,12 @@ export function accumulateLayerWasm(
       let xuAt = gathered.get(key);
       if (xuAt === undefined) {
         xuAt = arena.scratch(narrowPadded ? outer * narrowPadded * 2 : outer * t.rows_used * 4);
-        const rowsAt = arena.scratch(t.rows * 8);
-        arena.i32(rowsAt, t.rows).set(p.plan.rowSrc);
-        arena.i32(rowsAt + t.rows * 4, t.rows).set(p.plan.rowTap);
+        const offsets = p.plan.inputOffsets;
+        const offsetsAt = arena.scratch(offsets.length * 4);
+        arena.i32(offsetsAt, offsets.length).set(offsets);
         const images = layer.isConv ? layer.batch : outer;
         const imageStride = layer.isConv ? layer.inChannels * layer.plane : layer.plane;
-        arena.exports.gather(x.at, images, imageStride, layer.positions, layer.taps, tapsAt, rowsAt, rowsAt + t.rows * 4, t.rows,
-          t.bias_row ? 1 : 0, layer.biasInput, p.inputOffset, narrowPadded, xuAt);
+        arena.exports.gather(x.at, images, imageStride, layer.positions, offsetsAt, t.rows, t.bias_row ? 1 : 0, layer.biasInput, p.inputOffset, narrowPadded, xuAt);
         gathered.set(key, xuAt);
       }
       const tileMark = arena.mark();

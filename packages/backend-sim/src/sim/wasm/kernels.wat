@@ -446,21 +446,17 @@
   ;; ---------------------------------------------------------------------------------------------------------------
   ;; Layer glue, so that a layer's tiles read their inputs from and add their results into WebAssembly memory.
   ;;
-  ;; gather(x, images, imageStride, positions, taps, tapOffsets, rowSrc, rowTap, rows, biasRow, biasInput,
-  ;;        inputOffset, narrowPadded, dst) = gatherTileInputsImpl: x i32 layer inputs x_int (image b starts at element
-  ;; b·imageStride); tapOffsets i32 [positions, taps] (−1: padding); per tile row r, rowSrc[r] = the element its
-  ;; input channel starts at within an image and rowTap[r] = its tap's byte offset within a position's taps. dst i32
-  ;; [images·positions, rows + biasRow]: x_int + inputOffset (padding: 0 + inputOffset), then biasInput on the bias row.
-  ;; narrowPadded ≠ 0: dst is i16 [images·positions, narrowPadded] instead, zero-padded (mvm_i16's input; the caller
-  ;; has checked that every value fits the MVM's bound).
-  ;; A linear layer is images = outer, positions = taps = 1, tapOffsets = [0], rowSrc[r] = row0 + r, rowTap = 0.
+;; gather(x, images, imageStride, positions, offsets, rows, biasRow, biasInput, inputOffset, narrowPadded, dst) =
+  ;; gatherTileInputsImpl: x i32 layer inputs x_int (image b starts at element b·imageStride); offsets i32 [positions,
+  ;; rows]: where tile row r reads at output position p within an image (−1: padding). dst i32 [images·positions,
+  ;; rows + biasRow]: x_int + inputOffset (padding: 0 + inputOffset), then biasInput on the bias row. narrowPadded ≠ 0:
+  ;; dst is i16 [images·positions, narrowPadded] instead, zero-padded (mvm_i16's input; the caller has checked that
+  ;; every value fits the MVM's bound). A linear layer is images = outer, positions = 1, offsets = row0 .. row0 + rows.
   (func (export "gather")
-    (param $x i32) (param $images i32) (param $imageStride i32) (param $positions i32) (param $taps i32)
-    (param $tapOffsets i32) (param $rowSrc i32) (param $rowTap i32) (param $rows i32) (param $biasRow i32)
-    (param $biasInput i32) (param $inputOffset i32) (param $narrowPadded i32) (param $dst i32)
-    (local $b i32) (local $p i32) (local $r i32) (local $img i32) (local $tapBase i32) (local $off i32) (local $v i32)
-    (local $tapBytes i32) (local $rowEnd i32) (local $step i32)
-    (local.set $tapBytes (i32.shl (local.get $taps) (i32.const 2)))
+    (param $x i32) (param $images i32) (param $imageStride i32) (param $positions i32) (param $offsets i32) (param $rows i32)
+    (param $biasRow i32) (param $biasInput i32) (param $inputOffset i32) (param $narrowPadded i32) (param $dst i32)
+    (local $b i32) (local $p i32) (local $img i32) (local $off i32) (local $v i32) (local $at i32) (local $end i32)
+    (local $rowEnd i32) (local $step i32)
     (local.set $step (select (i32.const 2) (i32.const 4) (local.get $narrowPadded)))
     (if (local.get $narrowPadded)
       (then (memory.fill (local.get $dst) (i32.const 0)
@@ -469,29 +465,26 @@
       (loop $loopB
         (br_if $doneB (i32.ge_u (local.get $b) (local.get $images)))
         (local.set $img (i32.add (local.get $x) (i32.shl (i32.mul (local.get $b) (local.get $imageStride)) (i32.const 2))))
-        (local.set $tapBase (local.get $tapOffsets))
+        (local.set $at (local.get $offsets))
         (local.set $p (i32.const 0))
         (block $doneP
           (loop $loopP
             (br_if $doneP (i32.ge_u (local.get $p) (local.get $positions)))
             (local.set $rowEnd (i32.add (local.get $dst) (i32.shl (local.get $narrowPadded) (i32.const 1))))
-            (local.set $r (i32.const 0))
+            (local.set $end (i32.add (local.get $at) (i32.shl (local.get $rows) (i32.const 2))))
             (block $doneR
               (loop $loopR
-                (br_if $doneR (i32.ge_u (local.get $r) (local.get $rows)))
-                (local.set $off (i32.load (i32.add (local.get $tapBase)
-                  (i32.load (i32.add (local.get $rowTap) (i32.shl (local.get $r) (i32.const 2)))))))
-                (local.set $v (i32.const 0))
+                (br_if $doneR (i32.ge_u (local.get $at) (local.get $end)))
+                (local.set $off (i32.load (local.get $at)))
+                (local.set $v (local.get $inputOffset))
                 (if (i32.ge_s (local.get $off) (i32.const 0))
-                  (then (local.set $v (i32.load (i32.add (local.get $img) (i32.shl
-                    (i32.add (i32.load (i32.add (local.get $rowSrc) (i32.shl (local.get $r) (i32.const 2)))) (local.get $off))
-                    (i32.const 2)))))))
-                (local.set $v (i32.add (local.get $v) (local.get $inputOffset)))
+                  (then (local.set $v (i32.add (local.get $v)
+                    (i32.load (i32.add (local.get $img) (i32.shl (local.get $off) (i32.const 2))))))))
                 (if (local.get $narrowPadded)
                   (then (i32.store16 (local.get $dst) (local.get $v)))
                   (else (i32.store (local.get $dst) (local.get $v))))
                 (local.set $dst (i32.add (local.get $dst) (local.get $step)))
-                (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                (local.set $at (i32.add (local.get $at) (i32.const 4)))
                 (br $loopR)))
             (if (local.get $biasRow)
               (then
@@ -500,7 +493,6 @@
                   (else (i32.store (local.get $dst) (local.get $biasInput))))
                 (local.set $dst (i32.add (local.get $dst) (local.get $step)))))
             (if (local.get $narrowPadded) (then (local.set $dst (local.get $rowEnd))))
-            (local.set $tapBase (i32.add (local.get $tapBase) (local.get $tapBytes)))
             (local.set $p (i32.add (local.get $p) (i32.const 1)))
             (br $loopP)))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
