@@ -9,8 +9,13 @@
 /** Largest integer magnitude float64 holds exactly; accumulators must stay below it. */
 export const EXACT_INTEGER_LIMIT = 2 ** 53;
 
-/** Round half to even (banker's rounding), exact for any float64. */
+/** 1.5·2^52: for |x| < 2^51, (x + ROUND_MAGIC) − ROUND_MAGIC is x rounded to an integer, ties to even (IEEE default rounding). */
+const ROUND_MAGIC = 6755399441055744;
+
+/** Round half to even (banker's rounding), exact for any float64; +0, never −0. */
 export function roundHalfEven(x: number): number {
+  // the hot case in two adds (a −0 comes out +0, as below)
+  if (Math.abs(x) < 2 ** 51) return x + ROUND_MAGIC - ROUND_MAGIC;
   const r = Math.round(x); // rounds halves toward +∞
   // a tie rounded up to an odd integer goes down to the even one instead; + 0 turns −0 into 0
   return (r - x === 0.5 && r % 2 !== 0 ? r - 1 : r) + 0;

@@ -62,6 +62,10 @@ describe("wrapSigned", () => {
 describe("roundHalfEven", () => {
   it("rounds ties to the even neighbour and everything else to the nearest integer", () => {
     expect([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999, -2.5001].map(roundHalfEven)).toEqual([0, 2, 2, 0, -2, -2, 2, -3]);
+    // around and beyond 2^51, where a float64 has no fraction bits left to round, and the non-finite values
+    const edges = [2 ** 51 - 0.5, 2 ** 51 - 1.5, -(2 ** 51) + 0.5, 2 ** 51, 2 ** 52 + 2, -(2 ** 53), 1e300, -0, -0.25, Infinity, -Infinity];
+    for (const y of edges) expect(roundHalfEven(y), String(y)).toBe(textbookHalfEven(y) + 0);
+    expect(roundHalfEven(NaN)).toBeNaN();
     fc.assert(
       fc.property(fc.integer({ min: -(2 ** 30), max: 2 ** 30 }), fc.integer({ min: 0, max: 8 }), (k, shift) => {
         // dyadic values k / 2^shift include every kind of tie
