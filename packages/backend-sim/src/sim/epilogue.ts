@@ -1,18 +1,15 @@
 /**
- * @fileoverview The digital ops between two weight layers, fused: move (accumulators → reals, ×2^−fl), an optional
- * ReLU, an optional max pool, any reshapes, and the next layer's quantize, in one pass over the accumulators instead
- * of one pass (and one array) per op. Each element goes through the same float64 operations as the op-by-op
- * schedule (the same scalings, `v < 0 ? 0 : v`, the first maximum of the window, roundHalfEven and the clamp), so the
- * result is the same to the bit. A chain is fused only where every buffer inside it is read once, by the next op of
- * the chain, and is not a program output.
+ * @fileoverview The digital ops between two weight layers as one fusable chain: move (accumulators → reals, ×2^−fl),
+ * an optional ReLU, an optional max pool, any reshapes, and the next layer's quantize — planned here, run by the layer
+ * engine in one pass over the accumulators (layer-wasm.ts, kernels.wat `epilogue`) with the same float64 operations
+ * per element as the op-by-op schedule. A chain is fused only where every buffer inside it is read once, by the next
+ * op of the chain, and is not a program output.
  */
 import { getPoolParams, Op, poolOutputSpatial, forEachWindow } from "@xbarc/ir";
-import { getIntegerRange, roundHalfEven } from "../fixed-point/kernels.js";
 import type { Program, ScheduleOp } from "../program/types.js";
 
-/** A fused chain of the schedule: ops [start, end] run as one. */
+/** A fused chain of the schedule: ops from its move to `end` run as one. */
 export interface Epilogue {
-  readonly start: number;
   readonly end: number;
   /** the move's source (the layer's accumulators) and its 2^−fl */
   readonly from: string;
@@ -86,7 +83,7 @@ function planEpilogues(program: Program): Map<number, Epilogue> {
     }
     if (!op || op.op !== "quantize" || op.from !== value) continue;
     plans.set(i, {
-      start: i, end: j, from: move.from, moveScale: move.fl === undefined ? 1 : 2 ** -move.fl, relu, ...(pool ? { pool } : {}), quantize: op,
+      end: j, from: move.from, moveScale: move.fl === undefined ? 1 : 2 ** -move.fl, relu, ...(pool ? { pool } : {}), quantize: op,
       fromInternal: internal(move.from),
     });
     i = j;
@@ -97,67 +94,22 @@ function planEpilogues(program: Program): Map<number, Epilogue> {
 const epilogueCache = new WeakMap<Program, Map<number, Epilogue>>();
 
 /** The program's fusable chains (move … quantize), by the schedule index of their move; planned once per program. */
-export function getEpilogues(program: Program): Map<number, Epilogue> {
+function getEpilogues(program: Program): Map<number, Epilogue> {
   let plans = epilogueCache.get(program);
   if (!plans) epilogueCache.set(program, (plans = planEpilogues(program)));
   return plans;
 }
 
-/** clamp(roundHalfEven(v · qScale), lo, hi): quantizeActivationsImpl's expression for one element. */
-function quantizeOne(v: number, qScale: number, lo: number, hi: number): number {
-  const q = roundHalfEven(v * qScale);
-  return q < lo ? lo : q > hi ? hi : q;
-}
-
-/** Runs a fused chain on the accumulators `acc` and returns the next layer's x_int (float64 integers). */
-export function runEpilogueImpl(e: Epilogue, acc: Float64Array): Float64Array {
-  const { moveScale, relu } = e;
-  const [lo, hi] = getIntegerRange(e.quantize.bits, e.quantize.signed);
-  const qScale = 2 ** e.quantize.fl;
-  if (!e.pool) {
-    const out = new Float64Array(acc.length);
-    if (relu) {
-      for (let i = 0; i < acc.length; i++) {
-        const v = acc[i]! * moveScale;
-        out[i] = quantizeOne(v < 0 ? 0 : v, qScale, lo, hi);
-      }
-    } else {
-      for (let i = 0; i < acc.length; i++) out[i] = quantizeOne(acc[i]! * moveScale, qScale, lo, hi);
-    }
-    return out;
-  }
-  const { plane, positions, tapStarts, taps } = e.pool;
-  const planes = acc.length / plane;
-  const out = new Float64Array(planes * positions);
-  for (let nc = 0; nc < planes; nc++) {
-    const xBase = nc * plane;
-    const oBase = nc * positions;
-    for (let q = 0; q < positions; q++) {
-      let best = -Infinity;
-      for (let k = tapStarts[q]!; k < tapStarts[q + 1]!; k++) {
-        let v = acc[xBase + taps[k]!]! * moveScale;
-        if (relu && v < 0) v = 0;
-        if (v > best) best = v;
-      }
-      out[oBase + q] = quantizeOne(best, qScale, lo, hi);
-    }
-  }
-  return out;
-}
-
 /**
- * The digital tail of the layer accumulated by `schedule[index]` (an accumulate), when the layer engine can run it with
- * the layer: an optional bias op on the accumulators (digital or bias row), then a fusable chain whose move reads the
- * accumulators alone.
+ * The fusable chain after the layer accumulated by `schedule[index]` (an accumulate): behind an optional bias op on the
+ * accumulators (digital or bias row, not float), a chain whose move reads the accumulators alone.
  */
-export function getLayerTail(program: Program, epilogues: ReadonlyMap<number, Epilogue>, index: number):
-  { readonly bias?: Extract<ScheduleOp, { op: "bias" }>; readonly epilogue: Epilogue } | undefined {
+export function getLayerEpilogue(program: Program, index: number): Epilogue | undefined {
   const accumulate = program.schedule[index];
   if (accumulate?.op !== "accumulate") return undefined;
   const next = program.schedule[index + 1];
   const bias = next?.op === "bias" && next.layer === accumulate.layer && next.to === accumulate.to ? next : undefined;
   if (bias && bias.mode === "float") return undefined;
-  const epilogue = epilogues.get(index + (bias ? 2 : 1));
-  if (!epilogue || epilogue.from !== accumulate.to || !epilogue.fromInternal) return undefined;
-  return bias ? { bias, epilogue } : { epilogue };
+  const epilogue = getEpilogues(program).get(index + (bias ? 2 : 1));
+  return epilogue && epilogue.from === accumulate.to && epilogue.fromInternal ? epilogue : undefined;
 }

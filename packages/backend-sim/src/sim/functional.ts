@@ -19,7 +19,7 @@ import {
   combineSlicesImpl, fanOutColumnsImpl, gatherMergedTileInputsImpl, gatherTileInputsImpl, scatterAddChannelsImpl, scatterAddImpl,
   subtractPerColumnImpl,
 } from "./kernels.js";
-import { getEpilogues, getLayerTail, runEpilogueImpl } from "./epilogue.js";
+import { getLayerEpilogue } from "./epilogue.js";
 import { getEffectiveWeights, getLayerPlans, simError, widenShape, type LayerPlan } from "./layer-plan.js";
 import { accumulateLayerWasm, type LayerTail, type PendingTile } from "./layer-wasm.js";
 import { multiplyTile, readTile, type KernelChoice } from "./tile-kernels.js";
@@ -245,7 +245,6 @@ function runOnce(program: Program, inputData: Float64Array, images: number, inst
   // engine must: recorded integers, read noise (drawn in read order), compacted layers (row and column maps)
   const engineWasm = kernels === "wasm" && !ints && !instance.noiseRng;
   const recorded = new Map<number, PendingTile>();
-  const recordedOps = new Map<number, ScheduleOp[]>();
   const takesWasm = (layer: LayerPlan): boolean => engineWasm && !layer.compacted;
 
   const runMvm = (op: MvmOp): void => {
@@ -322,41 +321,26 @@ function runOnce(program: Program, inputData: Float64Array, images: number, inst
     if (ints) state.pre = state.out!.slice();
     truncateWindowImpl(state.out!, op.d_l, op.o_rwl);
   };
-  /** Runs a recorded tile op through the reference engine. */
-  const replay = (op: ScheduleOp): void => {
+  /** Runs a tile op through the reference engine. */
+  const runTileOp = (op: MvmOp | AdcOp | ShiftAddOp | TruncateOp): void => {
     if (op.op === "mvm") runMvm(op);
     else if (op.op === "adc") runAdc(op);
     else if (op.op === "shift-add") runShiftAdd(op);
-    else if (op.op === "truncate") runTruncate(op);
-  };
-  const record = (tile: number, op: ScheduleOp): void => {
-    recordedOps.get(tile)?.push(op);
+    else runTruncate(op);
   };
 
-  // the optimized engine also fuses the digital ops between layers (epilogue.ts)
-  const epilogues = engineWasm ? getEpilogues(program) : undefined;
   const records = getBufferRecords(program);
   const schedule = program.schedule;
-  /** The digital tail the layer engine may run with the layer accumulated at `index` (its pool over the layer's own output positions). */
+  /** The digital ops the layer engine may run with the layer accumulated at `index` (epilogue.ts; a pool over the layer's own output positions). */
   const getWasmLayerTail = (layer: LayerPlan, index: number): LayerTail | undefined => {
-    const found = epilogues ? getLayerTail(program, epilogues, index) : undefined;
+    const epilogue = getLayerEpilogue(program, index);
     const bias = layer.record.bias;
-    if (!found || bias?.mode === "float") return undefined;
-    const pool = found.epilogue.pool;
-    if (pool && !(layer.isConv && pool.plane === layer.positions)) return undefined;
-    return bias?.mode === "digital" ? { bias: bias.values, epilogue: found.epilogue } : { epilogue: found.epilogue };
+    if (!epilogue || bias?.mode === "float") return undefined;
+    if (epilogue.pool && !(layer.isConv && epilogue.pool.plane === layer.positions)) return undefined;
+    return bias?.mode === "digital" ? { bias: bias.values, epilogue } : { epilogue };
   };
   for (let index = 0; index < schedule.length; index++) {
     const op = schedule[index]!;
-    const epilogue = epilogues?.get(index);
-    if (epilogue) {
-      const x = runEpilogueImpl(epilogue, read(epilogue.from).data as Float64Array);
-      const q = epilogue.quantize;
-      buffers.set(q.to, { shape: widenShape(records.get(q.from)!.shape, images), dtype: "f64", data: x });
-      xInts.set(q.layer, x);
-      index = epilogue.end;
-      continue;
-    }
     switch (op.op) {
       case "program":
         break;
@@ -373,39 +357,25 @@ function runOnce(program: Program, inputData: Float64Array, images: number, inst
           runMvm(op);
           break;
         }
-        recorded.set(op.tile, { plan: layer.tiles.get(op.tile)!, x: read(op.from).data as Float64Array, inputOffset: op.input_offset, steps: op.steps, dacBits: op.dac_bits });
-        recordedOps.set(op.tile, [op]);
+        recorded.set(op.tile, {
+          plan: layer.tiles.get(op.tile)!, x: read(op.from).data as Float64Array, inputOffset: op.input_offset, steps: op.steps, dacBits: op.dac_bits, ops: [op],
+        });
         break;
       }
-      case "adc": {
-        const pending = recorded.get(op.tile);
-        if (!pending) {
-          runAdc(op);
-          break;
-        }
-        const { fast, adcMin, adcMax } = decideRead(op);
-        pending.read = { fast, adcMin, adcMax };
-        record(op.tile, op);
-        break;
-      }
-      case "shift-add": {
-        const pending = recorded.get(op.tile);
-        if (!pending) {
-          runShiftAdd(op);
-          break;
-        }
-        pending.shiftAdd = { slices: op.slices, cellBits: op.cell_bits };
-        record(op.tile, op);
-        break;
-      }
+      case "adc":
+      case "shift-add":
       case "truncate": {
         const pending = recorded.get(op.tile);
         if (!pending) {
-          runTruncate(op);
+          runTileOp(op);
           break;
         }
-        pending.truncate = { dL: op.d_l, oRwl: op.o_rwl };
-        record(op.tile, op);
+        if (op.op === "adc") {
+          const { fast, adcMin, adcMax } = decideRead(op);
+          pending.read = { fast, adcMin, adcMax };
+        } else if (op.op === "shift-add") pending.shiftAdd = { slices: op.slices, cellBits: op.cell_bits };
+        else pending.truncate = { dL: op.d_l, oRwl: op.o_rwl };
+        pending.ops.push(op);
         break;
       }
       case "accumulate": {
@@ -415,13 +385,11 @@ function runOnce(program: Program, inputData: Float64Array, images: number, inst
           const p = recorded.get(id);
           if (p) mine.set(id, p);
         }
-        const tail = mine.size === op.tiles.length && mine.size > 0 ? getWasmLayerTail(layer, index) : undefined;
-        const taken = mine.size === op.tiles.length && mine.size > 0 ? accumulateLayerWasm(layer, mine, instance, program, tail) : undefined;
+        const allRecorded = mine.size === op.tiles.length && mine.size > 0;
+        const tail = allRecorded ? getWasmLayerTail(layer, index) : undefined;
+        const taken = allRecorded ? accumulateLayerWasm(layer, mine, instance, program, tail) : undefined;
+        for (const id of op.tiles) recorded.delete(id);
         if (taken) {
-          for (const id of op.tiles) {
-            recorded.delete(id);
-            recordedOps.delete(id);
-          }
           if (!tail) {
             buffers.set(op.to, { shape: widenShape(layer.record.output_shape, images), dtype: "f64", data: taken });
             break;
@@ -434,11 +402,7 @@ function runOnce(program: Program, inputData: Float64Array, images: number, inst
           break;
         }
         // the reference engine, for these tiles' recorded ops first
-        for (const id of op.tiles) {
-          for (const recordedOp of recordedOps.get(id) ?? []) replay(recordedOp);
-          recorded.delete(id);
-          recordedOps.delete(id);
-        }
+        for (const p of mine.values()) p.ops.forEach(runTileOp);
         const acc = new Float64Array(layer.outNumel);
         const rowTiles = layer.record.grid[0]!;
         const pre = ints ? Array.from({ length: rowTiles }, () => new Float64Array(layer.outNumel)) : undefined;

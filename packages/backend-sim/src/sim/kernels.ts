@@ -56,6 +56,22 @@ export function getConvTapOffsets(
 }
 
 /**
+ * Where conv matrix rows read their inputs: matrix row m = c·taps + k reads input channel channelBase + c at kernel
+ * tap k; per row, that channel's plane start within one image (`planes`, elements) and k (`taps`).
+ */
+export function getRowSources(matrixRows: ArrayLike<number>, taps: number, plane: number, channelBase: number): { planes: Int32Array; taps: Int32Array } {
+  const planes = new Int32Array(matrixRows.length);
+  const tapOf = new Int32Array(matrixRows.length);
+  for (let i = 0; i < matrixRows.length; i++) {
+    const m = matrixRows[i]!;
+    const c = Math.floor(m / taps);
+    planes[i] = (channelBase + c) * plane;
+    tapOf[i] = m - c * taps;
+  }
+  return { planes, taps: tapOf };
+}
+
+/**
  * The offset-encoded crossbar inputs x_u = x_int + inputOffset of one tile's rows for every output vector, as
  * `[outer, rowsUsed]`. Conv: outer = batch · positions, matrix row r = c·taps + k reads input channel
  * group·cg + c at tap k (padding reads x_int = 0, so it too is driven with the offset). Linear: outer = rows of the
@@ -78,15 +94,8 @@ export function gatherTileInputsImpl(
     }
     return out;
   }
-  // per tile row, hoisted out of the position loop: its input channel's plane start (within one image) and its tap
-  const rowPlane = new Int32Array(rows);
-  const rowTap = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const mr = row0 + r;
-    const c = Math.floor(mr / taps);
-    rowPlane[r] = (channelBase + c) * plane;
-    rowTap[r] = mr - c * taps;
-  }
+  // per tile row, hoisted out of the position loop
+  const { planes: rowPlane, taps: rowTap } = getRowSources(Int32Array.from({ length: rows }, (_, r) => row0 + r), taps, plane, channelBase);
   for (let b = 0; b < batch; b++) {
     const image = b * channels * plane;
     for (let p = 0; p < positions; p++) {
@@ -131,15 +140,8 @@ export function gatherMergedTileInputsImpl(
     }
     return out;
   }
-  // per member, hoisted out of the position loop: its input channel's plane start and its tap
-  const memberPlane = new Int32Array(count);
-  const memberTap = new Int32Array(count);
-  for (let k = 0; k < count; k++) {
-    const mr = rowMembers[first + k]!;
-    const c = Math.floor(mr / taps);
-    memberPlane[k] = (channelBase + c) * plane;
-    memberTap[k] = mr - c * taps;
-  }
+  // per member, hoisted out of the position loop
+  const { planes: memberPlane, taps: memberTap } = getRowSources(rowMembers.subarray(first, first + count), taps, plane, channelBase);
   for (let b = 0; b < batch; b++) {
     const image = b * channels * plane;
     for (let p = 0; p < positions; p++) {

@@ -7,7 +7,7 @@ import { getPhysicalGroups, numel, XbarcError } from "@xbarc/ir";
 import { decodeBase64 } from "../program/check.js";
 import type { Program, ProgramLayer, ProgramTile } from "../program/types.js";
 import type { SimInstance } from "./instance.js";
-import { effectiveWeightsImpl, getConvTapOffsets, type CombineScheme } from "./kernels.js";
+import { effectiveWeightsImpl, getConvTapOffsets, getRowSources, type CombineScheme } from "./kernels.js";
 
 /** A tile as the simulator reads it. */
 export interface TilePlan {
@@ -158,13 +158,16 @@ function planLayer(program: Program, record: ProgramLayer, images: number): Laye
       fanOut = { srcCol, sign, channels };
     }
     const channelBase = tile.group * (isConv ? inChannels / groups : 0);
+    const matrixRows = Int32Array.from({ length: tile.rows }, (_, r) => tile.row0 + r);
     const inputOffsets = new Int32Array(positions * tile.rows);
-    for (let r = 0; r < tile.rows; r++) {
-      const mr = tile.row0 + r;
-      const c = Math.floor(mr / taps);
+    if (!isConv) inputOffsets.set(matrixRows);
+    else {
+      const sources = getRowSources(matrixRows, taps, plane, channelBase);
       for (let p = 0; p < positions; p++) {
-        const off = isConv ? tapOffsets![p * taps + mr - c * taps]! : 0;
-        inputOffsets[p * tile.rows + r] = !isConv ? mr : off < 0 ? -1 : (channelBase + c) * plane + off;
+        for (let r = 0; r < tile.rows; r++) {
+          const off = tapOffsets![p * taps + sources.taps[r]!]!;
+          inputOffsets[p * tile.rows + r] = off < 0 ? -1 : sources.planes[r]! + off;
+        }
       }
     }
     tiles.set(id, { tile, correction, combine, channelBase, inputOffsets, ...(fanOut ? { fanOut } : {}) });

@@ -7,7 +7,7 @@
  * for bit; layers it does not take (compacted maps, read noise, recorded integers, weights or inputs outside the i16
  * MVM) stay with the reference engine.
  */
-import type { Program } from "../program/types.js";
+import type { Program, ScheduleOp } from "../program/types.js";
 import type { SimInstance } from "./instance.js";
 import { getIntegerRange } from "../fixed-point/kernels.js";
 import type { Epilogue } from "./epilogue.js";
@@ -31,6 +31,8 @@ export interface PendingTile {
   shiftAdd?: { readonly slices: number; readonly cellBits: number };
   /** set by the truncate op */
   truncate?: { readonly dL: number; readonly oRwl: number };
+  /** the tile's schedule ops so far, for the reference engine to replay when this engine cannot take the layer */
+  readonly ops: Extract<ScheduleOp, { op: "mvm" | "adc" | "shift-add" | "truncate" }>[];
 }
 
 /** The digital ops after a layer's accumulate that the engine runs with it: the digital bias (if any) and a fused chain. */
