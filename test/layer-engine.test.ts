@@ -8,9 +8,10 @@ import { describe, expect, it } from "vitest";
 import { getBuiltinProfile, type DeviceProfile, type Tensor } from "@xbarc/ir";
 import { loadOnnxFile } from "@xbarc/frontend";
 import { compilePipeline, printPipeline, runPipeline } from "@xbarc/passes";
-import { emitProgram, simulateProgram, type Program, type SimulateOptions, type SimulationRun } from "@xbarc/backend-sim";
+import { emitProgram, simulateProgram, type Program, type SimulateOptions } from "@xbarc/backend-sim";
 import { FIXTURE_PREPROCESSING, listFixtureModels, samplesFor, sampleSize } from "./helpers/models.js";
 import { range } from "./helpers/datasets.js";
+import { runsBitDifference } from "./helpers/compare.js";
 
 const lenet = listFixtureModels().find((m) => m.id === "lenet5")!;
 
@@ -27,22 +28,8 @@ function images(program: Program, count: number): Tensor[] {
   return range(0, count).map((i) => ({ type: { dtype: "f32", shape: [...program.input.shape] }, data: data.slice(i * size, (i + 1) * size) }) as Tensor);
 }
 
-/** "" when both lists of runs hold the same outputs bit for bit, else the first difference. */
-function difference(a: readonly SimulationRun[], b: readonly SimulationRun[]): string {
-  for (let i = 0; i < a.length; i++) {
-    for (const [name, t] of a[i]!.outputs) {
-      const other = b[i]!.outputs.get(name);
-      if (!other) return `run ${i}: no output ${name}`;
-      for (let k = 0; k < t.data.length; k++) {
-        if (!Object.is(t.data[k], other.data[k])) return `run ${i}, ${name}[${k}]: ${String(t.data[k])} vs ${String(other.data[k])}`;
-      }
-    }
-  }
-  return "";
-}
-
 function compareEngines(program: Program, inputs: Tensor[], options: SimulateOptions): string {
-  return difference(simulateProgram(program, inputs, { ...options, kernels: "wasm" }), inputs.map((x) => simulateProgram(program, x, { ...options, kernels: "ts" })));
+  return runsBitDifference(simulateProgram(program, inputs, { ...options, kernels: "wasm" }), inputs.map((x) => simulateProgram(program, x, { ...options, kernels: "ts" })));
 }
 
 describe("the optimized simulator engine", () => {

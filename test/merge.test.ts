@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import {
-  getBuiltinProfile, parseModule, printModule, resolveDeviceProfile, type DeviceProfile, type Module, type Op, type Tensor,
+  getBuiltinProfile, parseModule, printModule, resolveDeviceProfile, type DeviceProfile, type Module, type Op, type Tensor, type XbarcError,
 } from "@xbarc/ir";
 import { loadOnnxFile } from "@xbarc/frontend";
 import { compactMatrix, getCrossbarCount, getLayerMatrix, getModuleTilePlan, getWeightOps, planTiles, runPipeline, type MergeMode } from "@xbarc/passes";
@@ -18,6 +18,7 @@ import {
 import { listFixtureModels, samplesFor, sampleSize, type FixtureModel } from "./helpers/models.js";
 import { range } from "./helpers/datasets.js";
 import { catchXbarcError } from "./helpers/errors.js";
+import { bitDifference, expectSimulationEqualsFixedPoint } from "./helpers/compare.js";
 
 const BATCH = 16;
 const REST = (merge: MergeMode, truncate = true): string =>
@@ -122,10 +123,19 @@ function images(id: string, program: Program): Tensor[] {
   return out;
 }
 
-function difference(a: ArrayLike<number>, b: ArrayLike<number>): string {
-  if (a.length !== b.length) return `lengths ${a.length} and ${b.length}`;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return `element ${i}: ${a[i]} vs ${b[i]}`;
-  return "";
+/**
+ * Applies each change to a copy of `program` (resealed, so only the change is wrong) and expects checkProgram to refuse
+ * it with XB6005 at a JSON pointer matching the case's; returns the errors.
+ */
+function refusals(program: Program, cases: readonly [(p: Program) => void, RegExp][]): XbarcError[] {
+  return cases.map(([change, pointer]) => {
+    const p = JSON.parse(JSON.stringify(program)) as Program;
+    change(p);
+    const e = catchXbarcError(() => checkProgram(sealProgram(p)));
+    expect(e.code).toBe("XB6005");
+    expect((e.location as { pointer?: string } | undefined)?.pointer).toMatch(pointer);
+    return e;
+  });
 }
 
 /** Simulation (both paths, ideal, lossless ADCs) equals runFixedPoint layer by layer and on the outputs, bit for bit. */
@@ -133,16 +143,7 @@ function expectBitExact(module: Module, program: Program, id: string): void {
   for (const input of images(id, program)) {
     const ref = runFixedPoint(module, new Map([[module.inputs[0]!.name, input]]), { recordInts: true });
     for (const path of ["faithful", "fast"] as const) {
-      const sim = simulateProgram(program, input, { path, adcLossless: true, recordInts: true });
-      for (const layer of program.layers) {
-        const a = sim.ints!.get(layer.name)!;
-        const b = ref.ints!.get(layer.name)!;
-        expect(a.tiles.length, `${layer.name} row tiles`).toBe(b.tiles.length);
-        a.tiles.forEach((t, i) => expect(difference(t, b.tiles[i]!), `${layer.name} row tile ${i} (${path})`).toBe(""));
-        a.kept.forEach((t, i) => expect(difference(t, b.kept[i]!), `${layer.name} kept ${i} (${path})`).toBe(""));
-        expect(difference(a.out, b.out), `${layer.name} output integers (${path})`).toBe("");
-      }
-      for (const [name, t] of ref.outputs) expect(difference(sim.outputs.get(name)!.data as Float64Array, t.data as Float64Array), `output ${name}`).toBe("");
+      expectSimulationEqualsFixedPoint(simulateProgram(program, input, { path, adcLossless: true, recordInts: true }), ref, program.layers, path);
     }
   }
 }
@@ -152,7 +153,7 @@ function expectSameOutputs(a: Program, b: Program, id: string): void {
   for (const input of images(id, a)) {
     const x = simulateProgram(a, input, { path: "fast", adcLossless: true });
     const y = simulateProgram(b, input, { path: "fast", adcLossless: true });
-    for (const name of a.outputs) expect(difference(x.outputs.get(name)!.data as Float64Array, y.outputs.get(name)!.data as Float64Array), `output ${name}`).toBe("");
+    for (const name of a.outputs) expect(bitDifference(x.outputs.get(name)!.data as Float64Array, y.outputs.get(name)!.data as Float64Array), `output ${name}`).toBe("");
   }
 }
 
@@ -255,14 +256,7 @@ describe("tile{merge} on a pruned and duplicated MLP (mlp784-32-10-relu, isaac)"
       [(p) => { p.layers[0]!.col_sign = p.layers[0]!.col_map!.map(() => -1); }, /\/layers\/0\/col_sign/],
       [(p) => { p.layers[0]!.formats.input.steps -= 2; }, /\/layers\/0\/formats\/input\/steps/],
     ];
-    for (const [change, pointer] of cases) {
-      const p = JSON.parse(JSON.stringify(program)) as Program;
-      change(p);
-      const e = catchXbarcError(() => checkProgram(sealProgram(p)));
-      expect(e.code).toBe("XB6005");
-      expect((e.location as { pointer?: string } | undefined)?.pointer).toMatch(pointer);
-      expect(e.message).toMatch(/layer "\/fc1\/Gemm_output_0"|schedule entry/);
-    }
+    for (const e of refusals(program, cases)) expect(e.message).toMatch(/layer "\/fc1\/Gemm_output_0"|schedule entry/);
     // the hash alone refuses an edit that keeps the maps well formed (row 403 leaves its merge for row 2's place)
     const p = JSON.parse(JSON.stringify(program)) as Program;
     const map = p.layers[0]!.row_map!;
@@ -422,13 +416,7 @@ describe("tile{merge} on analog-level layers (spectral and kmeans clustering, rr
       [(p) => { p.layers[0]!.col_sign = p.layers[0]!.col_map!.map(() => -1); }, /\/layers\/0\/col_sign/],
       [(p) => { delete p.layers[0]!.row_map; }, /\/layers\/0\/tiles/],
     ];
-    for (const [change, pointer] of cases) {
-      const p = JSON.parse(JSON.stringify(program)) as Program;
-      change(p);
-      const e = catchXbarcError(() => checkProgram(sealProgram(p)));
-      expect(e.code).toBe("XB6005");
-      expect((e.location as { pointer?: string } | undefined)?.pointer).toMatch(pointer);
-    }
+    refusals(program, cases);
   });
 
   it("sign-merges a column only when its codes' values and cell states are the exact negation of another's (differential, offset 0)", () => {

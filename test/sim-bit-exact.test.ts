@@ -12,6 +12,7 @@ import { compilePipeline, printPipeline, runPipeline } from "@xbarc/passes";
 import { emitProgram, imagesCanSharePass, runFixedPoint, sampleProgramInstance, simulateProgram, type Program, type SimulationRun } from "@xbarc/backend-sim";
 import { FIXTURE_PREPROCESSING, listFixtureModels, samplesFor, sampleSize, type FixtureModel } from "./helpers/models.js";
 import { range } from "./helpers/datasets.js";
+import { expectSimulationEqualsFixedPoint, runsBitDifference } from "./helpers/compare.js";
 
 /** Images per model: ≥ 64 real MNIST images, or the whole digits split. */
 const MNIST_IMAGES = 64;
@@ -33,23 +34,6 @@ function inputBatches(model: FixtureModel, program: Program, count: number): Ten
   return out;
 }
 
-/** "" when a and b hold the same float64 values bit for bit (Object.is per element), else where they first differ. */
-function difference(a: ArrayLike<number>, b: ArrayLike<number>): string {
-  if (a.length !== b.length) return `lengths ${a.length} and ${b.length}`;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return `element ${i}: ${a[i]} vs ${b[i]}`;
-  return "";
-}
-
-/** Same as difference, over lists of arrays (row tiles). */
-function listDifference(a: readonly ArrayLike<number>[], b: readonly ArrayLike<number>[]): string {
-  if (a.length !== b.length) return `${a.length} and ${b.length} row tiles`;
-  for (let i = 0; i < a.length; i++) {
-    const d = difference(a[i]!, b[i]!);
-    if (d) return `row tile ${i}, ${d}`;
-  }
-  return "";
-}
-
 /** The fixture model compiled for isaac by the default pipeline: the module (for the reference) and its program. */
 function compileForIsaac(model: FixtureModel): { module: Module; program: Program } {
   const device = getBuiltinProfile("isaac") as DeviceProfile;
@@ -58,17 +42,6 @@ function compileForIsaac(model: FixtureModel): { module: Module; program: Progra
   return { module, program: emitProgram(module, { device, pipeline: result.pipeline, preprocessing: FIXTURE_PREPROCESSING[model.preprocess] }) };
 }
 
-/** "" when two lists of runs have the same outputs bit for bit, else where they first differ. */
-function runsDifference(a: readonly SimulationRun[], b: readonly SimulationRun[]): string {
-  if (a.length !== b.length) return `${a.length} and ${b.length} runs`;
-  for (let i = 0; i < a.length; i++) {
-    for (const [name, t] of a[i]!.outputs) {
-      const d = difference(t.data as Float64Array, b[i]!.outputs.get(name)!.data as Float64Array);
-      if (d) return `run ${i}, output ${name}: ${d}`;
-    }
-  }
-  return "";
-}
 
 describe("the simulator on an ideal isaac device with lossless ADCs", () => {
   for (const model of listFixtureModels()) {
@@ -81,20 +54,9 @@ describe("the simulator on an ideal isaac device with lossless ADCs", () => {
         const ref = runFixedPoint(module, new Map([[module.inputs[0]!.name, input]]), { recordInts: true });
         for (const path of ["faithful", "fast"] as const) {
           const sim = simulateProgram(program, input, { path, adcLossless: true, recordInts: true });
-          for (const layer of program.layers) {
-            const a = sim.ints!.get(layer.name)!;
-            const b = ref.ints!.get(layer.name)!;
-            expect(a.fl, `${layer.name} fl`).toBe(b.fl);
-            expect(difference(a.x, b.x), `${layer.name} x_int (${path})`).toBe("");
-            expect(listDifference(a.tiles, b.tiles), `${layer.name} row-tile accumulators (${path})`).toBe("");
-            expect(listDifference(a.kept, b.kept), `${layer.name} kept windows (${path})`).toBe("");
-            expect(difference(a.out, b.out), `${layer.name} output integers (${path})`).toBe("");
-            compared++;
-          }
+          expectSimulationEqualsFixedPoint(sim, ref, program.layers, path);
+          compared += program.layers.length;
           expect(sim.paths.get(program.layers[0]!.name)).toBe(path);
-          for (const [name, t] of ref.outputs) {
-            expect(difference(sim.outputs.get(name)!.data as Float64Array, t.data as Float64Array), `output ${name} (${path})`).toBe("");
-          }
         }
       }
       expect(compared).toBe(2 * batches.length * program.layers.length);
@@ -118,9 +80,9 @@ describe("the WebAssembly kernels and images sharing a pass change no result", (
       } as const;
       for (const [name, options] of Object.entries(cases)) {
         const reference = inputs.map((x) => simulateProgram(program, x, { ...options, kernels: "ts" }));
-        expect(runsDifference(simulateProgram(program, inputs, { ...options, kernels: "wasm" }), reference), `${name}, wasm, shared passes`).toBe("");
-        expect(runsDifference(inputs.map((x) => simulateProgram(program, x, { ...options, kernels: "wasm" })), reference), `${name}, wasm, one at a time`).toBe("");
-        expect(runsDifference(simulateProgram(program, inputs, { ...options, kernels: "ts" }), reference), `${name}, ts, shared passes`).toBe("");
+        expect(runsBitDifference(simulateProgram(program, inputs, { ...options, kernels: "wasm" }), reference), `${name}, wasm, shared passes`).toBe("");
+        expect(runsBitDifference(inputs.map((x) => simulateProgram(program, x, { ...options, kernels: "wasm" })), reference), `${name}, wasm, one at a time`).toBe("");
+        expect(runsBitDifference(simulateProgram(program, inputs, { ...options, kernels: "ts" }), reference), `${name}, ts, shared passes`).toBe("");
       }
     }, 300_000);
   }

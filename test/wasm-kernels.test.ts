@@ -16,6 +16,7 @@ import {
 import { FIXTURE_PREPROCESSING, listFixtureModels, samplesFor, sampleSize } from "./helpers/models.js";
 import { catchXbarcError } from "./helpers/errors.js";
 import { range } from "./helpers/datasets.js";
+import { bitDifference } from "./helpers/compare.js";
 
 /** One call the simulator made to a TS kernel, with copies of its inputs and its result. */
 interface ReadCall {
@@ -54,13 +55,6 @@ vi.mock("../packages/backend-sim/src/sim/kernels.js", async (importOriginal) => 
 function rng(seed: number): () => number {
   const stream = new Rng(seed);
   return () => stream.next();
-}
-
-/** "" when a and b hold the same float64 values bit for bit (Object.is per element), else where they first differ. */
-function difference(a: ArrayLike<number>, b: ArrayLike<number>): string {
-  if (a.length !== b.length) return `lengths ${a.length} and ${b.length}`;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return `element ${i}: ${a[i]} vs ${b[i]}`;
-  return "";
 }
 
 /** A random tile read: shape, integer levels, offset-encoded inputs (some with many zeros, some over the full range), ADC. */
@@ -136,10 +130,10 @@ describe("the WebAssembly integer-cell read (kernel a) and the TS bit-packed rea
       const tile = WasmIntegerCellTile.pack(c.levels, c.rows, c.physCols, c.cellBits);
       expect(tile, c.name).toBeDefined();
       const got = tile!.read(c.xu, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax, new Float64Array(c.outer * c.physCols));
-      expect(difference(got, ref), c.name).toBe("");
+      expect(bitDifference(got, ref), c.name).toBe("");
       const packed = packBitPackedTile(c.levels, c.rows, c.physCols, c.cellBits)!;
       const ts = bitPackedReadImpl(packed, c.xu, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax, new Float64Array(c.outer * c.physCols));
-      expect(difference(ts, ref), `${c.name} (TS bit-packed)`).toBe("");
+      expect(bitDifference(ts, ref), `${c.name} (TS bit-packed)`).toBe("");
     }
   });
 
@@ -148,10 +142,10 @@ describe("the WebAssembly integer-cell read (kernel a) and the TS bit-packed rea
       const ref = reference(c);
       const got = WasmIntegerCellTile.pack(c.levels, c.rows, c.physCols, c.cellBits)!.read(c.xu, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax,
         new Float64Array(c.outer * c.physCols));
-      expect(difference(got, ref), c.name).toBe("");
+      expect(bitDifference(got, ref), c.name).toBe("");
       const ts = bitPackedReadImpl(packBitPackedTile(c.levels, c.rows, c.physCols, c.cellBits)!, c.xu, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax,
         new Float64Array(c.outer * c.physCols));
-      expect(difference(ts, ref), `${c.name} (TS bit-packed)`).toBe("");
+      expect(bitDifference(ts, ref), `${c.name} (TS bit-packed)`).toBe("");
     }
   });
 
@@ -164,7 +158,7 @@ describe("the WebAssembly integer-cell read (kernel a) and the TS bit-packed rea
       const adcMin = adcMax === Infinity ? -Infinity : 0;
       const ref = bitSerialReadImpl(xu, outer, c.rows, c.levels, c.physCols, steps, dacBits, adcMin, adcMax, 0, undefined, new Float64Array(outer * c.physCols));
       const got = tile.read(xu, outer, steps, dacBits, adcMin, adcMax, new Float64Array(outer * c.physCols));
-      expect(difference(got, ref), `${outer} vectors, ${steps}×${dacBits} bits, ADC max ${adcMax}`).toBe("");
+      expect(bitDifference(got, ref), `${outer} vectors, ${steps}×${dacBits} bits, ADC max ${adcMax}`).toBe("");
     }
   });
 
@@ -187,10 +181,10 @@ describe("the WebAssembly integer-cell read (kernel a) and the TS bit-packed rea
       }
       const tile = WasmIntegerCellTile.pack(c.levels, c.rows, c.physCols, c.cellBits)!;
       const got = tile.readWithTable(c.xu, c.outer, c.steps, c.dacBits, table, new Float64Array(c.outer * c.physCols));
-      expect(difference(got, expected), c.name).toBe("");
+      expect(bitDifference(got, expected), c.name).toBe("");
       const ts = bitPackedReadImpl(packBitPackedTile(c.levels, c.rows, c.physCols, c.cellBits)!, c.xu, c.outer, c.steps, c.dacBits, 0, 0,
         new Float64Array(c.outer * c.physCols), table);
-      expect(difference(ts, expected), `${c.name} (TS bit-packed)`).toBe("");
+      expect(bitDifference(ts, expected), `${c.name} (TS bit-packed)`).toBe("");
     }
   });
 
@@ -249,7 +243,7 @@ describe("the sparse-input integer-cell read and the automatic kernel choice", (
         for (const kernel of ["sparse", "dense"] as const) {
           const got = tile.read(xu, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax, new Float64Array(c.outer * c.physCols), kernel);
           expect(tile.lastKernel, what).toBe(kernel);
-          expect(difference(got, ref), `${what} (${kernel})`).toBe("");
+          expect(bitDifference(got, ref), `${what} (${kernel})`).toBe("");
         }
       }
     }
@@ -261,11 +255,11 @@ describe("the sparse-input integer-cell read and the automatic kernel choice", (
       const tile = WasmIntegerCellTile.pack(c.levels, c.rows, c.physCols, c.cellBits)!;
       const dense = tile.readWithTable(c.xu, c.outer, c.steps, c.dacBits, table, new Float64Array(c.outer * c.physCols), "dense");
       const sparse = tile.readWithTable(c.xu, c.outer, c.steps, c.dacBits, table, new Float64Array(c.outer * c.physCols), "sparse");
-      expect(difference(sparse, dense), c.name).toBe("");
+      expect(bitDifference(sparse, dense), c.name).toBe("");
       // the table is not the identity, so the outputs are not the column sums (a kernel that skipped the table would fail)
       const identity = tile.readWithTable(c.xu, c.outer, c.steps, c.dacBits, buildAdcTable(largestColumnSum(c.rows, c.dacBits, c.cellBits), (i) => i),
         new Float64Array(c.outer * c.physCols), "sparse");
-      if (c.xu.some((x) => x !== 0)) expect(difference(sparse, identity), c.name).not.toBe("");
+      if (c.xu.some((x) => x !== 0)) expect(bitDifference(sparse, identity), c.name).not.toBe("");
     }
   });
 
@@ -282,7 +276,7 @@ describe("the sparse-input integer-cell read and the automatic kernel choice", (
       expect(ref[0]).toBe(largestColumnSum(rows, dacBits, cellBits) * (2 ** (steps * dacBits) - 1) / (2 ** dacBits - 1));
       const tile = WasmIntegerCellTile.pack(levels, rows, physCols, cellBits)!;
       const got = tile.read(xu, 2, steps, dacBits, -Infinity, Infinity, new Float64Array(2 * physCols), "sparse");
-      expect(difference(got, ref), `${rows} rows of 8-bit cells, ${steps} steps of ${dacBits} bits`).toBe("");
+      expect(bitDifference(got, ref), `${rows} rows of 8-bit cells, ${steps} steps of ${dacBits} bits`).toBe("");
     }
   });
 
@@ -295,7 +289,7 @@ describe("the sparse-input integer-cell read and the automatic kernel choice", (
       const zeros = new Int32Array(c.outer * c.rows);
       if (largestColumnSum(c.rows, c.dacBits, c.cellBits) <= SPARSE_MAX_COLUMN_SUM) {
         expect(tile.sparseAvailable(c.dacBits), c.name).toBe(true);
-        expect(difference(tile.read(c.xu, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax, out, "sparse"), reference(c)), c.name).toBe("");
+        expect(bitDifference(tile.read(c.xu, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax, out, "sparse"), reference(c)), c.name).toBe("");
         sparseRead++;
       } else {
         expect(tile.sparseAvailable(c.dacBits), c.name).toBe(false);
@@ -321,7 +315,7 @@ describe("the sparse-input integer-cell read and the automatic kernel choice", (
       if (c.steps * c.dacBits < 32) {
         expect(tile.countActive(high, c.outer, c.steps, c.dacBits), c.name).toBe(activeDigits(c.xu, c.steps, c.dacBits));
         const got = tile.read(high, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax, new Float64Array(c.outer * c.physCols), "sparse");
-        expect(difference(got, reference(c)), c.name).toBe("");
+        expect(bitDifference(got, reference(c)), c.name).toBe("");
       }
     }
   });
@@ -340,7 +334,7 @@ describe("the sparse-input integer-cell read and the automatic kernel choice", (
         const got = tile.read(xu, outer, steps, dacBits, 0, 255, new Float64Array(outer * physCols));
         expect(tile.lastKernel, what).toBe(expected);
         const ref = bitSerialReadImpl(xu, outer, rows, levels, physCols, steps, dacBits, 0, 255, 0, undefined, new Float64Array(outer * physCols));
-        expect(difference(got, ref), what).toBe("");
+        expect(bitDifference(got, ref), what).toBe("");
       }
     }
   });
@@ -359,7 +353,7 @@ describe("the sparse-input integer-cell read and the automatic kernel choice", (
     const got = tile.read(xu, outer, steps, 1, 0, 255, new Float64Array(outer * physCols));
     expect(tile.lastKernel).toBe("dense");
     const ref = bitSerialReadImpl(xu, outer, rows, levels, physCols, steps, 1, 0, 255, 0, undefined, new Float64Array(outer * physCols));
-    expect(difference(got, ref)).toBe("");
+    expect(bitDifference(got, ref)).toBe("");
   });
 
   it("makes the same choice for inputs already in its memory (readAt, as the layer kernels call it)", () => {
@@ -381,7 +375,7 @@ describe("the sparse-input integer-cell read and the automatic kernel choice", (
       expect(tile.lastKernel).toBe(tile.chooseKernel(xu, c.outer, c.steps, c.dacBits));
       expect(tile.lastKernel).toBe(density === 0 ? "sparse" : "dense");
       const ref = bitSerialReadImpl(xu, c.outer, c.rows, c.levels, c.physCols, c.steps, c.dacBits, c.adcMin, c.adcMax, 0, undefined, new Float64Array(c.outer * c.physCols));
-      expect(difference(got, ref), `${c.name}, bit density ${density}`).toBe("");
+      expect(bitDifference(got, ref), `${c.name}, bit density ${density}`).toBe("");
     }
   });
 });
@@ -399,7 +393,7 @@ describe("the WebAssembly float-cell read (kernel b)", () => {
       });
       const ref = reference(c, cells);
       const got = WasmFloatCellTile.pack(cells, c.rows, c.physCols).read(c.xu, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax, new Float64Array(c.outer * c.physCols));
-      expect(difference(got, ref), c.name).toBe("");
+      expect(bitDifference(got, ref), c.name).toBe("");
     }
   });
 
@@ -410,7 +404,7 @@ describe("the WebAssembly float-cell read (kernel b)", () => {
       for (const [adcMin, adcMax] of [[1, 6], [-7, -2]] as const) {
         const ref = bitSerialReadImpl(c.xu, c.outer, c.rows, cells, c.physCols, c.steps, c.dacBits, adcMin, adcMax, 0, undefined, new Float64Array(c.outer * c.physCols));
         const got = WasmFloatCellTile.pack(cells, c.rows, c.physCols).read(c.xu, c.outer, c.steps, c.dacBits, adcMin, adcMax, new Float64Array(c.outer * c.physCols));
-        expect(difference(got, ref), `${c.name}, ADC [${adcMin}, ${adcMax}]`).toBe("");
+        expect(bitDifference(got, ref), `${c.name}, ADC [${adcMin}, ${adcMax}]`).toBe("");
       }
     }
   });
@@ -439,7 +433,7 @@ describe("the WebAssembly integer MVM (kernel c)", () => {
       expect(mvm!.mvm(c.xu, c.outer, got), c.name).toBe(fits);
       if (!fits) continue;
       computed++;
-      expect(difference(got, ref), c.name).toBe("");
+      expect(bitDifference(got, ref), c.name).toBe("");
     }
     expect(computed).toBeGreaterThanOrEqual(100);
   });
@@ -502,15 +496,15 @@ describe("the WebAssembly kernels on the tile reads of every fixture model's pro
         const tile = WasmIntegerCellTile.pack(r.cells, r.rowsUsed, r.physCols, cellBits);
         if (tile) {
           integerReads++;
-          expect(difference(tile.read(r.xu, r.outer, r.steps, r.dacBits, r.adcMin, r.adcMax, out), r.out), what).toBe("");
+          expect(bitDifference(tile.read(r.xu, r.outer, r.steps, r.dacBits, r.adcMin, r.adcMax, out), r.out), what).toBe("");
           // whichever kernel the automatic choice took, the other one too
           const other = tile.lastKernel === "dense" ? "sparse" : "dense";
           if (other === "dense" || tile.sparseAvailable(r.dacBits)) {
-            expect(difference(tile.read(r.xu, r.outer, r.steps, r.dacBits, r.adcMin, r.adcMax, out, other), r.out), `${what} (${other} kernel)`).toBe("");
+            expect(bitDifference(tile.read(r.xu, r.outer, r.steps, r.dacBits, r.adcMin, r.adcMax, out, other), r.out), `${what} (${other} kernel)`).toBe("");
           }
         }
         const floatTile = WasmFloatCellTile.pack(r.cells, r.rowsUsed, r.physCols);
-        expect(difference(floatTile.read(r.xu, r.outer, r.steps, r.dacBits, r.adcMin, r.adcMax, out), r.out), `${what} (float kernel)`).toBe("");
+        expect(bitDifference(floatTile.read(r.xu, r.outer, r.steps, r.dacBits, r.adcMin, r.adcMax, out), r.out), `${what} (float kernel)`).toBe("");
       }
       // the ideal device's reads (two of the three simulations) all go through the integer kernel
       expect(integerReads).toBeGreaterThanOrEqual(2 * program.tiles.length);
@@ -520,7 +514,7 @@ describe("the WebAssembly kernels on the tile reads of every fixture model's pro
         expect(mvm, what).toBeDefined();
         const out = new Float64Array(m.outer * m.cols);
         expect(mvm!.mvm(m.xu, m.outer, out), what).toBe(true);
-        expect(difference(out, m.out), what).toBe("");
+        expect(bitDifference(out, m.out), what).toBe("");
       }
     });
   }

@@ -1,5 +1,6 @@
-/** @fileoverview Tolerance comparison of float outputs (scaled by the reference's range) and top-1 helpers. */
+/** @fileoverview Tolerance comparison of float outputs (scaled by the reference's range), bit-for-bit differences, and top-1 helpers. */
 import { expect } from "vitest";
+import type { FixedPointResult, SimulationRun } from "@xbarc/backend-sim";
 
 /** Largest |a[i] − b[i]| and where it occurs (NaN anywhere counts as infinite). */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): { max: number; index: number } {
@@ -87,4 +88,55 @@ export function concatFloat32(parts: readonly Float32Array[]): Float32Array {
     at += p.length;
   }
   return out;
+}
+
+/** "" when a and b hold the same float64 values bit for bit (Object.is per element), else where they first differ. */
+export function bitDifference(a: ArrayLike<number>, b: ArrayLike<number>): string {
+  if (a.length !== b.length) return `lengths ${a.length} and ${b.length}`;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return `element ${i}: ${a[i]} vs ${b[i]}`;
+  return "";
+}
+
+/** Same as bitDifference, over lists of arrays (row tiles). */
+export function listBitDifference(a: readonly ArrayLike<number>[], b: readonly ArrayLike<number>[]): string {
+  if (a.length !== b.length) return `${a.length} and ${b.length} row tiles`;
+  for (let i = 0; i < a.length; i++) {
+    const d = bitDifference(a[i]!, b[i]!);
+    if (d) return `row tile ${i}, ${d}`;
+  }
+  return "";
+}
+
+/** "" when two lists of runs hold the same outputs bit for bit (every output of `a` present in `b`), else where they first differ. */
+export function runsBitDifference(a: readonly SimulationRun[], b: readonly SimulationRun[]): string {
+  if (a.length !== b.length) return `${a.length} and ${b.length} runs`;
+  for (let i = 0; i < a.length; i++) {
+    for (const [name, t] of a[i]!.outputs) {
+      const other = b[i]!.outputs.get(name);
+      if (!other) return `run ${i}: no output ${name}`;
+      const d = bitDifference(t.data as Float64Array, other.data as Float64Array);
+      if (d) return `run ${i}, output ${name}: ${d}`;
+    }
+  }
+  return "";
+}
+
+/**
+ * Expects a simulation with recordInts to equal runFixedPoint's result on the same input bit for bit: per layer the
+ * fraction length, x_int, every row tile's accumulators before and after the truncation window and the output
+ * integers, then every output. `path` labels the messages.
+ */
+export function expectSimulationEqualsFixedPoint(sim: SimulationRun, ref: FixedPointResult, layers: readonly { readonly name: string }[], path: string): void {
+  for (const layer of layers) {
+    const a = sim.ints!.get(layer.name)!;
+    const b = ref.ints!.get(layer.name)!;
+    expect(a.fl, `${layer.name} fl`).toBe(b.fl);
+    expect(bitDifference(a.x, b.x), `${layer.name} x_int (${path})`).toBe("");
+    expect(listBitDifference(a.tiles, b.tiles), `${layer.name} row-tile accumulators (${path})`).toBe("");
+    expect(listBitDifference(a.kept, b.kept), `${layer.name} kept windows (${path})`).toBe("");
+    expect(bitDifference(a.out, b.out), `${layer.name} output integers (${path})`).toBe("");
+  }
+  for (const [name, t] of ref.outputs) {
+    expect(bitDifference(sim.outputs.get(name)!.data as Float64Array, t.data as Float64Array), `output ${name} (${path})`).toBe("");
+  }
 }

@@ -82,33 +82,10 @@ export function gatherTileInputsImpl(
   tapOffsets: Int32Array | undefined, taps: number, positions: number, channelBase: number,
   row0: number, rows: number, biasRow: boolean, biasInput: number, inputOffset: number, out: Int32Array,
 ): Int32Array {
-  const rowsUsed = rows + (biasRow ? 1 : 0);
-  if (!isConv) {
-    // linear: xInt is [outer, K]; K = plane
-    const outer = xInt.length / plane;
-    for (let o = 0; o < outer; o++) {
-      const src = o * plane + row0;
-      const dst = o * rowsUsed;
-      for (let r = 0; r < rows; r++) out[dst + r] = xInt[src + r]! + inputOffset;
-      if (biasRow) out[dst + rows] = biasInput;
-    }
-    return out;
-  }
-  // per tile row, hoisted out of the position loop
-  const { planes: rowPlane, taps: rowTap } = getRowSources(Int32Array.from({ length: rows }, (_, r) => row0 + r), taps, plane, channelBase);
-  for (let b = 0; b < batch; b++) {
-    const image = b * channels * plane;
-    for (let p = 0; p < positions; p++) {
-      const dst = (b * positions + p) * rowsUsed;
-      const tapBase = p * taps;
-      for (let r = 0; r < rows; r++) {
-        const off = tapOffsets![tapBase + rowTap[r]!]!;
-        out[dst + r] = (off < 0 ? 0 : xInt[image + rowPlane[r]! + off]!) + inputOffset;
-      }
-      if (biasRow) out[dst + rows] = biasInput;
-    }
-  }
-  return out;
+  // every physical row is its own matrix row: the merged gather with one member per row
+  const identity = Int32Array.from({ length: row0 + rows + 1 }, (_, m) => m);
+  return gatherMergedTileInputsImpl(xInt, isConv, batch, channels, plane, tapOffsets, taps, positions, channelBase, row0, rows, biasRow, biasInput,
+    inputOffset, identity, identity, out);
 }
 
 /**
