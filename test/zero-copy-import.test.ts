@@ -1,6 +1,8 @@
 /**
  * @fileoverview Zero-copy ONNX import: initializers whose raw_data sits at an offset aligned for their element type
- * are typed-array views of the file buffer, misaligned ones are copied once; ONNX written by xbarc
+ * are typed-array views of the file buffer; misaligned ones are copied once, or, in a buffer the importer owns
+ * (loadOnnxFile, or importOnnx with alignInPlace), moved down onto their own field header and viewed when that
+ * header is provably theirs and long enough, touching no other byte; ONNX written by xbarc
  * (encodeModelProtoAligned, encodeTensorProto) has every payload 64-byte aligned, decodes to the same message in
  * onnx-proto and onnxruntime, and imports without copies; interpreting and compiling a model whose weights are views
  * leaves the file buffer untouched. Offsets are found by decoding with onnx-proto directly, independently of the frontend.
@@ -97,13 +99,15 @@ const ORIGINALS = {
 
 /**
  * A plain protobufjs model (payloads wherever the layout puts them) in which, by lengthening the graph's name (which
- * precedes the initializers) and then each later initializer's name, a (f32) is 4-aligned, a2 (f32) is not, b (f64)
- * is 4- but not 8-aligned, c (i64) is 8-aligned; d is u8 (always viewable) and e uses float_data (decoded).
+ * precedes the initializers) and then each later initializer's name, a (f32) is 4-aligned, a2 (f32) is 1 or 2 past
+ * a multiple of 4 (within its 2-byte field header, so it can be moved in place), b (f64) is 4- but not 8-aligned
+ * (4 past, more than its 2-byte header: never moved), c (i64) is 8-aligned; d is u8 (always viewable) and e uses
+ * float_data (decoded).
  */
 function mixedAlignmentModel(): { bytes: Uint8Array; names: Record<string, string> } {
   const want: [keyof typeof ORIGINALS, (offset: number) => boolean][] = [
     ["a", (o) => o % 4 === 0],
-    ["a2", (o) => o % 4 !== 0],
+    ["a2", (o) => o % 4 === 1 || o % 4 === 2],
     ["b", (o) => o % 8 === 4],
     ["c", (o) => o % 8 === 0],
     ["d", () => true],
@@ -159,7 +163,7 @@ describe("zero-copy import of raw_data initializers", () => {
       expect(data).toEqual(ORIGINALS[key]);
     }
     expect(constantData(m, "e")).toEqual(Float32Array.from([0.5, -0.5]));
-    expect(stats).toEqual({ viewed: 3, copied: 2, copiedBytes: 3 * 4 + 3 * 8, decoded: 1 });
+    expect(stats).toEqual({ viewed: 3, moved: 0, movedBytes: 0, copied: 2, copiedBytes: 3 * 4 + 3 * 8, decoded: 1 });
   });
 
   it("judges alignment by the absolute offset when the bytes sit at a non-zero offset of a larger buffer", () => {
@@ -174,23 +178,273 @@ describe("zero-copy import of raw_data initializers", () => {
     expect(constantData(m, names.b!).buffer, "f64 at 4 mod 8, moved by 4, is aligned").toBe(store);
     expect(constantData(m, names.c!).buffer, "i64 at 0 mod 8, moved by 4, is misaligned").not.toBe(store);
     for (const key of ["a", "a2", "b", "c", "d"] as const) expect(constantData(m, names[key]!)).toEqual(ORIGINALS[key]);
-    expect(stats).toMatchObject({ viewed: 3, copied: 2, decoded: 1 });
+    expect(stats).toMatchObject({ viewed: 3, moved: 0, copied: 2, decoded: 1 });
   });
 
-  it("gives loadOnnxFile views into the buffer it read, so a view changes with that buffer and a copy does not", () => {
+  it("gives loadOnnxFile views into the buffer it read (a2 moved into alignment there), so a view changes with that buffer and a copy does not", () => {
     const path = join(tmp, "mixed.onnx");
     writeFileSync(path, bytes);
     const stats = emptyStorageStats();
     const m = loadOnnxFile(path, { stats });
-    expect(stats).toMatchObject({ viewed: 3, copied: 2, decoded: 1 });
+    expect(stats).toEqual({ viewed: 3, moved: 1, movedBytes: 3 * 4, copied: 1, copiedBytes: 3 * 8, decoded: 1 });
     const viewed = constantData(m, names.a!) as Float32Array;
-    const copied = constantData(m, names.a2!) as Float32Array;
-    // both come from one file buffer: the view shares it, the copy owns a buffer of its own size
-    expect(viewed.buffer.byteLength).toBeGreaterThanOrEqual(bytes.length);
+    const moved = constantData(m, names.a2!) as Float32Array;
+    const copied = constantData(m, names.b!) as Float64Array;
+    expect(moved).toEqual(ORIGINALS.a2);
+    // the file buffer may be a slice of Node's Buffer pool: where the file starts in it follows from the view of a
+    const fileStart = viewed.byteOffset - rawOffsets(bytes).get(names.a!)!;
+    const a2Offset = fileStart + rawOffsets(bytes).get(names.a2!)!;
+    expect(moved.buffer, "a2 is a view of the file buffer").toBe(viewed.buffer);
+    expect(moved.byteOffset, "a2 moved down to the float32 boundary below it").toBe(a2Offset - (a2Offset % 4));
+    // the copy owns a buffer of its own size
     expect(copied.buffer.byteLength).toBe(copied.byteLength);
-    new Uint8Array(viewed.buffer).fill(0);
+    // zero the file's bytes only (a pooled buffer holds other Buffers too)
+    new Uint8Array(viewed.buffer, fileStart, bytes.length).fill(0);
     expect(Array.from(viewed)).toEqual([0, 0, 0, 0]);
-    expect(copied).toEqual(ORIGINALS.a2);
+    expect(Array.from(moved)).toEqual([0, 0, 0]);
+    expect(copied).toEqual(ORIGINALS.b);
+  });
+});
+
+/** Bytes of a protobuf varint: 7 bits per byte, low first, the continuation bit on all but the last. */
+function varint(n: number): number[] {
+  const out: number[] = [];
+  for (; n >= 128; n = Math.floor(n / 128)) out.push((n % 128) | 0x80);
+  out.push(n);
+  return out;
+}
+
+type Outcome = "viewed" | "moved" | "copied";
+
+/**
+ * What the importer should do with a raw_data payload at absolute offset `offset` when it may align in place: view it
+ * when aligned, move it when the shift fits in its field header (key byte + shortest varint of the length, which is
+ * what protobufjs writes), else copy it.
+ */
+function expectedOutcome(offset: number, length: number, elementBytes: number): Outcome {
+  const shift = offset % elementBytes;
+  if (shift === 0) return "viewed";
+  return shift <= 1 + varint(length).length ? "moved" : "copied";
+}
+
+/** One raw_data initializer of the assorted plain-layout model and its original values. */
+interface PlainInit {
+  readonly name: string;
+  readonly data: TypedArray;
+  readonly elementBytes: number;
+}
+
+/**
+ * A plain protobufjs model (no alignment padding) with many raw_data initializers: float32 from 1 to 40000 elements
+ * (field headers of 2 to 4 bytes), float16, float64 and int64 from tiny to a few thousand elements, uint8, and one
+ * float_data tensor. Names of varying length scatter the payload offsets over all residues.
+ */
+function plainLayoutModel(): { bytes: Uint8Array; inits: PlainInit[] } {
+  const inits: PlainInit[] = [{ name: "a", data: ORIGINALS.a, elementBytes: 4 }];
+  const f32Sizes = [1, 2, 3, 5, 7, 17, 31, 32, 33, 100, 257, 1000, 4099, 40000];
+  f32Sizes.forEach((n, i) => {
+    inits.push({ name: `w${i}${"_".repeat(i % 4)}`, data: Float32Array.from(range(0, n), (k) => k * 0.37 - i), elementBytes: 4 });
+  });
+  [3, 70].forEach((n, i) => inits.push({ name: `h${i}`, data: Uint16Array.from(range(0, n), (k) => 0x3c00 + k), elementBytes: 2 }));
+  [1, 3, 20, 3000].forEach((n, i) => {
+    inits.push({ name: `f${i}${"_".repeat(i)}`, data: Float64Array.from(range(0, n), (k) => Math.PI * (k - i)), elementBytes: 8 });
+  });
+  [2, 300].forEach((n, i) => inits.push({ name: `i${i}__`, data: BigInt64Array.from(range(0, n), (k) => BigInt(k - 5) * 2n ** 33n), elementBytes: 8 }));
+  inits.push({ name: "u", data: ORIGINALS.d, elementBytes: 1 });
+  const typeOf = (data: TypedArray): number =>
+    data instanceof Float32Array ? FLOAT : data instanceof Uint16Array ? FLOAT16 : data instanceof Float64Array ? DOUBLE : data instanceof BigInt64Array ? INT64 : UINT8;
+  const protos = inits.map(({ name, data }) => rawInitializer(name, typeOf(data), [data.length], data));
+  protos.push({ name: "e", dataType: FLOAT, dims: [2], floatData: [0.5, -0.5] });
+  const bytes = new Uint8Array(pb.ModelProto.encode(modelWith(protos)).finish());
+  return { bytes, inits };
+}
+
+/** The expected outcome of every raw_data initializer of `inits` when the model bytes start at absolute offset `fileStart`. */
+function expectedOutcomes(bytes: Uint8Array, inits: readonly PlainInit[], fileStart: number): Map<string, Outcome> {
+  const offsets = rawOffsets(bytes);
+  return new Map(inits.map((i) => [i.name, expectedOutcome(fileStart + offsets.get(i.name)!, i.data.byteLength, i.elementBytes)]));
+}
+
+/** Counts of each outcome among the float32 and the 8-byte initializers. */
+function outcomeCounts(inits: readonly PlainInit[], outcomes: Map<string, Outcome>, elementBytes: number): Record<Outcome, number> {
+  const counts: Record<Outcome, number> = { viewed: 0, moved: 0, copied: 0 };
+  for (const i of inits) if (i.elementBytes === elementBytes) counts[outcomes.get(i.name)!]++;
+  return counts;
+}
+
+describe("aligning misaligned raw_data in place in a buffer the importer owns", () => {
+  const { bytes, inits } = plainLayoutModel();
+
+  it("has a test model with float32 and float64 payloads that are aligned, movable and too far off to move", () => {
+    // guards the cases below: without each kind they would prove less
+    const outcomes = expectedOutcomes(bytes, inits, 0);
+    for (const size of [4, 8]) {
+      const counts = outcomeCounts(inits, outcomes, size);
+      expect(counts.viewed, `${size}-byte viewed`).toBeGreaterThan(0);
+      expect(counts.moved, `${size}-byte moved`).toBeGreaterThan(0);
+      expect(counts.copied, `${size}-byte copied`).toBeGreaterThan(0);
+    }
+  });
+
+  it("makes loadOnnxFile view every movable payload in the file buffer with the values a copying import decodes", () => {
+    const path = join(tmp, "plain-layout.onnx");
+    writeFileSync(path, bytes);
+    const stats = emptyStorageStats();
+    const m = loadOnnxFile(path, { stats });
+    // the copy-based reference: the same bytes, imported without the flag
+    const reference = importOnnx(bytes.slice(), { file: "plain-layout.onnx" });
+    const first = constantData(m, "a");
+    const fileBuffer = first.buffer;
+    // where the file starts in its buffer (0 unless Node's Buffer pool served the read), from the aligned view of a
+    const offsets = rawOffsets(bytes);
+    const fileStart = first.byteOffset - offsets.get("a")!;
+    const outcomes = expectedOutcomes(bytes, inits, fileStart);
+    expect(outcomes.get("a")).toBe("viewed");
+    const want = { viewed: 0, moved: 0, movedBytes: 0, copied: 0, copiedBytes: 0, decoded: 1 };
+    for (const init of inits) {
+      const data = constantData(m, init.name);
+      expect(data, init.name).toEqual(init.data);
+      expect(data, init.name).toEqual(constantData(reference, init.name));
+      const absolute = fileStart + offsets.get(init.name)!;
+      const outcome = outcomes.get(init.name)!;
+      if (outcome === "copied") {
+        expect(data.buffer, `${init.name} is a copy`).not.toBe(fileBuffer);
+        want.copied++;
+        want.copiedBytes += data.byteLength;
+      } else {
+        expect(data.buffer, `${init.name} is a view of the file buffer`).toBe(fileBuffer);
+        const at = outcome === "moved" ? absolute - (absolute % init.elementBytes) : absolute;
+        expect(data.byteOffset, `${init.name} (${outcome})`).toBe(at);
+        want[outcome]++;
+        if (outcome === "moved") want.movedBytes += data.byteLength;
+      }
+    }
+    expect(constantData(m, "e")).toEqual(Float32Array.from([0.5, -0.5]));
+    expect(stats.moved).toBeGreaterThan(0);
+    expect(stats).toEqual(want);
+  });
+
+  it("changes nothing but the field headers of the moved payloads, wherever the bytes sit in their buffer", () => {
+    // shifts 0..7 of the model in a larger buffer, as pooled Node Buffers are: alignment follows the absolute offset
+    for (let fileStart = 0; fileStart < 8; fileStart++) {
+      const store = new ArrayBuffer(bytes.length + 16);
+      const held = new Uint8Array(store, fileStart, bytes.length);
+      held.set(bytes);
+      const stats = emptyStorageStats();
+      const m = importOnnx(held, { file: "plain-layout.onnx", stats, alignInPlace: true });
+      const outcomes = expectedOutcomes(bytes, inits, fileStart);
+      const offsets = rawOffsets(bytes);
+      // bytes a move may write: the payload and its field header (key + varint length)
+      const writable = new Uint8Array(bytes.length);
+      let moved = 0;
+      for (const init of inits) {
+        // bytewise (toEqual on 40000 floats eight times is slow); the same values as the originals' bytes
+        const data = constantData(m, init.name);
+        expect(Buffer.compare(Buffer.from(data.buffer, data.byteOffset, data.byteLength), Buffer.from(init.data.buffer)), `${init.name} at shift ${fileStart}`).toBe(0);
+        if (outcomes.get(init.name) !== "moved") continue;
+        moved++;
+        const o = offsets.get(init.name)!;
+        writable.fill(1, o - 1 - varint(init.data.byteLength).length, o + init.data.byteLength);
+      }
+      expect(stats.moved, `shift ${fileStart}`).toBe(moved);
+      const outside: number[] = [];
+      for (let k = 0; k < bytes.length; k++) if (held[k] !== bytes[k] && !writable[k]) outside.push(k);
+      expect(outside, `bytes changed outside moved fields at shift ${fileStart}`).toEqual([]);
+      // and the bytes around the model in the store are untouched
+      expect(new Uint8Array(store, 0, fileStart).every((b) => b === 0)).toBe(true);
+      expect(new Uint8Array(store, fileStart + bytes.length).every((b) => b === 0)).toBe(true);
+    }
+  });
+
+  it("never modifies the bytes given to importOnnx without alignInPlace, and copies the misaligned payloads", () => {
+    const held = bytes.slice();
+    const stats = emptyStorageStats();
+    const m = importOnnx(held, { file: "plain-layout.onnx", stats });
+    expect(Buffer.compare(Buffer.from(held), Buffer.from(bytes)), "importOnnx modified its input").toBe(0);
+    const outcomes = expectedOutcomes(bytes, inits, 0);
+    const misaligned = inits.filter((i) => outcomes.get(i.name) !== "viewed");
+    expect(stats).toMatchObject({ viewed: inits.length - misaligned.length, moved: 0, copied: misaligned.length });
+    for (const init of inits) expect(constantData(m, init.name)).toEqual(init.data);
+    // the same import with the flag does write into the bytes: the flag is what keeps them intact
+    const opted = bytes.slice();
+    importOnnx(opted, { file: "plain-layout.onnx", alignInPlace: true });
+    expect(Buffer.compare(Buffer.from(opted), Buffer.from(bytes))).not.toBe(0);
+  });
+});
+
+describe("refusing to move a payload in place", () => {
+  /**
+   * A model whose last initializer "t" holds `data` in raw_data with a hand-written field header (key 0x4A and the
+   * length varint `lengthVarint`), its payload at an absolute offset ≡ `residue` (mod its element size); the rest is
+   * plain protobufjs output. Returns the bytes and the payload's offset.
+   */
+  function modelWithPayload(data: TypedArray, dataType: number, lengthVarint: number[], residue: number, elementBytes: number): { bytes: Uint8Array; offset: number } {
+    const payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    // the graph's name (before the initializers) puts the Add operand "a" on a float32 boundary (viewed, never
+    // moved); then the name of "t" puts its payload at the residue wanted
+    for (let graphPad = 0; graphPad < 4; graphPad++) {
+      const head = modelWith([rawInitializer("a", FLOAT, [4], ORIGINALS.a)], "", "", `g${"_".repeat(graphPad)}`);
+      const modelHead = pb.ModelProto.encode({ ...head, graph: undefined }).finish();
+      for (let pad = 0; pad < 16; pad++) {
+        const name = `t${"_".repeat(pad)}`;
+        const tensorHead = pb.TensorProto.encode({ name, dataType, dims: [data.length] }).finish();
+        const tensor = [...tensorHead, 0x4a, ...lengthVarint, ...payload];
+        const graphBytes = [...pb.GraphProto.encode(head.graph!).finish(), 0x2a, ...varint(tensor.length), ...tensor];
+        const bytes = Uint8Array.from([...modelHead, 0x3a, ...varint(graphBytes.length), ...graphBytes]);
+        const offsets = rawOffsets(bytes);
+        const offset = offsets.get(name)!;
+        // the oracle agrees that this is where the payload is
+        expect(Array.from(bytes.subarray(offset, offset + payload.length))).toEqual(Array.from(payload));
+        if (offsets.get("a")! % 4 === 0 && offset % elementBytes === residue) return { bytes, offset };
+      }
+    }
+    throw new Error(`no name lengths put the payload at ${residue} mod ${elementBytes} with "a" aligned`);
+  }
+
+  /** Imports `bytes` with alignInPlace and checks that "t" was copied with its values and the bytes were not touched. */
+  function expectCopied(bytes: Uint8Array, original: TypedArray): void {
+    const held = bytes.slice();
+    const stats = emptyStorageStats();
+    const m = importOnnx(held, { file: "refused.onnx", stats, alignInPlace: true });
+    const t = m.constants.find((c) => c.name.startsWith("t"))!;
+    expect(t.data).toEqual(original);
+    expect(t.data!.buffer, "t is a copy").not.toBe(held.buffer);
+    expect(stats).toMatchObject({ viewed: 1, moved: 0, copied: 1, copiedBytes: original.byteLength });
+    expect(Buffer.compare(Buffer.from(held), Buffer.from(bytes)), "a refused payload's bytes were modified").toBe(0);
+  }
+
+  it("copies a float64 payload misaligned by more than its 2-byte field header", () => {
+    const data = Float64Array.from([Math.PI, -Math.E, 1 / 3]);
+    const { bytes } = modelWithPayload(data, DOUBLE, varint(data.byteLength), 4, 8);
+    expectCopied(bytes, data);
+  });
+
+  it("copies an int64 payload misaligned by 5, more than its 3-byte field header", () => {
+    const data = BigInt64Array.from(range(0, 40), (k) => BigInt(k) * -(2n ** 40n) + 3n);
+    expect(varint(data.byteLength).length).toBe(2);
+    const { bytes } = modelWithPayload(data, INT64, varint(data.byteLength), 5, 8);
+    expectCopied(bytes, data);
+  });
+
+  it("copies a tiny float32 payload 3 bytes off, more than its 2-byte field header", () => {
+    const data = Float32Array.from([0.25, -8, 1e-7]);
+    const { bytes } = modelWithPayload(data, FLOAT, varint(data.byteLength), 3, 4);
+    expectCopied(bytes, data);
+  });
+
+  it("copies a payload whose length is written as a longer varint than needed, as the header cannot be proven", () => {
+    // 50 floats = 200 bytes: shortest varint C8 01 (header 3 bytes), here C8 81 00; a shift of 1..3 would fit 3 bytes
+    const data = Float32Array.from(range(0, 50), (k) => k / 3 - 4);
+    for (const residue of [1, 2, 3]) {
+      const { bytes } = modelWithPayload(data, FLOAT, [0xc8, 0x81, 0x00], residue, 4);
+      expectCopied(bytes, data);
+    }
+    // the same payload with the shortest varint is moved, so it is the header that made the difference
+    const { bytes } = modelWithPayload(data, FLOAT, varint(data.byteLength), 3, 4);
+    const stats = emptyStorageStats();
+    const m = importOnnx(bytes, { file: "moved.onnx", stats, alignInPlace: true });
+    expect(stats).toMatchObject({ moved: 1, copied: 0 });
+    expect(m.constants.find((c) => c.name.startsWith("t"))!.data).toEqual(data);
   });
 });
 
@@ -230,7 +484,7 @@ describe("ONNX files written by xbarc", () => {
 
     const stats = emptyStorageStats();
     const m = importOnnx(bytes, { file: "aligned.onnx", stats });
-    expect(stats).toEqual({ viewed: 14, copied: 0, copiedBytes: 0, decoded: 2 });
+    expect(stats).toEqual({ viewed: 14, moved: 0, movedBytes: 0, copied: 0, copiedBytes: 0, decoded: 2 });
     for (const t of model.graph!.initializer!) {
       const data = constantData(m, t.name!);
       if (t.rawData) {

@@ -39,15 +39,21 @@ export interface ImportOptions {
   readonly batch?: number;
   /** reads an external data file named relative to the model's directory; without it external data is an error */
   readonly readExternal?: (location: string) => Uint8Array;
-  /** receives counts of initializers viewed in the file buffer, copied (misaligned) and decoded (typed fields) */
+  /** receives counts of initializers viewed in the file buffer, moved in place, copied (misaligned) and decoded (typed fields) */
   readonly stats?: TensorStorageStats;
+  /**
+   * the importer may move misaligned initializer payloads within `bytes` (each onto its own raw_data field header)
+   * so that they are viewed instead of copied; `bytes` is not usable as an ONNX file afterwards. Default false:
+   * `bytes` is never modified. loadOnnxFile sets it for the buffer it reads itself.
+   */
+  readonly alignInPlace?: boolean;
 }
 
 /** Options of `loadOnnxFile`. */
 export interface LoadOptions {
   /** the size given to a symbolic or unset first dimension of graph inputs (default 1) */
   readonly batch?: number;
-  /** receives counts of initializers viewed in the file buffer, copied (misaligned) and decoded (typed fields) */
+  /** receives counts of initializers viewed in the file buffer, moved in place, copied (misaligned) and decoded (typed fields) */
   readonly stats?: TensorStorageStats;
 }
 
@@ -59,15 +65,18 @@ const SHAPE_HINT =
 
 /**
  * Imports an ONNX model from its bytes into an IR module. Throws XbarcError XB1001–XB1011 on bad input. Initializers
- * whose raw_data is aligned for their element type are views into `bytes` (no copy), so they share its memory: do
- * not modify `bytes` while the module is in use.
+ * whose raw_data is aligned for their element type (or, with `alignInPlace`, was moved into alignment) are views into
+ * `bytes` (no copy), so they share its memory: do not modify `bytes` while the module is in use.
  */
 export function importOnnx(bytes: Uint8Array, options: ImportOptions): Module {
   const model = decodeModelProto(bytes, options.file);
   return new GraphImporter(model, options).run();
 }
 
-/** Reads an ONNX file (and external data files beside it) and imports it. */
+/**
+ * Reads an ONNX file (and external data files beside it) and imports it. The file's buffer is the importer's own, so
+ * misaligned raw_data payloads are aligned in place (ImportOptions.alignInPlace) rather than copied.
+ */
 export function loadOnnxFile(path: string, options: LoadOptions = {}): Module {
   let bytes: Uint8Array;
   try {
@@ -92,7 +101,8 @@ export function loadOnnxFile(path: string, options: LoadOptions = {}): Module {
     }
     return data;
   };
-  return importOnnx(bytes, { file: path, batch: options.batch, readExternal, stats: options.stats });
+  // nobody else holds `bytes`; external data files (readExternal) are never aligned in place
+  return importOnnx(bytes, { file: path, batch: options.batch, readExternal, stats: options.stats, alignInPlace: true });
 }
 
 /** The module name: the file's base name without extension, reduced to identifier characters. */
@@ -118,6 +128,7 @@ class GraphImporter {
   readonly batch: number;
   readonly readExternal?: (location: string) => Uint8Array;
   private readonly stats?: TensorStorageStats;
+  private readonly alignInPlace: boolean;
   private readonly graph: onnx.IGraphProto;
   /** ONNX value name → IR value */
   private readonly values = new Map<string, Value>();
@@ -134,6 +145,7 @@ class GraphImporter {
     this.file = options.file;
     this.readExternal = options.readExternal;
     this.stats = options.stats;
+    this.alignInPlace = options.alignInPlace ?? false;
     const batch = options.batch ?? 1;
     if (!Number.isSafeInteger(batch) || batch < 1) {
       throw new XbarcError("XB7001", `batch size must be a positive integer, got ${batch}`, { hint: "pass --batch N with N ≥ 1" });
@@ -201,7 +213,9 @@ class GraphImporter {
     }
     for (const t of g.initializer ?? []) {
       const name = t.name ?? "";
-      const tensor = tensorFromProto(t, { file: this.file, label: `initializer "${name}"`, readExternal: this.readExternal, stats: this.stats });
+      const tensor = tensorFromProto(t, {
+        file: this.file, label: `initializer "${name}"`, readExternal: this.readExternal, stats: this.stats, alignInPlace: this.alignInPlace,
+      });
       const v = this.module.addConstant(name, tensor.type, tensor.data);
       this.known.set(v, tensor);
       this.define(name, v, {});

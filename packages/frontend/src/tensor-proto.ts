@@ -19,6 +19,7 @@ import {
   type Tensor,
   type TypedArray,
 } from "@xbarc/ir";
+import { alignPayloadInPlace } from "./align-in-place.js";
 import { encodeTensorProtoAligned } from "./encode.js";
 import { longToBigInt, longToNumber, proto, type LongLike } from "./proto.js";
 
@@ -66,8 +67,13 @@ export interface TensorSource {
   readonly node?: string;
   /** reads an external data file named relative to the model's directory; absent = external data not available */
   readonly readExternal?: (location: string) => Uint8Array;
-  /** counts how the tensor's data was obtained (view, copy, decode) */
+  /** counts how the tensor's data was obtained (view, move, copy, decode) */
   readonly stats?: TensorStorageStats;
+  /**
+   * the raw_data bytes lie in a buffer the importer owns (ImportOptions.alignInPlace): a misaligned payload may be
+   * moved onto its own field header (align-in-place.ts) instead of copied. Never applies to external data.
+   */
+  readonly alignInPlace?: boolean;
 }
 
 function fail(code: "XB1008" | "XB1009" | "XB1011", src: TensorSource, message: string, hint: string, field?: string): XbarcError {
@@ -86,11 +92,18 @@ function readDims(t: onnx.ITensorProto, src: TensorSource): number[] {
   return dims;
 }
 
-/** How the importer got the data of tensors: viewed in the file's buffer, copied once, or decoded from typed fields. */
+/**
+ * How the importer got the data of tensors: viewed in the file's buffer, moved within it onto an aligned offset,
+ * copied once, or decoded from typed fields.
+ */
 export interface TensorStorageStats {
   /** raw_data or external data whose payload offset is a multiple of the element size: a typed-array view, no copy */
   viewed: number;
-  /** raw_data or external data at a misaligned offset: copied once into a fresh buffer */
+  /** misaligned raw_data moved down onto its own field header in a buffer the importer owns, then viewed: no copy */
+  moved: number;
+  /** bytes moved in place for those */
+  movedBytes: number;
+  /** raw_data or external data at a misaligned offset that could not be moved: copied once into a fresh buffer */
   copied: number;
   /** bytes copied for the misaligned ones */
   copiedBytes: number;
@@ -100,7 +113,7 @@ export interface TensorStorageStats {
 
 /** A fresh all-zero TensorStorageStats. */
 export function emptyStorageStats(): TensorStorageStats {
-  return { viewed: 0, copied: 0, copiedBytes: 0, decoded: 0 };
+  return { viewed: 0, moved: 0, movedBytes: 0, copied: 0, copiedBytes: 0, decoded: 0 };
 }
 
 /** True on little-endian hosts (every platform Node 20 ships for); ONNX raw_data is little-endian. */
@@ -109,16 +122,28 @@ const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] ===
 /**
  * The payload `bytes` (a view into the file buffer, as protobufjs and readFileSync hand it out) as a typed array:
  * a view of the same memory when its absolute offset `bytes.byteOffset` (which includes the offset of a pooled
- * Buffer) is a multiple of the element size, else one copy. Views keep the whole file buffer alive, which is the
- * point: the weights are not held twice.
+ * Buffer) is a multiple of the element size; else, with `alignInPlace` (raw_data in a buffer the importer owns),
+ * a view after moving the payload down onto its own field header when that is provably safe; else one copy. Views
+ * keep the whole file buffer alive, which is the point: the weights are not held twice.
  */
-function viewLittleEndian(dtype: DType, bytes: Uint8Array, stats: TensorStorageStats | undefined): TypedArray {
+function viewLittleEndian(dtype: DType, bytes: Uint8Array, stats: TensorStorageStats | undefined, alignInPlace = false): TypedArray {
   if (!HOST_IS_LITTLE_ENDIAN && DTYPE_BYTES[dtype] > 1) {
     // typed arrays use the host's byte order; a big-endian host would need a byte swap that is not written
     throw new InternalError("reading ONNX raw_data on a big-endian host is not supported");
   }
   // a plain Uint8Array over the same memory: viewBytes' misaligned path then copies (Buffer#slice would be a view)
-  const data = viewBytes(dtype, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  const plain = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (alignInPlace && plain.byteOffset % DTYPE_BYTES[dtype] !== 0) {
+    const moved = alignPayloadInPlace(plain, DTYPE_BYTES[dtype]);
+    if (moved) {
+      if (stats) {
+        stats.moved++;
+        stats.movedBytes += moved.byteLength;
+      }
+      return viewBytes(dtype, moved);
+    }
+  }
+  const data = viewBytes(dtype, plain);
   if (stats) {
     if (data.buffer === bytes.buffer) {
       stats.viewed++;
@@ -130,7 +155,7 @@ function viewLittleEndian(dtype: DType, bytes: Uint8Array, stats: TensorStorageS
   return data;
 }
 
-/** Converts an ONNX TensorProto (any encoding) into an IR tensor; raw and external data are viewed without copying when aligned. */
+/** Converts an ONNX TensorProto (any encoding) into an IR tensor; raw and external data are viewed without copying when aligned (or aligned in place). */
 export function tensorFromProto(t: onnx.ITensorProto, src: TensorSource): Tensor {
   const code = t.dataType ?? 0;
   const dtype = dtypeFromOnnx(code);
@@ -154,7 +179,7 @@ export function tensorFromProto(t: onnx.ITensorProto, src: TensorSource): Tensor
         "the file is corrupt or was written by a broken exporter; re-export the model");
     }
     // ONNX raw_data is little-endian, as are the typed arrays on every platform Node supports
-    return createTensor(type, viewLittleEndian(dtype, raw, src.stats));
+    return createTensor(type, viewLittleEndian(dtype, raw, src.stats, src.alignInPlace));
   }
   if (src.stats) src.stats.decoded++;
   return createTensor(type, readTypedFields(t, src, dtype, n));
@@ -231,6 +256,7 @@ function readExternalData(t: onnx.ITensorProto, src: TensorSource, dtype: DType,
       `external data file "${location}" is too short: needs bytes ${offset}..${offset + want}, the file has ${file.length}`,
       "the data file is truncated or belongs to another export; copy it again", "external_data");
   }
+  // not aligned in place: an external data file has no field header to move onto
   return viewLittleEndian(dtype, file.subarray(offset, offset + want), src.stats);
 }
 
