@@ -1,25 +1,80 @@
 /**
  * @fileoverview The simulator's optimized engine (WebAssembly layer engine, exact i32 accumulation, fused digital
  * epilogues) against its op-by-op TypeScript reference on cases the fixture programs alone do not reach: truncation
- * windows at their edges (shifting left, wrapping to 1 bit, 32-bit and wider windows), and an activation read twice
- * (so the move → relu → maxpool → quantize chain must not be fused).
+ * windows at their edges (shifting left, wrapping to 1 bit, 32-bit and wider windows), an activation read twice
+ * (so the move → relu → maxpool → quantize chain must not be fused), and a small generated CNN whose odd channel and
+ * column counts (5, 3, 7) reach the kernels' one-lane tails (the fixtures' counts are all even); also the stacked
+ * results of simulateImages against one simulateProgram per input.
  */
 import { describe, expect, it } from "vitest";
-import { getBuiltinProfile, type DeviceProfile, type Tensor } from "@xbarc/ir";
-import { loadOnnxFile } from "@xbarc/frontend";
+import onnxProto, { type onnx } from "onnx-proto";
+import { getBuiltinProfile, type DeviceProfile, type Module, type Tensor } from "@xbarc/ir";
+import { importOnnx, loadOnnxFile } from "@xbarc/frontend";
 import { compilePipeline, printPipeline, runPipeline } from "@xbarc/passes";
-import { emitProgram, simulateProgram, type Program, type SimulateOptions } from "@xbarc/backend-sim";
+import {
+  emitProgram, releaseInstanceKernels, sampleProgramInstance, simulateImages, simulateProgram, type Program, type SimulateOptions,
+} from "@xbarc/backend-sim";
 import { FIXTURE_PREPROCESSING, listFixtureModels, samplesFor, sampleSize } from "./helpers/models.js";
 import { range } from "./helpers/datasets.js";
-import { runsBitDifference } from "./helpers/compare.js";
+import { bitDifference, runsBitDifference } from "./helpers/compare.js";
 
 const lenet = listFixtureModels().find((m) => m.id === "lenet5")!;
 
-function compileLenet(): Program {
+function compileForIsaac(module: Module, preprocessing = FIXTURE_PREPROCESSING[lenet.preprocess]): Program {
   const device = getBuiltinProfile("isaac") as DeviceProfile;
-  const module = loadOnnxFile(lenet.path, { batch: 1 });
   const result = runPipeline(module, printPipeline(compilePipeline), { device });
-  return emitProgram(module, { device, pipeline: result.pipeline, preprocessing: FIXTURE_PREPROCESSING[lenet.preprocess] });
+  return emitProgram(module, { device, pipeline: result.pipeline, preprocessing });
+}
+
+function compileLenet(): Program {
+  return compileForIsaac(loadOnnxFile(lenet.path, { batch: 1 }));
+}
+
+/** Deterministic values in [lo, hi) (a linear congruential generator; the exact values do not matter, only that both engines see them). */
+function seededValues(n: number, seed: number, lo: number, hi: number): Float32Array {
+  let state = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return lo + ((hi - lo) * state) / 2 ** 32;
+  });
+}
+
+/**
+ * A small CNN on 1×8×8 inputs with odd channel and column counts: Conv 1→5 (3×3, pad 1), ReLU, MaxPool 2×2, Conv
+ * 5→3 (3×3, pad 1), ReLU, Flatten, Gemm 48→7.
+ */
+function oddCnn(): Module {
+  const pb = onnxProto.onnx;
+  const FLOAT = pb.TensorProto.DataType.FLOAT;
+  const weights = (name: string, dims: number[], seed: number): onnx.ITensorProto => {
+    const values = seededValues(dims.reduce((a, b) => a * b, 1), seed, -0.5, 0.5);
+    return { name, dataType: FLOAT, dims, rawData: new Uint8Array(values.buffer) };
+  };
+  const info = (name: string, dims: number[]): onnx.IValueInfoProto => ({ name, type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
+  const ints = (name: string, values: number[]): onnx.IAttributeProto => ({ name, type: pb.AttributeProto.AttributeType.INTS, ints: values });
+  const conv = (name: string, input: string, w: string, b: string, output: string): onnx.INodeProto => ({
+    name, opType: "Conv", input: [input, w, b], output: [output], attribute: [ints("kernel_shape", [3, 3]), ints("pads", [1, 1, 1, 1])],
+  });
+  const model: onnx.IModelProto = {
+    irVersion: 8, opsetImport: [{ domain: "", version: 13 }], producerName: "xbarc-test",
+    graph: {
+      name: "odd_cnn",
+      node: [
+        conv("c1", "x", "w1", "b1", "c1"),
+        { name: "r1", opType: "Relu", input: ["c1"], output: ["r1"] },
+        { name: "p1", opType: "MaxPool", input: ["r1"], output: ["p1"], attribute: [ints("kernel_shape", [2, 2]), ints("strides", [2, 2])] },
+        conv("c2", "p1", "w2", "b2", "c2"),
+        { name: "r2", opType: "Relu", input: ["c2"], output: ["r2"] },
+        { name: "f", opType: "Flatten", input: ["r2"], output: ["f"] },
+        { name: "g", opType: "Gemm", input: ["f", "w3", "b3"], output: ["y"], attribute: [{ name: "transB", type: pb.AttributeProto.AttributeType.INT, i: 1 }] },
+      ],
+      initializer: [weights("w1", [5, 1, 3, 3], 1), weights("b1", [5], 2), weights("w2", [3, 5, 3, 3], 3), weights("b2", [3], 4),
+        weights("w3", [7, 48], 5), weights("b3", [7], 6)],
+      input: [info("x", [1, 1, 8, 8])],
+      output: [info("y", [1, 7])],
+    },
+  };
+  return importOnnx(pb.ModelProto.encode(pb.ModelProto.create(model)).finish(), { file: "odd-cnn.onnx" });
 }
 
 function images(program: Program, count: number): Tensor[] {
@@ -62,5 +117,46 @@ describe("the optimized simulator engine", () => {
     const runs = simulateProgram(program, inputs, { ...ideal, kernels: "wasm" });
     expect(runs[0]!.outputs.get(twiceRead)?.data.length).toBeGreaterThan(0);
     expect(compareEngines(program, inputs, ideal)).toBe("");
+  });
+});
+
+describe("the optimized simulator engine on odd channel and column counts", () => {
+  const program = compileForIsaac(oddCnn(), FIXTURE_PREPROCESSING.raw);
+  const values = seededValues(16 * 64, 7, 0, 1);
+  const inputs = range(0, 16).map((i) => ({ type: { dtype: "f32", shape: [1, 1, 8, 8] }, data: values.slice(i * 64, (i + 1) * 64) }) as Tensor);
+  const variation = { model: "lognormal", sigma: 0.1, stuck_at_on: 0, stuck_at_off: 0, read_noise: 0 } as const;
+  const cases: [string, SimulateOptions][] = [
+    ["on the ideal device, fast path", { instance: "ideal", path: "fast", adcLossless: true }],
+    ["on the ideal device, faithful path", { instance: "ideal", path: "faithful" }],
+    ["on a σ 0.1 instance, faithful path", { instance: sampleProgramInstance(program, 3, 0, variation), path: "faithful" }],
+  ];
+
+  for (const [what, options] of cases) {
+    it(`equals the reference engine bit for bit ${what}`, () => {
+      expect(compareEngines(program, inputs, options)).toBe("");
+    });
+  }
+
+  it("gives the same results when a released instance's memory is reused by the next instance", () => {
+    const output = program.outputs[0]!;
+    const a = sampleProgramInstance(program, 5, 0, variation);
+    const b = sampleProgramInstance(program, 5, 1, variation);
+    const run = (instance: typeof a, kernels: "ts" | "wasm"): Float64Array => simulateImages(program, inputs, { instance, path: "faithful", kernels }).outputs.get(output)!.data as Float64Array;
+    const first = run(a, "wasm");
+    releaseInstanceKernels(a);
+    // b packs its tiles where a's were; a, simulated again, packs anew
+    expect(bitDifference(run(b, "wasm"), run(b, "ts"))).toBe("");
+    expect(bitDifference(run(a, "wasm"), first)).toBe("");
+    expect(bitDifference(first, run(a, "ts"))).toBe("");
+  });
+
+  it("stacks simulateImages' outputs in input order, equal to one simulateProgram per input", () => {
+    const options: SimulateOptions = { instance: "ideal", path: "fast", adcLossless: true };
+    const stacked = simulateImages(program, inputs, options).outputs.get(program.outputs[0]!)!;
+    expect(stacked.type.shape).toEqual([16, 7]);
+    const each = inputs.map((x) => simulateProgram(program, x, options).outputs.get(program.outputs[0]!)!.data as Float64Array);
+    const joined = new Float64Array(16 * 7);
+    each.forEach((d, i) => joined.set(d, i * 7));
+    expect(bitDifference(stacked.data as Float64Array, joined)).toBe("");
   });
 });

@@ -418,6 +418,168 @@ describe("the WebAssembly float-cell read (kernel b)", () => {
   });
 });
 
+/** Standard normal deviates from a uniform stream (Box–Muller). */
+function gaussian(random: () => number): () => number {
+  return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
+
+/** A sampled-instance read for the float32 kernel: log-normal cells around levels 0..3, some stuck, zero or negative. */
+interface SampledCase {
+  name: string; rows: number; physCols: number; dacBits: number; steps: number; outer: number;
+  cells: Float64Array; xu: Int32Array; adcMin: number; adcMax: number;
+}
+
+const SAMPLED_ROWS = [1, 5, 16, 25, 31, 64, 100, 127, 128, 129, 300];
+const SAMPLED_COLS = [1, 3, 4, 7, 9, 13, 24, 25, 28, 44, 68, 100, 128];
+const SAMPLED_ADCS: readonly (readonly [number, number])[] = [[0, 255], [0, 15], [-Infinity, Infinity], [-8, 7], [1, 6], [-7, -2]];
+
+function sampledCase(seed: number): SampledCase {
+  const random = rng(seed);
+  const normal = gaussian(random);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const rows = pick(SAMPLED_ROWS);
+  const physCols = pick(SAMPLED_COLS);
+  const dacBits = 1 + Math.floor(random() * 2);
+  // 8 steps mostly; 10 one-bit steps take the kernel's general input path (its bit-plane path handles ≤ 8)
+  const steps = dacBits === 1 && random() < 0.2 ? 10 : 8;
+  const outer = 1 + Math.floor(random() * 12);
+  const sigma = 0.1 + 0.4 * random();
+  const cells = new Float64Array(rows * physCols).map(() => {
+    const u = random();
+    const level = Math.floor(random() * 4);
+    if (u < 0.04) return 0; // stuck off
+    if (u < 0.06) return -0;
+    if (u < 0.1) return -level * Math.exp(sigma * normal()); // a differential layout's negative side
+    return level * Math.exp(sigma * normal());
+  });
+  const density = pick([0, 0.05, 0.3, 0.9]);
+  const bits = steps * dacBits;
+  const xu = new Int32Array(outer * rows).map(() => {
+    let x = 0;
+    for (let b = 0; b < bits; b++) if (random() < density) x |= 1 << b;
+    return x;
+  });
+  const [adcMin, adcMax] = pick(SAMPLED_ADCS);
+  return {
+    name: `seed ${seed}: ${rows}×${physCols}, σ ${sigma.toFixed(2)}, ${steps} steps of ${dacBits} bits, ${outer} vectors, density ${density}, ADC [${adcMin}, ${adcMax}]`,
+    rows, physCols, dacBits, steps, outer, cells, xu, adcMin, adcMax,
+  };
+}
+
+function sampledReference(c: SampledCase): Float64Array {
+  return bitSerialReadImpl(c.xu, c.outer, c.rows, c.cells, c.physCols, c.steps, c.dacBits, c.adcMin, c.adcMax, 0, undefined, new Float64Array(c.outer * c.physCols));
+}
+
+describe("the WebAssembly float-cell read's float32 kernel (f32 sums, exact f64 fallback)", () => {
+  const SAMPLED = range(1, 151).map((seed) => sampledCase(5000 + seed));
+
+  it("the sampled cases cover every path of the kernel", () => {
+    for (const dacBits of [1, 2]) expect(SAMPLED.some((c) => c.dacBits === dacBits), `${dacBits}-bit DAC`).toBe(true);
+    expect(SAMPLED.some((c) => c.steps === 10)).toBe(true);
+    // blocks of 24 columns and narrower last blocks of 16, 8 and 4
+    for (const rest of [4, 8, 12, 16, 20]) expect(SAMPLED.some((c) => Math.ceil(c.physCols / 4) * 4 % 24 === rest), `last block of ${rest} columns`).toBe(true);
+    expect(SAMPLED.some((c) => c.rows > 256)).toBe(true);
+    expect(SAMPLED.some((c) => c.rows % 16 !== 0 && c.rows > 16)).toBe(true);
+    expect(SAMPLED.some((c) => c.adcMin > 0)).toBe(true);
+    expect(SAMPLED.some((c) => c.xu.every((x) => x === 0))).toBe(true);
+  });
+
+  it("equals bitSerialReadImpl bit for bit on 150 sampled tiles (both kernels, and the automatic choice)", () => {
+    let fallbacks = 0;
+    let sums = 0;
+    for (const c of SAMPLED) {
+      const ref = sampledReference(c);
+      const tile = WasmFloatCellTile.pack(c.cells, c.rows, c.physCols);
+      expect(tile.float32Available(c.steps, c.dacBits, c.adcMin, c.adcMax), c.name).toBe(true);
+      const out = (): Float64Array => new Float64Array(c.outer * c.physCols);
+      expect(bitDifference(tile.read(c.xu, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax, out(), "float32"), ref), `${c.name} (float32)`).toBe("");
+      expect(tile.lastKernel).toBe("float32");
+      fallbacks += tile.lastFallbacks;
+      sums += c.outer * c.steps * c.physCols;
+      expect(bitDifference(tile.read(c.xu, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax, out(), "float64"), ref), `${c.name} (float64)`).toBe("");
+      expect(tile.lastKernel).toBe("float64");
+      expect(tile.lastFallbacks).toBe(0);
+      expect(bitDifference(tile.read(c.xu, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax, out()), ref), `${c.name} (auto)`).toBe("");
+    }
+    // the fallback ran, and stayed rare (about 2·B of the sums, B ≈ (rows + 3)·2^-24·Σ|cells|)
+    expect(fallbacks).toBeGreaterThan(0);
+    expect(fallbacks / sums).toBeLessThan(0.05);
+  });
+
+  it("recomputes the sums that land on or within 1e-9 of a half-integer, and still equals the reference", () => {
+    const rows = 64;
+    const physCols = 48;
+    const steps = 8;
+    const random = rng(77);
+    const normal = gaussian(random);
+    const cells = new Float64Array(rows * physCols);
+    for (let c = 0; c < physCols; c++) {
+      const k = c % 7;
+      const kind = c % 4;
+      if (kind === 0) {
+        // dyadic cells: every sum exact in f32 and f64, the full one exactly k + 0.5 (a tie Math.round sends up and
+        // round-to-even sends to k when k is even)
+        let sum = 0;
+        for (let r = 0; r < rows - 1; r++) {
+          const g = Math.round(64 * (1 + 0.2 * normal())) / 1024;
+          cells[r * physCols + c] = g;
+          sum += g;
+        }
+        cells[(rows - 1) * physCols + c] = k + 0.5 - sum;
+        continue;
+      }
+      // log-normal cells; the last row's makes the full f64 sum k + 0.5 + δ, δ = ±1e-9 or 0, far below f32's error
+      let sum = 0;
+      for (let r = 0; r < rows - 1; r++) {
+        const g = Math.exp(0.3 * normal()) / 16;
+        cells[r * physCols + c] = g;
+        sum += g;
+      }
+      const delta = kind === 1 ? 1e-9 : kind === 2 ? -1e-9 : 0;
+      cells[(rows - 1) * physCols + c] = k + 0.5 + delta - sum;
+    }
+    // every row driven at every step (the crafted full sums), then random inputs
+    const outer = 6;
+    const xu = new Int32Array(outer * rows).map((_, i) => (i < 2 * rows ? 255 : Math.floor(random() * 256)));
+    for (const [adcMin, adcMax] of [[0, 255], [-Infinity, Infinity], [0, 3]] as const) {
+      const ref = bitSerialReadImpl(xu, outer, rows, cells, physCols, steps, 1, adcMin, adcMax, 0, undefined, new Float64Array(outer * physCols));
+      const tile = WasmFloatCellTile.pack(cells, rows, physCols);
+      const got = tile.read(xu, outer, steps, 1, adcMin, adcMax, new Float64Array(outer * physCols));
+      expect(tile.lastKernel).toBe("float32");
+      expect(bitDifference(got, ref), `ADC [${adcMin}, ${adcMax}]`).toBe("");
+      // every (vector, step, column) of the two fully driven vectors is ambiguous
+      expect(tile.lastFallbacks).toBeGreaterThanOrEqual(2 * steps * physCols);
+    }
+  });
+
+  it("reads with the float64 kernel when column sums reach the float32 limit or the ADC range is not integral", () => {
+    const rows = 128;
+    const physCols = 20;
+    const random = rng(91);
+    // cells up to 3·2^15: Σ over 128 rows passes 2^21
+    const cells = new Float64Array(rows * physCols).map(() => Math.floor(random() * 4) * 2 ** 15 * (1 + 0.1 * random()));
+    const xu = new Int32Array(4 * rows).map(() => Math.floor(random() * 256));
+    const tile = WasmFloatCellTile.pack(cells, rows, physCols);
+    expect(tile.float32Available(8, 1, -Infinity, Infinity)).toBe(false);
+    const ref = bitSerialReadImpl(xu, 4, rows, cells, physCols, 8, 1, -Infinity, Infinity, 0, undefined, new Float64Array(4 * physCols));
+    expect(bitDifference(tile.read(xu, 4, 8, 1, -Infinity, Infinity, new Float64Array(4 * physCols)), ref)).toBe("");
+    expect(tile.lastKernel).toBe("float64");
+    const e = catchXbarcError(() => tile.read(xu, 4, 8, 1, -Infinity, Infinity, new Float64Array(4 * physCols), "float32"));
+    expect(e.code).toBe("XB6002");
+    expect(e.message).toMatch(/float32 kernel cannot read this tile with 8 steps of 1 DAC bits/);
+
+    // the same tile scaled down fits, but an ADC bound that is not an integer (or min > max) takes the float64 kernel
+    const smallCells = cells.map((g) => g / 2 ** 15);
+    const small = WasmFloatCellTile.pack(smallCells, rows, physCols);
+    expect(small.float32Available(8, 1, 0, 255)).toBe(true);
+    expect(small.float32Available(8, 1, 0, 255.5)).toBe(false);
+    expect(small.float32Available(8, 1, 3, 2)).toBe(false);
+    const ref2 = bitSerialReadImpl(xu, 4, rows, smallCells, physCols, 8, 1, 0, 255.5, 0, undefined, new Float64Array(4 * physCols));
+    expect(bitDifference(small.read(xu, 4, 8, 1, 0, 255.5, new Float64Array(4 * physCols)), ref2)).toBe("");
+    expect(small.lastKernel).toBe("float64");
+  });
+});
+
 describe("the WebAssembly integer MVM (kernel c)", () => {
   it("equals integerMvmImpl bit for bit on 160 random tiles of signed integer weights (declining inputs beyond i16)", () => {
     let computed = 0;

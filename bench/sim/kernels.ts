@@ -3,7 +3,7 @@
  * columns), 8-bit inputs as 8 one-bit DAC steps, an 8-bit ADC: the plain-TS naive faithful read (bitSerialReadImpl),
  * the plain-TS bit-packed read, the WebAssembly bit-packed read (µs and Gcell-op/s, cell-op = one 2-bit cell slice ×
  * one input bit-plane, 128·128·4·8 per MVM) and its ratio to the TS bit-packed read (goal ≥ 7×); the float-cell read
- * TS vs WebAssembly; the ideal integer MVM TS vs WebAssembly; then density sweeps of the integer-cell read, dense
+ * TS vs WebAssembly, and its float64 vs float32 WebAssembly kernels on a sampled 128×128 tile; the ideal integer MVM TS vs WebAssembly; then density sweeps of the integer-cell read, dense
  * (bit-planes) vs sparse (non-zero input digits) kernel, on four tile shapes, giving each crossover density and the
  * fitted constants of the automatic choice's cost model (SPARSE_COST_RATIO, SPARSE_PAIR_OVERHEAD,
  * SPARSE_VECTOR_OVERHEAD, DENSE_BLOCK_KERNEL_COST in integer-cell-tile.ts), with the crossovers they and the code's
@@ -238,6 +238,40 @@ function crossover(points: SweepPoint[]): { density: number; activePairs: number
   return undefined;
 }
 
+/**
+ * The float-cell read's two WebAssembly kernels on a sampled isaac tile: 128×128 cells log-normal (σ 0.1) around the
+ * levels 0..3, 64 vectors per call of 8-bit inputs with ~30 % of their bits set, 8 one-bit DAC steps, 8-bit ADC.
+ */
+function floatCellKernels(reps: number, random: () => number): {
+  shape: string; float64Micros: number; float32Micros: number; fallbackFraction: number; identical: boolean;
+} {
+  const rows = 128;
+  const physCols = 128;
+  const vectors = 64;
+  const normal = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const cells = new Float64Array(rows * physCols).map(() => Math.floor(random() * 4) * Math.exp(0.1 * normal()));
+  const xu = new Int32Array(vectors * rows).map(() => {
+    let x = 0;
+    for (let b = 0; b < 8; b++) if (random() < 0.3) x |= 1 << b;
+    return x;
+  });
+  const tile = WasmFloatCellTile.pack(cells, rows, physCols);
+  const out64 = new Float64Array(vectors * physCols);
+  const out32 = new Float64Array(vectors * physCols);
+  const t = measure({
+    float64: () => tile.read(xu, vectors, STEPS, DAC_BITS, 0, ADC_MAX, out64, "float64"),
+    float32: () => tile.read(xu, vectors, STEPS, DAC_BITS, 0, ADC_MAX, out32, "float32"),
+  }, reps);
+  tile.read(xu, vectors, STEPS, DAC_BITS, 0, ADC_MAX, out32, "float32");
+  const ref = bitSerialReadImpl(xu, vectors, rows, cells, physCols, STEPS, DAC_BITS, 0, ADC_MAX, 0, undefined, new Float64Array(vectors * physCols));
+  return {
+    shape: `${rows}×${physCols} σ 0.1 cells, ${vectors} vectors, 30 % bits set`,
+    float64Micros: t.float64!.cpu, float32Micros: t.float32!.cpu,
+    fallbackFraction: tile.lastFallbacks / (vectors * STEPS * physCols),
+    identical: sameBits(out64, ref) && sameBits(out32, ref),
+  };
+}
+
 function main(): void {
   const args = process.argv.slice(2);
   const repsAt = args.indexOf("--reps");
@@ -277,6 +311,7 @@ function main(): void {
     idealTs: () => integerMvmImpl(xu, 1, ROWS, weights, WEIGHT_COLS, idealTsOut),
     idealWasm: () => mvm.mvm(xu, 1, idealWasmOut),
   }, reps);
+  const floatKernels = floatCellKernels(reps, random);
   // fewer repetitions per sweep point than above: 5 shapes × 11 densities × 3 kernels
   const sweeps = SWEEP_SHAPES.map((shape) => densitySweep(shape, Math.max(3, Math.ceil(reps / 2)), random));
   const costFit = fitCostModel(sweeps);
@@ -291,6 +326,7 @@ function main(): void {
 
   const identical = {
     bitPacked: sameBits(naiveOut, packedOut), wasm: sameBits(naiveOut, wasmOut), float: sameBits(floatTsOut, floatWasmOut), ideal: sameBits(idealTsOut, idealWasmOut),
+    floatKernels: floatKernels.identical,
   };
   const result = {
     shape: { rows: ROWS, weightCols: WEIGHT_COLS, slices: SLICES, cellBits: CELL_BITS, steps: STEPS, dacBits: DAC_BITS, adcBits: 8 },
@@ -299,6 +335,7 @@ function main(): void {
       bitPackedTsGcellOps: CELL_OPS / bitPacked / 1000, wasmOverBitPackedTs: bitPacked / wasm, wasmOverNaiveTs: naive / wasm, goal: 7,
     },
     floatCells: { tsMicros: floatTs, wasmMicros: floatWasm, ratio: floatTs / floatWasm },
+    floatCellKernels: floatKernels,
     idealMvm: { tsMicros: idealTs, wasmMicros: idealWasm, ratio: idealTs / idealWasm },
     identical,
     sparseSweep: {
@@ -321,6 +358,7 @@ function main(): void {
   console.log(`  faithful, WebAssembly bit-packed             ${f(wasm, 2)} µs per MVM (${f(result.faithful.wasmGcellOps)} Gcell-op/s)`);
   console.log(`  WebAssembly ÷ TS bit-packed: ${f(result.faithful.wasmOverBitPackedTs, 1)}× (goal ≥ 7×: ${result.faithful.wasmOverBitPackedTs >= 7 ? "met" : "NOT met"}); ÷ TS naive: ${f(result.faithful.wasmOverNaiveTs, 0)}×`);
   console.log(`  float-cell read: TS ${f(floatTs, 1)} µs, WebAssembly ${f(floatWasm, 1)} µs (${f(result.floatCells.ratio, 1)}×)`);
+  console.log(`  float-cell read, ${floatKernels.shape}: float64 kernel ${f(floatKernels.float64Micros, 1)} µs, float32 kernel ${f(floatKernels.float32Micros, 1)} µs per call (${f(floatKernels.float64Micros / floatKernels.float32Micros, 2)}×), ${f(100 * floatKernels.fallbackFraction, 3)}% of the column sums recomputed in f64`);
   console.log(`  ideal integer MVM (${ROWS}×${WEIGHT_COLS}): TS ${f(idealTs, 2)} µs, WebAssembly ${f(idealWasm, 2)} µs (${f(result.idealMvm.ratio, 1)}×)`);
   for (const sweep of sweeps) {
     const { shape, points, crossover: cross } = sweep;

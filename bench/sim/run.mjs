@@ -2,8 +2,9 @@
  * @fileoverview Simulator benchmark (issue 5): images/s of onnxruntime-node float (batched), of the program
  * simulator on the ideal device (fast path, lossless ADCs, as `xbarc run --ideal`), of the faithful path on a sampled
  * log-normal instance with the device's 8-bit ADC, and the program Monte Carlo speedup of 2 workers over 1; each also
- * as a ratio to onnxruntime. onnxruntime and the simulator are both warmed up, then timed --reps times over the same
- * images; the figures are medians. Prints figures only; asserts nothing about time. Usage (after `npm run build`):
+ * as a ratio to onnxruntime. The simulator runs through simulateImages (stacked outputs, as the accuracy and Monte
+ * Carlo loops of `xbarc run` use it). onnxruntime and the simulator are both warmed up, then timed --reps times over the
+ * same images (Monte Carlo: min(--reps, 3) times); the figures are medians. Prints figures only; asserts nothing about time. Usage (after `npm run build`):
  *   node bench/sim/run.mjs [--offset 8000] [--count 2000] [--faithful-count 500] [--reps 5] [--mc-runs 32] [--mc-count 2000] [--json]
  */
 import { existsSync } from "node:fs";
@@ -79,14 +80,15 @@ async function benchOrt(ort, modelFile, images, labels, offset, count, reps) {
   return { images: count, seconds, imagesPerSecond: count / seconds, accuracy: correct / count };
 }
 
-/** Top-1 accuracy of simulated runs. */
-function accuracyOf(sim, program, data, runs) {
+/** Top-1 accuracy of a simulateImages result: each fitted batch's rows follow the previous batch's, its first counts[b] real. */
+function accuracyOf(sim, program, data, batch) {
+  const y = batch.outputs.get(program.outputs[0]);
+  const rowsPerBatch = y.type.shape[0] / data.images.length;
+  const classes = sim.top1(y, y.type.shape[0]);
   let correct = 0;
   let first = 0;
-  runs.forEach((run, b) => {
-    const n = data.counts[b];
-    const classes = sim.top1(run.outputs.get(program.outputs[0]), n);
-    for (let i = 0; i < n; i++) if (classes[i] === data.labels[first + i]) correct++;
+  data.counts.forEach((n, b) => {
+    for (let i = 0; i < n; i++) if (classes[b * rowsPerBatch + i] === data.labels[first + i]) correct++;
     first += n;
   });
   return correct / first;
@@ -111,15 +113,15 @@ async function main() {
     const ortFigure = await benchOrt(ort, modelFile, images, labels, opts.offset, opts.count, opts.reps);
     const data = sim.fitProgramImages(program, images, labels, opts.offset, opts.count);
     // warm-up on a few images (JIT, plan and weight caches), then the timed pass
-    sim.simulateProgram(program, data.images.slice(0, 5), { instance: "ideal", path: "fast", adcLossless: true });
+    sim.simulateImages(program, data.images.slice(0, 5), { instance: "ideal", path: "fast", adcLossless: true });
     log(`${name}: ideal device, fast path`);
-    const ideal = await time(() => sim.simulateProgram(program, data.images, { instance: "ideal", path: "fast", adcLossless: true }), opts.reps);
+    const ideal = await time(() => sim.simulateImages(program, data.images, { instance: "ideal", path: "fast", adcLossless: true }), opts.reps);
     const faithfulCount = Math.min(opts.faithfulCount, opts.count);
     const fData = sim.fitProgramImages(program, images, labels, opts.offset, faithfulCount);
     const instance = sim.sampleProgramInstance(program, 0, 0, variation);
     log(`${name}: faithful path, ${program.device.crossbar.adc_bits}-bit ADC, log-normal σ ${SIGMA} (instance 0)`);
-    sim.simulateProgram(program, fData.images.slice(0, 5), { instance, path: "faithful" });
-    const faithful = await time(() => sim.simulateProgram(program, fData.images, { instance, path: "faithful" }), opts.reps);
+    sim.simulateImages(program, fData.images.slice(0, 5), { instance, path: "faithful" });
+    const faithful = await time(() => sim.simulateImages(program, fData.images, { instance, path: "faithful" }), opts.reps);
     const entry = {
       model: name,
       images: { offset: opts.offset, count: opts.count, faithfulCount },
@@ -136,7 +138,7 @@ async function main() {
       await sim.runProgramMonteCarlo({ program, data: sim.fitProgramImages(program, images, labels, opts.offset, 2), runs: 2, seed: 0, variation, workers: 2 });
       for (const workers of [1, 2]) {
         log(`${name}: program Monte Carlo, ${opts.mcRuns} runs × ${mcCount} images, ${workers} worker(s)`);
-        const r = await time(() => sim.runProgramMonteCarlo({ program, data: mcData, runs: opts.mcRuns, seed: 0, variation, workers }));
+        const r = await time(() => sim.runProgramMonteCarlo({ program, data: mcData, runs: opts.mcRuns, seed: 0, variation, workers }), Math.min(opts.reps, 3));
         mc[workers] = { seconds: r.seconds, imagesPerSecond: (opts.mcRuns * mcCount) / r.seconds, meanAccuracy: r.value.mean };
       }
       entry.monteCarlo = { runs: opts.mcRuns, images: mcCount, workers1: mc[1], workers2: mc[2], speedup: mc[1].seconds / mc[2].seconds, sameAccuracy: mc[1].meanAccuracy === mc[2].meanAccuracy };

@@ -7,7 +7,7 @@
  * for bit: both use the same integer kernels (quantize, truncation window, bias, post-ops).
  */
 import {
-  isDType, isFloatDType, numel, Op, readNumbers, runOp, Value, viewBytes, XbarcError,
+  allocArray, isBigIntDType, isDType, isFloatDType, numel, Op, readNumbers, runOp, Value, viewBytes, XbarcError,
   type DType, type Tensor, type TensorType,
 } from "@xbarc/ir";
 import { addPerChannelImpl, quantizeActivationsImpl, roundAccumulatorsImpl, truncateWindowImpl } from "../fixed-point/kernels.js";
@@ -21,7 +21,7 @@ import {
 } from "./kernels.js";
 import { getLayerEpilogue } from "./epilogue.js";
 import { getEffectiveWeights, getLayerPlans, simError, widenShape, type LayerPlan } from "./layer-plan.js";
-import { accumulateLayerWasm, type LayerTail, type PendingTile } from "./layer-wasm.js";
+import { accumulateLayerWasm, quantizeActivationsWasm, type LayerTail, type PendingTile } from "./layer-wasm.js";
 import { multiplyTile, readTile, type KernelChoice } from "./tile-kernels.js";
 
 type MvmOp = Extract<ScheduleOp, { op: "mvm" }>;
@@ -179,36 +179,79 @@ function checkInputShape(program: Program, input: Tensor): void {
 /**
  * Runs `program` on one fitted input tensor (the program's input shape) or on each of several. Throws XB4002 for an
  * input of the wrong shape and XB6002 when the fast path is forced where it is not exact (a lossy ADC or read noise).
- * Several inputs share passes through the schedule where that cannot change a result (per-image post-ops, no read
- * noise, whose draws follow the order of the reads, and no recorded integers): every kernel treats each image alone.
+ * Several inputs share passes through the schedule where that cannot change a result (see simulateImages).
  */
 export function simulateProgram(program: Program, input: Tensor, options: SimulateOptions): SimulationRun;
 export function simulateProgram(program: Program, inputs: readonly Tensor[], options: SimulateOptions): SimulationRun[];
 export function simulateProgram(program: Program, inputs: Tensor | readonly Tensor[], options: SimulateOptions): SimulationRun | SimulationRun[] {
-  const instance = options.instance === undefined || options.instance === "ideal" ? getIdealInstance(program) : options.instance;
   if (!Array.isArray(inputs)) {
     const input = inputs as Tensor;
     checkInputShape(program, input);
-    return runOnce(program, readNumbers(input), 1, instance, options);
+    return runOnce(program, readNumbers(input), 1, getInstance(program, options), options);
   }
   const list = inputs as readonly Tensor[];
-  list.forEach((t) => checkInputShape(program, t));
-  const together = options.recordInts || instance.noiseRng || !imagesCanSharePass(program) ? 1 : IMAGES_PER_PASS;
-  const runs: SimulationRun[] = [];
-  const perInput = numel(program.input.shape);
-  for (let first = 0; first < list.length; first += together) {
-    const chunk = list.slice(first, first + together);
-    const data = new Float64Array(chunk.length * perInput);
-    chunk.forEach((t, i) => data.set(readNumbers(t), i * perInput));
-    const run = runOnce(program, data, chunk.length, instance, options);
-    if (chunk.length === 1) runs.push(run);
-    else runs.push(...splitRun(run, chunk.length));
+  if (options.recordInts) {
+    // recorded integers are per pass: one pass per input
+    list.forEach((t) => checkInputShape(program, t));
+    return list.map((t) => runOnce(program, readNumbers(t), 1, getInstance(program, options), options));
   }
-  return runs;
+  return splitRun(simulateImages(program, list, options), list.length);
 }
 
-/** The runs of `images` inputs that shared a pass, one per input: each output's batch rows split back. */
-function splitRun(run: SimulationRun, images: number): SimulationRun[] {
+/** The results of several inputs, each output stacked along its first axis in input order. */
+export interface SimulationBatch {
+  /** the program's outputs for all inputs: input i's rows follow input i − 1's */
+  readonly outputs: Map<string, Tensor>;
+  /** per layer: the path its tiles took ("fast", "faithful", or "mixed" when tiles differ) */
+  readonly paths: Map<string, "fast" | "faithful" | "mixed">;
+}
+
+/**
+ * Runs `program` on each of `inputs` (each the program's input shape) and returns the outputs stacked, with no
+ * per-input objects: what accuracy loops want. Inputs share passes through the schedule where that cannot change a
+ * result (per-image post-ops, no read noise, whose draws follow the order of the reads): every kernel treats each
+ * image alone. Throws as simulateProgram; recordInts is not available here (use simulateProgram).
+ */
+export function simulateImages(program: Program, inputs: readonly Tensor[], options: SimulateOptions): SimulationBatch {
+  if (options.recordInts) throw new RangeError("simulateImages: recordInts needs one pass per input; use simulateProgram");
+  inputs.forEach((t) => checkInputShape(program, t));
+  const instance = getInstance(program, options);
+  const together = instance.noiseRng || !imagesCanSharePass(program) ? 1 : IMAGES_PER_PASS;
+  const perInput = numel(program.input.shape);
+  const data = new Float64Array(Math.min(together, inputs.length) * perInput);
+  const outputs = new Map<string, Tensor>();
+  let paths = new Map<string, "fast" | "faithful" | "mixed">();
+  for (let first = 0; first < inputs.length; first += together) {
+    const count = Math.min(together, inputs.length - first);
+    for (let i = 0; i < count; i++) copyNumbers(inputs[first + i]!, data, i * perInput);
+    const run = runOnce(program, count === together ? data : data.subarray(0, count * perInput), count, instance, options);
+    for (const [name, t] of run.outputs) {
+      let all = outputs.get(name);
+      if (!all) {
+        // every pass has the same shape per input: the first fixes the stacked output's
+        const shape = [(t.type.shape[0]! / count) * inputs.length, ...t.type.shape.slice(1)];
+        all = { type: { dtype: t.type.dtype, shape }, data: allocArray(t.type.dtype, (t.data.length / count) * inputs.length) } as Tensor;
+        outputs.set(name, all);
+      }
+      (all.data as Float64Array).set(t.data as Float64Array, (t.data.length / count) * first);
+    }
+    paths = run.paths;
+  }
+  return { outputs, paths };
+}
+
+function getInstance(program: Program, options: SimulateOptions): SimInstance {
+  return options.instance === undefined || options.instance === "ideal" ? getIdealInstance(program) : options.instance;
+}
+
+/** Writes a tensor's values as float64 into `out` at `offset` (readNumbers without its allocation for plain arrays). */
+function copyNumbers(t: Tensor, out: Float64Array, offset: number): void {
+  if (t.type.dtype === "f16" || isBigIntDType(t.type.dtype)) out.set(readNumbers(t), offset);
+  else out.set(t.data as Float64Array, offset);
+}
+
+/** The runs of `images` inputs stacked in one batch, one per input: each output's rows split back. */
+function splitRun(run: SimulationBatch, images: number): SimulationRun[] {
   return Array.from({ length: images }, (_, i) => {
     const outputs = new Map<string, Tensor>();
     for (const [name, t] of run.outputs) {
@@ -345,7 +388,8 @@ function runOnce(program: Program, inputData: Float64Array, images: number, inst
       case "program":
         break;
       case "quantize": {
-        const x = quantizeActivationsImpl(read(op.from).data as Float64Array, op.fl, op.bits, op.signed);
+        const from = read(op.from).data as Float64Array;
+        const x = engineWasm ? quantizeActivationsWasm(instance, from, op.fl, op.bits, op.signed) : quantizeActivationsImpl(from, op.fl, op.bits, op.signed);
         buffers.set(op.to, { shape: [...read(op.from).shape], dtype: "f64", data: x });
         xInts.set(op.layer, x);
         break;

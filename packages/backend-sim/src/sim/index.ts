@@ -2,6 +2,7 @@
 export * from "./kernels.js";
 export * from "./instance.js";
 export * from "./functional.js";
+export { releaseInstanceKernels } from "./layer-wasm.js";
 export * from "./timing.js";
 export * from "./energy.js";
 export * from "./montecarlo.js";

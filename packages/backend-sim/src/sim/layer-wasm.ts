@@ -52,10 +52,27 @@ interface InstanceArena {
 
 const arenas = new WeakMap<SimInstance, InstanceArena>();
 
+/** Arenas of released instances, reused before a new WebAssembly memory is made (a Monte Carlo run each samples one). */
+const spareArenas: KernelArena[] = [];
+const MAX_SPARE_ARENAS = 2;
+
 function getInstanceArena(instance: SimInstance): InstanceArena {
   let a = arenas.get(instance);
-  if (!a) arenas.set(instance, (a = { arena: new KernelArena(), fast: new Map(), faithful: new Map() }));
+  if (!a) arenas.set(instance, (a = { arena: spareArenas.pop() ?? new KernelArena(), fast: new Map(), faithful: new Map() }));
   return a;
+}
+
+/**
+ * Hands the WebAssembly memory holding an instance's packed tiles to the next instance, once the caller has finished
+ * simulating it: Monte Carlo loops then reuse a few memories instead of leaving one per run to the garbage collector.
+ * Simulating the instance again afterwards packs its tiles anew.
+ */
+export function releaseInstanceKernels(instance: SimInstance): void {
+  const a = arenas.get(instance);
+  if (!a) return;
+  arenas.delete(instance);
+  a.arena.reset();
+  if (spareArenas.length < MAX_SPARE_ARENAS) spareArenas.push(a.arena);
 }
 
 type TileKernel = { readonly kind: "fast"; readonly mvm: WasmIntegerMvm } | { readonly kind: "faithful"; readonly tile: WasmIntegerCellTile | WasmFloatCellTile };
@@ -105,19 +122,7 @@ export function accumulateLayerWasm(
     const { outer } = layer;
     // the layer's inputs, each converted once, with their range (the fast path's bounds need it)
     const inputs = new Map<Float64Array, { at: number; min: number; max: number }>();
-    for (const p of pending.values()) {
-      if (inputs.has(p.x)) continue;
-      const at = arena.scratch(p.x.length * 4);
-      arena.i32(at, p.x.length).set(p.x);
-      let min = 0;
-      let max = 0;
-      for (let i = 0; i < p.x.length; i++) {
-        const v = p.x[i]!;
-        if (v < min) min = v;
-        else if (v > max) max = v;
-      }
-      inputs.set(p.x, { at, min, max });
-    }
+    for (const p of pending.values()) if (!inputs.has(p.x)) inputs.set(p.x, convertInput(arena, p.x));
     // largest |input| a tile's rows are driven with (padding reads 0 + offset; the bias row its input)
     const largestInput = (p: PendingTile): number => {
       const x = inputs.get(p.x)!;
@@ -131,7 +136,8 @@ export function accumulateLayerWasm(
     // accumulators position-major [outer, channels], so that each tile adds contiguous rows; transposed at the end
     const channels = layer.outChannels;
     const accBytes = outer * channels * (integerAcc ? 4 : 8);
-    const accAt = arena.scratch(accBytes);
+    // + 16: the epilogue reads channels in pairs, one element past the last row when the count is odd
+    const accAt = arena.scratch(accBytes + 16);
     arena.bytes.fill(0, accAt, accAt + accBytes);
     const outBaseAt = arena.scratch(outer * 4);
     const outBase = arena.i32(outBaseAt, outer);
@@ -199,6 +205,40 @@ export function accumulateLayerWasm(
   }
 }
 
+/** A layer input x_int as i32 in scratch (what Int32Array#set stores) with its range over 0 and the values. */
+function convertInput(arena: KernelArena, x: Float64Array): { at: number; min: number; max: number } {
+  const at = arena.scratch(x.length * 4);
+  const mark = arena.mark();
+  const srcAt = arena.scratch(x.length * 8);
+  const rangeAt = arena.scratch(16);
+  arena.f64(srcAt, x.length).set(x);
+  const fits = arena.exports.to_i32(srcAt, x.length, at, rangeAt) === 1;
+  const [min, max] = arena.f64(rangeAt, 2);
+  arena.release(mark);
+  if (fits) return { at, min: min!, max: max! };
+  // beyond i32 (the layer will not fit the kernels): Int32Array#set's modular conversion, as the reference engine's
+  arena.i32(at, x.length).set(x);
+  return { at, min: min!, max: max! };
+}
+
+/**
+ * quantizeActivationsImpl(x, fl, bits, signed) in the instance's WebAssembly memory (kernels.wat `quantize`, the same
+ * float64 operations per element): the activations quantized on their way into a layer the engine runs.
+ */
+export function quantizeActivationsWasm(instance: SimInstance, x: Float64Array, fl: number, bits: number, signed: boolean): Float64Array {
+  const { arena } = getInstanceArena(instance);
+  const mark = arena.mark();
+  try {
+    const at = arena.scratch(x.length * 8);
+    arena.f64(at, x.length).set(x);
+    const [lo, hi] = getIntegerRange(bits, signed);
+    arena.exports.quantize(at, x.length, 2 ** fl, lo, hi, at);
+    return arena.f64(at, x.length).slice();
+  } finally {
+    arena.release(mark);
+  }
+}
+
 /**
  * Whether a layer's tiles may accumulate in i32 (finish_i32) with the same result as the float64 finish: every tile on
  * the fast path with integer corrections, every |sum − correction| below 2^31, truncation shifts within ±31 bits and a
@@ -256,7 +296,7 @@ function runTail(arena: KernelArena, tail: LayerTail, layer: LayerPlan, accAt: n
   // scratch lies above the tiles packed for this layer, so no address below is 0 (0 means "none" to the kernel)
   let biasAt = 0;
   if (tail.bias) {
-    biasAt = arena.scratch(channels * 8);
+    biasAt = arena.scratch(channels * 8 + 8); // read in pairs
     arena.f64(biasAt, channels).set(Array.from(tail.bias));
   }
   let tapStartsAt = 0;

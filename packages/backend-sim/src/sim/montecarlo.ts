@@ -10,7 +10,8 @@ import { checkBatches, shareBatches, type LabelledBatches } from "../montecarlo/
 import { defaultWorkerCount, getWorkerPool } from "../montecarlo/pool.js";
 import { summarizeAccuracies, type MonteCarloResult } from "../montecarlo/runner.js";
 import type { Program } from "../program/types.js";
-import { simulateProgram } from "./functional.js";
+import { simulateImages } from "./functional.js";
+import { releaseInstanceKernels } from "./layer-wasm.js";
 import { getIdealInstance, sampleProgramInstance, type SimInstance } from "./instance.js";
 
 /** The model input type a program was compiled for. */
@@ -41,15 +42,17 @@ export function countProgramCorrect(program: Program, data: LabelledBatches, ins
   if (output === undefined) {
     throw new XbarcError("XB6005", `program of model ${program.model.name} has no output buffer`, { hint: "recompile the model with `xbarc compile`" });
   }
-  const runs = simulateProgram(program, data.images, { instance, path: "auto", adcLossless });
+  if (data.images.length === 0) return 0;
+  const y = simulateImages(program, data.images, { instance, path: "auto", adcLossless }).outputs.get(output);
+  if (!y) throw new XbarcError("XB6005", `program output ${output} was never written`, { hint: "recompile the model with `xbarc compile`" });
+  // each batch's rows follow the previous batch's; a batch's first counts[b] rows are its real images
+  const classCount = y.type.shape.length === 0 ? 1 : y.type.shape[y.type.shape.length - 1]!;
+  const rowsPerBatch = classCount === 0 ? 0 : y.data.length / classCount / data.images.length;
+  const classes = top1(y, rowsPerBatch * data.images.length);
   let correct = 0;
   let first = 0;
-  runs.forEach((run, b) => {
-    const count = data.counts[b]!;
-    const y = run.outputs.get(output);
-    if (!y) throw new XbarcError("XB6005", `program output ${output} was never written`, { hint: "recompile the model with `xbarc compile`" });
-    const classes = top1(y, count);
-    for (let i = 0; i < count; i++) if (classes[i] === data.labels[first + i]) correct++;
+  data.counts.forEach((count, b) => {
+    for (let i = 0; i < count; i++) if (classes[b * rowsPerBatch + i] === data.labels[first + i]) correct++;
     first += count;
   });
   return correct;
@@ -78,7 +81,10 @@ export class ProgramEvaluator {
   /** Correct images in Monte Carlo run `run` (a function of the seed and `run` only). */
   evaluateRun(run: number): number {
     const { program, seed, variation } = this.init;
-    return countProgramCorrect(program, this.init.data, sampleProgramInstance(program, seed, run, variation));
+    const instance = sampleProgramInstance(program, seed, run, variation);
+    const correct = countProgramCorrect(program, this.init.data, instance);
+    releaseInstanceKernels(instance);
+    return correct;
   }
 }
 

@@ -1,24 +1,82 @@
 /**
  * @fileoverview Kernel (b): the faithful read of a tile with any finite cell values (a sampled instance: variation,
- * stuck-at), in WebAssembly with f64x2 across columns — bit-identical to bitSerialReadImpl with noiseSigma = 0 (each
- * column still sums its rows in ascending order, one multiply then one add per term, skipping rows and steps driven
- * at 0 exactly like the TypeScript code).
+ * stuck-at), in WebAssembly — bit-identical to bitSerialReadImpl with noiseSigma = 0. Two kernels: read_float sums in
+ * f64x2 exactly as the TypeScript code does (each column its rows in ascending order, one multiply then one add per
+ * term, skipping rows and steps driven at 0); read_float32, about twice as fast, sums in f32x4 and recomputes in f64
+ * the rare column sums too close to a rounding boundary of the ADC to decide (the bound: `roundingThresholds`).
  */
 import { KernelArena, argError, roundUp } from "./module.js";
 
 const KERNEL = "WebAssembly float-cell read";
 
-/** A tile's cells copied once into WebAssembly memory (rows padded to a multiple of 12 columns) for faithful reads. */
+/** Which kernel reads a float-cell tile: f64 sums throughout, or f32 sums with an exact f64 fallback. */
+export type FloatCellKernel = "float64" | "float32";
+/** A kernel, or "auto": float32 when it applies (float32Available) and its f64 fallback stays rare, else float64. */
+export type FloatCellKernelOption = FloatCellKernel | "auto";
+
+/** Columns per block of read_float (six f64x2 accumulators): the row stride of the stored cells and of `out`. */
+const STRIDE_COLUMNS = 12;
+/** read_float32 reads columns in blocks of 24, 16, 8 or 4 (f32x4 lanes): it computes physCols rounded up to 4. */
+const LANE_COLUMNS = 4;
+/** read_float32's block width (six f32x4 accumulators), for the size of its scratch. */
+const BLOCK_COLUMNS = 24;
+/**
+ * read_float32 applies while every column's (2^db − 1)·Σ|cell| stays below this: its f32 sums stay well inside
+ * (−2^22, 2^22), where F + 1.5·2^23 rounds F to an integer exactly and the codes are exact in f32 and i32.
+ */
+export const FLOAT32_READ_MAX_COLUMN_SUM = 2 ** 21;
+/** read_float32 applies to tiles of at most this many rows (its error bound assumes rows·2^-24 ≤ 2^-12). */
+export const FLOAT32_READ_MAX_ROWS = 4096;
+/**
+ * "auto" takes read_float32 only when every column's bound B[c] is at most this: about 2·B of the column sums take
+ * its scalar f64 fallback, each costing as much as ~24 columns' vector sums, so beyond a few percent it stops paying.
+ */
+const FLOAT32_AUTO_MAX_BOUND = 2 ** -6;
+
+/** read_float32's per-column thresholds for one DAC width, and whether "auto" should use them. */
+interface RoundingThresholds {
+  /** 0.5 − B[c] rounded down to f32 (0 when B[c] ≥ 0.5), `[roundUp(physCols, 4)]`. */
+  readonly thresholds: Float32Array;
+  /** max_c (2^db − 1)·Σ_r |G[r, c]|. */
+  readonly largestAbsSum: number;
+  /** max_c B[c] ≤ FLOAT32_AUTO_MAX_BOUND. */
+  readonly worthIt: boolean;
+}
+
+/** A tile's cells copied once into WebAssembly memory (f64 and f32, rows padded to a multiple of 12 columns) for faithful reads. */
 export class WasmFloatCellTile {
-  /** Columns per stored row, and of the f64 rows `readAt` writes: physCols rounded up to 12 (the kernel's block of six f64x2 accumulators). */
+  /** Columns per stored row, and of the f64 rows `readAt` writes: physCols rounded up to 12 (read_float's block of six f64x2 accumulators). */
   readonly stride: number;
+  /** The kernel the latest read ran (undefined before the first). */
+  lastKernel: FloatCellKernel | undefined;
+  /** How many (vector, step, column) sums the latest read recomputed in f64 (read_float32's fallback; 0 after read_float). */
+  lastFallbacks = 0;
+  /** Columns read_float32 computes: physCols rounded up to 4 (≤ stride). */
+  private readonly cols: number;
   private readonly cellsAt: number;
+  private readonly cells32At: number;
+  /** Σ_r |G[r, c]| per column `[cols]` (padding columns 0), for the rounding bounds. */
+  private readonly absColumnSums: Float64Array;
+  /** read_float32's thresholds per DAC width (undefined: its bound does not apply, read_float reads). */
+  private readonly thresholdCache = new Map<number, RoundingThresholds | undefined>();
 
   private constructor(readonly arena: KernelArena, readonly rowsUsed: number, readonly physCols: number, cells: Float64Array) {
-    this.stride = roundUp(physCols, 12);
-    this.cellsAt = arena.alloc(rowsUsed * this.stride * 8);
-    const stored = arena.f64(this.cellsAt, rowsUsed * this.stride);
-    for (let r = 0; r < rowsUsed; r++) stored.set(cells.subarray(r * physCols, (r + 1) * physCols), r * this.stride);
+    this.stride = roundUp(physCols, STRIDE_COLUMNS);
+    this.cols = roundUp(physCols, LANE_COLUMNS);
+    const stride = this.stride;
+    this.cellsAt = arena.alloc(rowsUsed * stride * 8);
+    this.cells32At = arena.alloc(rowsUsed * stride * 4);
+    // views after both allocations (an allocation may grow the memory, which detaches earlier views)
+    const stored = arena.f64(this.cellsAt, rowsUsed * stride);
+    // a Float32Array store rounds to the nearest f32 (ties to even): relative error ≤ 2^-24
+    const stored32 = new Float32Array(arena.bytes.buffer, this.cells32At, rowsUsed * stride);
+    this.absColumnSums = new Float64Array(this.cols);
+    for (let r = 0; r < rowsUsed; r++) {
+      const row = cells.subarray(r * physCols, (r + 1) * physCols);
+      stored.set(row, r * stride);
+      stored32.set(row, r * stride);
+      for (let c = 0; c < physCols; c++) this.absColumnSums[c]! += Math.abs(row[c]!);
+    }
   }
 
   /**
@@ -34,27 +92,123 @@ export class WasmFloatCellTile {
 
   /**
    * = bitSerialReadImpl(xu, outer, rowsUsed, cells, physCols, steps, dacBits, adcMin, adcMax, 0, undefined, out), bit
-   * for bit: `xu` `[outer, rowsUsed]`, `out` `[outer, physCols]`.
+   * for bit: `xu` `[outer, rowsUsed]`, `out` `[outer, physCols]`. `kernel` forces one kernel (both give that result).
    */
-  read(xu: Int32Array, outer: number, steps: number, dacBits: number, adcMin: number, adcMax: number, out: Float64Array): Float64Array {
+  read(xu: Int32Array, outer: number, steps: number, dacBits: number, adcMin: number, adcMax: number, out: Float64Array,
+    kernel: FloatCellKernelOption = "auto"): Float64Array {
     const { rowsUsed, physCols, stride, arena } = this;
     if (!(Number.isInteger(outer) && outer >= 0)) argError(KERNEL, `outer ${outer} must be a non-negative integer`);
     if (!(xu.length >= outer * rowsUsed)) argError(KERNEL, `xu holds ${xu.length} values, expected outer·rowsUsed = ${outer * rowsUsed}`);
     if (!(out.length >= outer * physCols)) argError(KERNEL, `out holds ${out.length} values, expected outer·physCols = ${outer * physCols}`);
-    arena.runOnCopy(xu, outer, rowsUsed, stride, physCols, out, (xAt, outAt) => this.readAt(xAt, outer, steps, dacBits, adcMin, adcMax, outAt));
+    arena.runOnCopy(xu, outer, rowsUsed, stride, physCols, out, (xAt, outAt) => this.readAt(xAt, outer, steps, dacBits, adcMin, adcMax, outAt, kernel));
     return out;
   }
 
+  /**
+   * True when read_float32 can read this tile with these steps and ADC: at most 4096 rows, every column's
+   * (2^db − 1)·Σ|cell| < 2^21, an ADC range adcMin ≤ adcMax of integers or ±Infinity, and every output below 2^31.
+   */
+  float32Available(steps: number, dacBits: number, adcMin: number, adcMax: number): boolean {
+    const rounding = this.roundingThresholds(dacBits);
+    return rounding !== undefined && fitsIntegerShiftAdd(rounding.largestAbsSum, steps, dacBits, adcMin, adcMax);
+  }
+
   /** read on inputs already in the arena: i32 `[outer, rowsUsed]` at `xAt`; writes f64 `[outer, stride]` at `outAt`. */
-  readAt(xAt: number, outer: number, steps: number, dacBits: number, adcMin: number, adcMax: number, outAt: number): void {
-    const { rowsUsed, stride, arena } = this;
+  readAt(xAt: number, outer: number, steps: number, dacBits: number, adcMin: number, adcMax: number, outAt: number,
+    kernel: FloatCellKernelOption = "auto"): void {
+    const { rowsUsed, stride, cols, arena } = this;
     if (!(Number.isInteger(steps) && steps >= 1 && Number.isInteger(dacBits) && dacBits >= 1 && steps * dacBits <= 32)) argError(KERNEL, `${steps} steps of ${dacBits} DAC bits: expected positive integers with steps·dacBits ≤ 32`);
+    if (kernel !== "auto" && kernel !== "float64" && kernel !== "float32") argError(KERNEL, `kernel "${String(kernel)}": expected "auto", "float64" or "float32"`);
+    let rounding = kernel === "float64" ? undefined : this.roundingThresholds(dacBits);
+    if (rounding && !fitsIntegerShiftAdd(rounding.largestAbsSum, steps, dacBits, adcMin, adcMax)) rounding = undefined;
+    if (kernel === "float32" && !rounding) {
+      argError(KERNEL, `the float32 kernel cannot read this tile with ${steps} steps of ${dacBits} DAC bits and ADC range [${adcMin}, ${adcMax}] (see float32Available)`);
+    }
+    if (kernel === "auto" && rounding && !rounding.worthIt) rounding = undefined;
     const mark = arena.mark();
     const countsAt = arena.scratch(steps * 4);
     const idxAt = arena.scratch(steps * rowsUsed * 4);
-    const valsAt = arena.scratch(steps * rowsUsed * 8);
-    const sumsAt = arena.scratch(12 * 8);
-    arena.exports.read_float(this.cellsAt, stride, xAt, outer, rowsUsed, steps, dacBits, adcMin, adcMax, countsAt, idxAt, valsAt, sumsAt, outAt);
+    if (rounding) {
+      // the values, or (1-bit DAC, ≤ 8 steps) the input bit-planes u64 [steps, ⌈rows/64⌉]
+      const valsAt = arena.scratch(steps * Math.max(rowsUsed * 4, Math.ceil(rowsUsed / 64) * 8));
+      // the kernel reads the inputs sixteen rows at a time: up to 64 bytes past them must exist (their values are unused)
+      arena.ensure(xAt + outer * rowsUsed * 4 + 64);
+      const sumsAt = arena.scratch(2 * BLOCK_COLUMNS * 4);
+      const thresholdsAt = arena.scratch(cols * 4);
+      new Float32Array(arena.bytes.buffer, thresholdsAt, cols).set(rounding.thresholds);
+      // the ADC range in i32 (no code reaches beyond: |code| ≤ 2^21 + 1)
+      const min = Math.max(adcMin, -(2 ** 31));
+      const max = Math.min(adcMax, 2 ** 31 - 1);
+      this.lastFallbacks = arena.exports.read_float32(this.cellsAt, this.cells32At, stride, cols, thresholdsAt, xAt, outer, rowsUsed, steps, dacBits, min, max,
+        countsAt, idxAt, valsAt, sumsAt, outAt);
+      this.lastKernel = "float32";
+    } else {
+      const valsAt = arena.scratch(steps * rowsUsed * 8);
+      const sumsAt = arena.scratch(12 * 8);
+      arena.exports.read_float(this.cellsAt, stride, xAt, outer, rowsUsed, steps, dacBits, adcMin, adcMax, countsAt, idxAt, valsAt, sumsAt, outAt);
+      this.lastFallbacks = 0;
+      this.lastKernel = "float64";
+    }
     arena.release(mark);
   }
+
+  /**
+   * read_float32's thresholds for `dacBits`-bit steps (cached), or undefined when its bound does not apply.
+   *
+   * The bound: with u = 2^-24 and A = Σ_active |v·G[r, c]| ≤ (2^db − 1)·S[c], S[c] = Σ_r |G[r, c]|, over the m ≤ n =
+   * rowsUsed rows a step drives, each f32 term p = fl32(v·fl32(G)) is within (2u + u²)|v·G| of v·G (the product is
+   * exact for v = 1, 2), and f32 summation of the m terms from 0, in any order, adds at most γ_(m−1)·Σ|p|, γ_k =
+   * ku/(1 − ku) (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., 2002, §3.1 and §4.2); the
+   * reference's f64 sum R errs by at most γ_m·A in unit 2^-53. For n ≤ 4096, γ_(m−1)(1 + u)² ≤ (n − 1)(1 + 2^-11)·u,
+   * so |F − R| ≤ ((n − 1)(1 + 2^-11) + 2 + 2^-16)·u·A ≤ (n + 3)·u·A, and
+   *   B[c] = (n + 3)·u·(2^db − 1)·S[c]·1.001 + 2^-40
+   * bounds it with room: the factor 1.001 covers the f64 rounding of S, of B and of 0.5 − B, the 2^-40 the absolute
+   * (not relative) rounding errors of subnormal f32 terms. The kernel compares the exact |F − Rn| with 0.5 − B[c],
+   * rounded down to f32. It applies while (2^db − 1)·S[c] < 2^21 for every column (|F|, |R| < 2^22 then).
+   */
+  private roundingThresholds(dacBits: number): RoundingThresholds | undefined {
+    if (this.thresholdCache.has(dacBits)) return this.thresholdCache.get(dacBits);
+    const { rowsUsed, cols, absColumnSums } = this;
+    const scale = 2 ** dacBits - 1;
+    let largestAbsSum = 0;
+    for (const s of absColumnSums) largestAbsSum = Math.max(largestAbsSum, scale * s);
+    let rounding: RoundingThresholds | undefined;
+    if (rowsUsed <= FLOAT32_READ_MAX_ROWS && largestAbsSum < FLOAT32_READ_MAX_COLUMN_SUM) {
+      const thresholds = new Float32Array(cols);
+      let largestBound = 0;
+      for (let c = 0; c < cols; c++) {
+        const bound = (rowsUsed + 3) * 2 ** -24 * scale * absColumnSums[c]! * 1.001 + 2 ** -40;
+        largestBound = Math.max(largestBound, bound);
+        // 0: every sum of the column is recomputed (|F − Rn| ≥ 0 always holds)
+        thresholds[c] = bound >= 0.5 ? 0 : roundDownToFloat32(0.5 - bound);
+      }
+      rounding = { thresholds, largestAbsSum, worthIt: largestBound <= FLOAT32_AUTO_MAX_BOUND };
+    }
+    this.thresholdCache.set(dacBits, rounding);
+    return rounding;
+  }
+}
+
+/**
+ * True when read_float32's i32 shift-add is exact for this ADC: adcMin ≤ adcMax, each an integer or ±Infinity, and
+ * every |Σ_t 2^(t·db)·code_t| < 2^31, given |code| ≤ ⌊(1 + 2^-10)·largestAbsSum⌋ + 1 before the clamp (|R| exceeds
+ * the largest Σ|v·G| by far less than 2^-10 of it).
+ */
+function fitsIntegerShiftAdd(largestAbsSum: number, steps: number, dacBits: number, adcMin: number, adcMax: number): boolean {
+  const integral = (v: number): boolean => Number.isInteger(v) || v === Infinity || v === -Infinity;
+  if (!(integral(adcMin) && integral(adcMax) && adcMin <= adcMax)) return false;
+  const largestCode = Math.floor((1 + 2 ** -10) * largestAbsSum) + 1;
+  const clamp = (code: number): number => (code < adcMin ? adcMin : code > adcMax ? adcMax : code);
+  const largestClamped = Math.max(Math.abs(clamp(-largestCode)), Math.abs(clamp(largestCode)));
+  return largestClamped * (2 ** (steps * dacBits) - 1) < 2 ** 31;
+}
+
+/** The largest f32 ≤ `x` (0 < x < the largest f32). */
+function roundDownToFloat32(x: number): number {
+  const nearest = Math.fround(x);
+  if (nearest <= x) return nearest;
+  // the next f32 down: positive f32 bit patterns order like the values
+  const bits = new Float32Array([nearest]);
+  new Uint32Array(bits.buffer)[0]! -= 1;
+  return bits[0]!;
 }

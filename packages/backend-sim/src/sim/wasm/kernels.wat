@@ -12,7 +12,9 @@
 ;;                             same from the non-zero input digits only (i16x8 sums of level rows), its cost scaling
 ;;                             with them: WasmIntegerCellTile counts them per call (count_active) and runs whichever
 ;;                             kernel its measured cost model expects to be faster (kernel a, sparse form, at the end)
-;;   read_float              = bitSerialReadImpl(noiseSigma = 0) for any finite cells           (kernel b)
+;;   read_float              = bitSerialReadImpl(noiseSigma = 0) for any finite cells           (kernel b); read_float32
+;;                             computes the same from f32 column sums, recomputing in f64 the rare ones too close
+;;                             to a rounding boundary to decide (exact by a rounding-error bound per column)
 ;;   mvm (= narrow_inputs + mvm_i16) = integerMvmImpl for integer weights whose worst-case sum fits i32 (kernel c)
 ;; Per 128×128 tile of 8-bit weights (512 physical 2-bit columns, 8 input bit-planes) read_c2w2 does 512·8·4 AND +
 ;; popcnt on i64 words. SIMD does not help there: i8x16.popcnt has no x64 instruction below AVX-512 BITALG, and V8
@@ -323,6 +325,666 @@
         (br $loopO))))
 
   ;; ---------------------------------------------------------------------------------------------------------------
+  ;; Kernel (b), float32 form: read_float32(cells, cells32, stride, cols, thresholds, xu, outer, rows, steps, dacBits,
+  ;; adcMin, adcMax, counts, idx, vals, sums, out) → how many (o, t, c) column sums it recomputed in f64 (as f64).
+  ;; Writes what read_float(cells, stride, xu, outer, rows, steps, dacBits, adcMin, adcMax, …, out) writes in columns
+  ;; c < cols, bit for bit (columns cols..stride of `out` come out 0), about twice as fast: the column sums in f32x4 (24
+  ;; columns per pass in six accumulators, where read_float sums 12 in six f64x2), recomputed exactly only where the
+  ;; result could differ, and the ADC and shift-add in i32.
+  ;; cells: f64 [rows, stride] as read_float's; cells32: the same cells rounded to f32, [rows, stride] (cols a
+  ;; multiple of 4, cols ≤ stride; padding columns 0). thresholds: f32 [cols], per column c 0.5 − B[c] rounded down (0
+  ;; when B[c] ≥ 0.5), B[c] a bound on |F − R| for every step (float-cell-tile.ts derives it), F the f32 column sum, R
+  ;; the f64 one the reference forms; the wrapper also checks (2^db − 1)·Σ_r |G[r, c]| < 2^21, so |F|, |R| < 2^22.
+  ;; adcMin ≤ adcMax: the ADC's range as i32 (integers; beyond i32, e.g. ±Infinity, passed as −2^31 / 2^31 − 1), with
+  ;; every |out| < 2^31 (the wrapper checks). xu: i32 [outer, rows], followed by 64 readable bytes. Scratch: counts
+  ;; i32 [steps], idx i32 [steps, rows] (f32 row byte offsets), vals f32 [steps, rows] (with a 1-bit DAC and ≤ 8 steps:
+  ;; the input bit-planes, u64 [steps, ⌈rows/64⌉], instead), sums 192 bytes. out: f64 [outer, stride].
+  ;; Why it is exact: the result depends on R only through Math.round(R) = floor(R + 0.5), which changes only where R
+  ;; crosses a half-integer. F + 1.5·2^23 rounds F to the nearest integer Rn (|F| < 2^22 keeps the sum in [2^23, 2^24),
+  ;; where f32 spacing is 1) and holds Rn in its low mantissa bits: Rn = bits(F + 1.5·2^23) − bits(1.5·2^23). Off
+  ;; half-integers Rn = floor(F + 0.5). F − Rn is exact (Sterbenz), so |F − Rn| < 0.5 − B[c] says exactly that F is more
+  ;; than B[c] from every half-integer: then no half-integer lies between F and R, and Rn is the reference's code.
+  ;; Otherwise (ambiguous, about 2·B[c] of the sums) $adcExact recomputes R as the reference forms it. F may add the rows
+  ;; in any order (its bound holds for any order). The clamped codes are integers, so out[o, c] = Σ_t 2^(t·db)·code_t
+  ;; is exact in any order while |out| < 2^31: it is summed in i32 and converted once (the reference's f64 sum of those
+  ;; integers is exact too, and never −0).
+  ;; Blocks of 24 columns (the last 16, 8 or 4 wide) go through all steps while their cells (rows × 96 bytes) are in the
+  ;; L1 cache; a block's steps take one vector test for ambiguous lanes, and its shift-add sums stay in the scratch.
+  (func (export "read_float32")
+    (param $cells i32) (param $cells32 i32) (param $stride i32) (param $cols i32) (param $thresholds i32) (param $xu i32)
+    (param $outer i32) (param $rows i32) (param $steps i32) (param $dacBits i32) (param $adcMin i32) (param $adcMax i32)
+    (param $counts i32) (param $idx i32) (param $vals i32) (param $sums i32) (param $out i32) (result f64)
+    (local $o i32) (local $r i32) (local $t i32) (local $k i32) (local $n i32) (local $x i32) (local $y i32) (local $bit i32)
+    (local $mask i32) (local $low i32) (local $recip i32) (local $cb i32) (local $left i32) (local $width i32) (local $p i32)
+    (local $q i32) (local $rowBytes32 i32) (local $listBase i32) (local $outRow i32) (local $slot i32) (local $kEnd i32)
+    (local $zeroReadsZero i32) (local $oneBit i32) (local $shift i32) (local $j i32) (local $thr i32) (local $col i32)
+    (local $codes i32) (local $rowAt i32) (local $transpose i32) (local $words i32) (local $plane i32) (local $planeRow i32)
+    (local $any i32) (local $word i64) (local $rowShift i64) (local $fallbacks f64)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128)
+    (local $vv v128) (local $amb v128) (local $code v128) (local $magic v128) (local $magicBits v128) (local $minV v128)
+    (local $maxV v128)
+    (local.set $mask (i32.sub (i32.shl (i32.const 1) (local.get $dacBits)) (i32.const 1)))
+    (local.set $low (call $digitLowBits (local.get $steps) (local.get $dacBits)))
+    (local.set $oneBit (i32.eq (local.get $dacBits) (i32.const 1)))
+    ;; t = bit / db for bit = t·db < 32 as (bit·⌈2^16 / db⌉) >> 16, exact (the excess t·db·(⌈2^16/db⌉ − 2^16/db) < 32)
+    (local.set $recip (i32.div_u (i32.add (i32.const 65535) (local.get $dacBits)) (local.get $dacBits)))
+    (local.set $rowBytes32 (i32.shl (local.get $stride) (i32.const 2)))
+    (local.set $transpose (i32.and (local.get $oneBit) (i32.le_u (local.get $steps) (i32.const 8))))
+    (local.set $words (i32.shr_u (i32.add (local.get $rows) (i32.const 63)) (i32.const 6)))
+    (local.set $zeroReadsZero (i32.and (i32.le_s (local.get $adcMin) (i32.const 0)) (i32.ge_s (local.get $adcMax) (i32.const 0))))
+    (local.set $minV (i32x4.splat (local.get $adcMin)))
+    (local.set $maxV (i32x4.splat (local.get $adcMax)))
+    (local.set $magic (v128.const f32x4 12582912 12582912 12582912 12582912))
+    (local.set $magicBits (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000))
+    ;; the i32 shift-add sums of a block's columns follow its f32 sums in the scratch
+    (local.set $codes (i32.add (local.get $sums) (i32.const 96)))
+    (local.set $outRow (local.get $out))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        ;; the rows each step drives at a non-zero DAC value, ascending, with that value (f32 row byte offset kept;
+        ;; values only for db > 1): only the non-zero digits are visited, lowest first — digit t is non-zero iff bit
+        ;; t·db of y = x | x >>> 1 | … | x >>> (db − 1) is set (as count_active)
+        (memory.fill (local.get $counts) (i32.const 0) (i32.shl (local.get $steps) (i32.const 2)))
+        (local.set $r (i32.const 0))
+        (local.set $rowAt (i32.const 0))
+        (local.set $any (i32.const 0))
+        (if (local.get $transpose)
+          (then
+            ;; 1-bit DAC, ≤ 8 steps: the input bit-planes of sixteen rows at once (their bytes' bit t by
+            ;; i8x16.bitmask), then each step's rows from its plane's set bits — one unpredictable loop exit per
+            ;; (step, 64 rows) instead of one per row. Planes: u64 [steps, words] in the `vals` scratch.
+            (memory.fill (local.get $vals) (i32.const 0) (i32.shl (i32.mul (local.get $steps) (local.get $words)) (i32.const 3)))
+            (block $doneG
+              (loop $loopG
+                (br_if $doneG (i32.ge_u (local.get $r) (local.get $rows)))
+                ;; the low bytes of rows r..r + 15, those past the last row masked to 0 (the wrapper leaves 64
+                ;; readable bytes after the inputs)
+                (local.set $vv (v128.and
+                  (i8x16.narrow_i16x8_u
+                    (i16x8.narrow_i32x4_u
+                      (v128.and (v128.load offset=0 (local.get $xu)) (v128.const i32x4 255 255 255 255))
+                      (v128.and (v128.load offset=16 (local.get $xu)) (v128.const i32x4 255 255 255 255)))
+                    (i16x8.narrow_i32x4_u
+                      (v128.and (v128.load offset=32 (local.get $xu)) (v128.const i32x4 255 255 255 255))
+                      (v128.and (v128.load offset=48 (local.get $xu)) (v128.const i32x4 255 255 255 255))))
+                  (i8x16.gt_u (i8x16.splat (select (i32.const 16) (i32.sub (local.get $rows) (local.get $r))
+                      (i32.gt_u (i32.sub (local.get $rows) (local.get $r)) (i32.const 16))))
+                    (v128.const i8x16 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15))))
+                (local.set $planeRow (i32.add (local.get $vals) (i32.shl (i32.shr_u (local.get $r) (i32.const 6)) (i32.const 3))))
+                (local.set $rowShift (i64.extend_i32_u (i32.and (local.get $r) (i32.const 63))))
+                    (if (i32.gt_u (local.get $steps) (i32.const 0))
+                      (then
+                        (local.set $plane (local.get $planeRow))
+                        (i64.store (local.get $plane) (i64.or (i64.load (local.get $plane))
+                          (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.shl (local.get $vv) (i32.const 7)))) (local.get $rowShift))))))
+                    (if (i32.gt_u (local.get $steps) (i32.const 1))
+                      (then
+                        (local.set $plane (i32.add (local.get $planeRow) (i32.shl (i32.mul (i32.const 1) (local.get $words)) (i32.const 3))))
+                        (i64.store (local.get $plane) (i64.or (i64.load (local.get $plane))
+                          (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.shl (local.get $vv) (i32.const 6)))) (local.get $rowShift))))))
+                    (if (i32.gt_u (local.get $steps) (i32.const 2))
+                      (then
+                        (local.set $plane (i32.add (local.get $planeRow) (i32.shl (i32.mul (i32.const 2) (local.get $words)) (i32.const 3))))
+                        (i64.store (local.get $plane) (i64.or (i64.load (local.get $plane))
+                          (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.shl (local.get $vv) (i32.const 5)))) (local.get $rowShift))))))
+                    (if (i32.gt_u (local.get $steps) (i32.const 3))
+                      (then
+                        (local.set $plane (i32.add (local.get $planeRow) (i32.shl (i32.mul (i32.const 3) (local.get $words)) (i32.const 3))))
+                        (i64.store (local.get $plane) (i64.or (i64.load (local.get $plane))
+                          (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.shl (local.get $vv) (i32.const 4)))) (local.get $rowShift))))))
+                    (if (i32.gt_u (local.get $steps) (i32.const 4))
+                      (then
+                        (local.set $plane (i32.add (local.get $planeRow) (i32.shl (i32.mul (i32.const 4) (local.get $words)) (i32.const 3))))
+                        (i64.store (local.get $plane) (i64.or (i64.load (local.get $plane))
+                          (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.shl (local.get $vv) (i32.const 3)))) (local.get $rowShift))))))
+                    (if (i32.gt_u (local.get $steps) (i32.const 5))
+                      (then
+                        (local.set $plane (i32.add (local.get $planeRow) (i32.shl (i32.mul (i32.const 5) (local.get $words)) (i32.const 3))))
+                        (i64.store (local.get $plane) (i64.or (i64.load (local.get $plane))
+                          (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.shl (local.get $vv) (i32.const 2)))) (local.get $rowShift))))))
+                    (if (i32.gt_u (local.get $steps) (i32.const 6))
+                      (then
+                        (local.set $plane (i32.add (local.get $planeRow) (i32.shl (i32.mul (i32.const 6) (local.get $words)) (i32.const 3))))
+                        (i64.store (local.get $plane) (i64.or (i64.load (local.get $plane))
+                          (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.shl (local.get $vv) (i32.const 1)))) (local.get $rowShift))))))
+                    (if (i32.gt_u (local.get $steps) (i32.const 7))
+                      (then
+                        (local.set $plane (i32.add (local.get $planeRow) (i32.shl (i32.mul (i32.const 7) (local.get $words)) (i32.const 3))))
+                        (i64.store (local.get $plane) (i64.or (i64.load (local.get $plane))
+                          (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.shl (local.get $vv) (i32.const 0)))) (local.get $rowShift))))))
+                (local.set $xu (i32.add (local.get $xu) (i32.const 64)))
+                (local.set $r (i32.add (local.get $r) (i32.const 16)))
+                (br $loopG)))
+            ;; the next vector's inputs start `rows` after this one's
+            (local.set $xu (i32.sub (local.get $xu) (i32.shl (i32.sub (local.get $r) (local.get $rows)) (i32.const 2))))
+            ;; each step's list from its plane, ascending rows
+            (local.set $t (i32.const 0))
+            (block $donePT
+              (loop $loopPT
+                (br_if $donePT (i32.ge_u (local.get $t) (local.get $steps)))
+                (local.set $slot (i32.add (local.get $idx) (i32.shl (i32.mul (local.get $t) (local.get $rows)) (i32.const 2))))
+                (local.set $k (local.get $slot))
+                (local.set $plane (i32.add (local.get $vals) (i32.shl (i32.mul (local.get $t) (local.get $words)) (i32.const 3))))
+                (local.set $rowAt (i32.const 0))
+                (local.set $j (i32.const 0))
+                (block $doneW
+                  (loop $loopW
+                    (br_if $doneW (i32.ge_u (local.get $j) (local.get $words)))
+                    (local.set $word (i64.load (local.get $plane)))
+                    (block $doneWB
+                      (loop $loopWB
+                        (br_if $doneWB (i64.eqz (local.get $word)))
+                        (i32.store (local.get $k) (i32.add (local.get $rowAt)
+                          (i32.mul (i32.wrap_i64 (i64.ctz (local.get $word))) (local.get $rowBytes32))))
+                        (local.set $k (i32.add (local.get $k) (i32.const 4)))
+                        (local.set $word (i64.and (local.get $word) (i64.sub (local.get $word) (i64.const 1))))
+                        (br $loopWB)))
+                    (local.set $plane (i32.add (local.get $plane) (i32.const 8)))
+                    (local.set $rowAt (i32.add (local.get $rowAt) (i32.shl (local.get $rowBytes32) (i32.const 6))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (br $loopW)))
+                (i32.store (i32.add (local.get $counts) (i32.shl (local.get $t) (i32.const 2)))
+                           (i32.shr_u (i32.sub (local.get $k) (local.get $slot)) (i32.const 2)))
+                (local.set $any (i32.or (local.get $any) (i32.sub (local.get $k) (local.get $slot))))
+                (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                (br $loopPT))))
+          (else
+        (if (local.get $oneBit)
+          (then
+            ;; 1-bit DAC: digit t is bit t, its value 1 (no values stored)
+            (block $doneR1
+              (loop $loopR1
+                (br_if $doneR1 (i32.ge_u (local.get $r) (local.get $rows)))
+                (local.set $y (i32.and (i32.load (local.get $xu)) (local.get $low)))
+                (local.set $any (i32.or (local.get $any) (local.get $y)))
+                (local.set $xu (i32.add (local.get $xu) (i32.const 4)))
+                (block $doneBits1
+                  (loop $loopBits1
+                    (br_if $doneBits1 (i32.eqz (local.get $y)))
+                    (local.set $t (i32.ctz (local.get $y)))
+                    (local.set $k (i32.load (i32.add (local.get $counts) (i32.shl (local.get $t) (i32.const 2)))))
+                    (i32.store (i32.add (local.get $idx) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $rows)) (local.get $k)) (i32.const 2)))
+                               (local.get $rowAt))
+                    (i32.store (i32.add (local.get $counts) (i32.shl (local.get $t) (i32.const 2)))
+                               (i32.add (local.get $k) (i32.const 1)))
+                    (local.set $y (i32.and (local.get $y) (i32.sub (local.get $y) (i32.const 1))))
+                    (br $loopBits1)))
+                (local.set $rowAt (i32.add (local.get $rowAt) (local.get $rowBytes32)))
+                (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                (br $loopR1))))
+          (else
+            (block $doneR
+              (loop $loopR
+                (br_if $doneR (i32.ge_u (local.get $r) (local.get $rows)))
+                (local.set $x (i32.load (local.get $xu)))
+                (local.set $xu (i32.add (local.get $xu) (i32.const 4)))
+                (local.set $y (local.get $x))
+                (local.set $k (i32.const 1))
+                (block $doneFold
+                  (loop $fold
+                    (br_if $doneFold (i32.ge_u (local.get $k) (local.get $dacBits)))
+                    (local.set $y (i32.or (local.get $y) (i32.shr_u (local.get $x) (local.get $k))))
+                    (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                    (br $fold)))
+                (local.set $y (i32.and (local.get $y) (local.get $low)))
+                (local.set $any (i32.or (local.get $any) (local.get $y)))
+                (block $doneBits
+                  (loop $loopBits
+                    (br_if $doneBits (i32.eqz (local.get $y)))
+                    (local.set $bit (i32.ctz (local.get $y)))
+                    (local.set $t (i32.shr_u (i32.mul (local.get $bit) (local.get $recip)) (i32.const 16)))
+                    (local.set $k (i32.load (i32.add (local.get $counts) (i32.shl (local.get $t) (i32.const 2)))))
+                    (local.set $slot (i32.add (i32.mul (local.get $t) (local.get $rows)) (local.get $k)))
+                    (i32.store (i32.add (local.get $idx) (i32.shl (local.get $slot) (i32.const 2))) (local.get $rowAt))
+                    (f32.store (i32.add (local.get $vals) (i32.shl (local.get $slot) (i32.const 2)))
+                               (f32.convert_i32_u (i32.and (i32.shr_u (local.get $x) (local.get $bit)) (local.get $mask))))
+                    (i32.store (i32.add (local.get $counts) (i32.shl (local.get $t) (i32.const 2)))
+                               (i32.add (local.get $k) (i32.const 1)))
+                    (local.set $y (i32.and (local.get $y) (i32.sub (local.get $y) (i32.const 1))))
+                    (br $loopBits)))
+                (local.set $rowAt (i32.add (local.get $rowAt) (local.get $rowBytes32)))
+                (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                (br $loopR)))))))
+        ;; no row driven at all (common: blank image regions) and the ADC converts 0 to 0: the row is all +0, as the
+        ;; blocks below would make it
+        (if (i32.and (i32.eqz (local.get $any)) (local.get $zeroReadsZero))
+          (then (memory.fill (local.get $outRow) (i32.const 0) (i32.shl (local.get $stride) (i32.const 3))))
+          (else
+        (local.set $cb (i32.const 0))
+        (block $doneCB
+          (loop $loopCB
+            (br_if $doneCB (i32.ge_u (local.get $cb) (local.get $cols)))
+            (local.set $left (i32.sub (local.get $cols) (local.get $cb)))
+            (local.set $p (i32.add (local.get $cells32) (i32.shl (local.get $cb) (i32.const 2))))
+            (local.set $thr (i32.add (local.get $thresholds) (i32.shl (local.get $cb) (i32.const 2))))
+            (local.set $col (i32.add (local.get $cells) (i32.shl (local.get $cb) (i32.const 3))))
+            (v128.store offset=0 (local.get $codes) (v128.const i64x2 0 0))
+            (v128.store offset=16 (local.get $codes) (v128.const i64x2 0 0))
+            (v128.store offset=32 (local.get $codes) (v128.const i64x2 0 0))
+            (v128.store offset=48 (local.get $codes) (v128.const i64x2 0 0))
+            (v128.store offset=64 (local.get $codes) (v128.const i64x2 0 0))
+            (v128.store offset=80 (local.get $codes) (v128.const i64x2 0 0))
+            (if (i32.ge_u (local.get $left) (i32.const 24))
+              (then
+                (local.set $width (i32.const 24))
+                (local.set $t (i32.const 0))
+                (block $doneT24
+                  (loop $loopT24
+                    (br_if $doneT24 (i32.ge_u (local.get $t) (local.get $steps)))
+                    (local.set $n (i32.load (i32.add (local.get $counts) (i32.shl (local.get $t) (i32.const 2)))))
+                    ;; a step that drives no row is skipped when the ADC converts 0 to 0, as in read_float
+                    (if (i32.or (local.get $n) (i32.eqz (local.get $zeroReadsZero)))
+                      (then
+                        (local.set $shift (i32.mul (local.get $t) (local.get $dacBits)))
+                        (local.set $listBase (i32.mul (local.get $t) (local.get $rows)))
+                        (local.set $kEnd (i32.add (local.get $listBase) (local.get $n)))
+                        (local.set $k (local.get $listBase))
+                        (local.set $a0 (v128.const i64x2 0 0))
+                        (local.set $a1 (v128.const i64x2 0 0))
+                        (local.set $a2 (v128.const i64x2 0 0))
+                        (local.set $a3 (v128.const i64x2 0 0))
+                        (local.set $a4 (v128.const i64x2 0 0))
+                        (local.set $a5 (v128.const i64x2 0 0))
+                        (if (local.get $oneBit)
+                          (then
+                            ;; 1-bit DAC: every listed value is 1, so no multiply
+                            (block $doneK24
+                              (loop $loopK24
+                                (br_if $doneK24 (i32.ge_u (local.get $k) (local.get $kEnd)))
+                                (local.set $q (i32.add (local.get $p)
+                                  (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))))
+                                (local.set $a0 (f32x4.add (local.get $a0) (v128.load offset=0 (local.get $q))))
+                                (local.set $a1 (f32x4.add (local.get $a1) (v128.load offset=16 (local.get $q))))
+                                (local.set $a2 (f32x4.add (local.get $a2) (v128.load offset=32 (local.get $q))))
+                                (local.set $a3 (f32x4.add (local.get $a3) (v128.load offset=48 (local.get $q))))
+                                (local.set $a4 (f32x4.add (local.get $a4) (v128.load offset=64 (local.get $q))))
+                                (local.set $a5 (f32x4.add (local.get $a5) (v128.load offset=80 (local.get $q))))
+                                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                                (br $loopK24))))
+                          (else
+                            (block $doneV24
+                              (loop $loopV24
+                                (br_if $doneV24 (i32.ge_u (local.get $k) (local.get $kEnd)))
+                                (local.set $q (i32.add (local.get $p)
+                                  (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))))
+                                (local.set $vv (v128.load32_splat (i32.add (local.get $vals) (i32.shl (local.get $k) (i32.const 2)))))
+                                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $vv) (v128.load offset=0 (local.get $q)))))
+                                (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $vv) (v128.load offset=16 (local.get $q)))))
+                                (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $vv) (v128.load offset=32 (local.get $q)))))
+                                (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $vv) (v128.load offset=48 (local.get $q)))))
+                                (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (local.get $vv) (v128.load offset=64 (local.get $q)))))
+                                (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (local.get $vv) (v128.load offset=80 (local.get $q)))))
+                                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                                (br $loopV24)))))
+                        ;; ambiguous lanes: |F − Rn| ≥ 0.5 − B[c], Rn = (F + 1.5·2^23) − 1.5·2^23 (see above)
+                        (local.set $amb (v128.const i64x2 0 0))
+                        (local.set $amb (v128.or (local.get $amb) (f32x4.ge
+                          (f32x4.abs (f32x4.sub (local.get $a0) (f32x4.sub (f32x4.add (local.get $a0) (local.get $magic)) (local.get $magic))))
+                          (v128.load offset=0 (local.get $thr)))))
+                        (local.set $amb (v128.or (local.get $amb) (f32x4.ge
+                          (f32x4.abs (f32x4.sub (local.get $a1) (f32x4.sub (f32x4.add (local.get $a1) (local.get $magic)) (local.get $magic))))
+                          (v128.load offset=16 (local.get $thr)))))
+                        (local.set $amb (v128.or (local.get $amb) (f32x4.ge
+                          (f32x4.abs (f32x4.sub (local.get $a2) (f32x4.sub (f32x4.add (local.get $a2) (local.get $magic)) (local.get $magic))))
+                          (v128.load offset=32 (local.get $thr)))))
+                        (local.set $amb (v128.or (local.get $amb) (f32x4.ge
+                          (f32x4.abs (f32x4.sub (local.get $a3) (f32x4.sub (f32x4.add (local.get $a3) (local.get $magic)) (local.get $magic))))
+                          (v128.load offset=48 (local.get $thr)))))
+                        (local.set $amb (v128.or (local.get $amb) (f32x4.ge
+                          (f32x4.abs (f32x4.sub (local.get $a4) (f32x4.sub (f32x4.add (local.get $a4) (local.get $magic)) (local.get $magic))))
+                          (v128.load offset=64 (local.get $thr)))))
+                        (local.set $amb (v128.or (local.get $amb) (f32x4.ge
+                          (f32x4.abs (f32x4.sub (local.get $a5) (f32x4.sub (f32x4.add (local.get $a5) (local.get $magic)) (local.get $magic))))
+                          (v128.load offset=80 (local.get $thr)))))
+                        (if (v128.any_true (local.get $amb))
+                          (then
+                            ;; rare: some sum is too close to a half-integer to decide its rounding
+                            (v128.store offset=0 (local.get $sums) (local.get $a0))
+                            (v128.store offset=16 (local.get $sums) (local.get $a1))
+                            (v128.store offset=32 (local.get $sums) (local.get $a2))
+                            (v128.store offset=48 (local.get $sums) (local.get $a3))
+                            (v128.store offset=64 (local.get $sums) (local.get $a4))
+                            (v128.store offset=80 (local.get $sums) (local.get $a5))
+                            (local.set $fallbacks (f64.add (local.get $fallbacks) (f64.convert_i32_u
+                              (call $adcExact (local.get $sums) (local.get $codes) (local.get $thr) (local.get $col) (i32.const 24) (local.get $listBase)
+                                (local.get $kEnd) (local.get $idx) (local.get $vals) (local.get $oneBit) (local.get $shift) (local.get $minV) (local.get $maxV))))))
+                          (else
+                            ;; code = bits(F + 1.5·2^23) − bits(1.5·2^23), clamped (adcMin ≤ adcMax: as the JS below min → min, else
+                            ;; above max → max); codes += code·2^(t·db)
+                            (v128.store offset=0 (local.get $codes) (i32x4.add (v128.load offset=0 (local.get $codes))
+                              (i32x4.shl
+                                (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a0) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
+                                (local.get $shift))))
+                            (v128.store offset=16 (local.get $codes) (i32x4.add (v128.load offset=16 (local.get $codes))
+                              (i32x4.shl
+                                (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a1) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
+                                (local.get $shift))))
+                            (v128.store offset=32 (local.get $codes) (i32x4.add (v128.load offset=32 (local.get $codes))
+                              (i32x4.shl
+                                (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a2) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
+                                (local.get $shift))))
+                            (v128.store offset=48 (local.get $codes) (i32x4.add (v128.load offset=48 (local.get $codes))
+                              (i32x4.shl
+                                (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a3) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
+                                (local.get $shift))))
+                            (v128.store offset=64 (local.get $codes) (i32x4.add (v128.load offset=64 (local.get $codes))
+                              (i32x4.shl
+                                (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a4) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
+                                (local.get $shift))))
+                            (v128.store offset=80 (local.get $codes) (i32x4.add (v128.load offset=80 (local.get $codes))
+                              (i32x4.shl
+                                (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a5) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
+                                (local.get $shift))))
+                            ))))
+                    (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                    (br $loopT24))))
+              (else
+                (if (i32.ge_u (local.get $left) (i32.const 16))
+                  (then
+                    (local.set $width (i32.const 16))
+                    (local.set $t (i32.const 0))
+                    (block $doneT16
+                      (loop $loopT16
+                        (br_if $doneT16 (i32.ge_u (local.get $t) (local.get $steps)))
+                        (local.set $n (i32.load (i32.add (local.get $counts) (i32.shl (local.get $t) (i32.const 2)))))
+                        ;; a step that drives no row is skipped when the ADC converts 0 to 0, as in read_float
+                        (if (i32.or (local.get $n) (i32.eqz (local.get $zeroReadsZero)))
+                          (then
+                            (local.set $shift (i32.mul (local.get $t) (local.get $dacBits)))
+                            (local.set $listBase (i32.mul (local.get $t) (local.get $rows)))
+                            (local.set $kEnd (i32.add (local.get $listBase) (local.get $n)))
+                            (local.set $k (local.get $listBase))
+                            (local.set $a0 (v128.const i64x2 0 0))
+                            (local.set $a1 (v128.const i64x2 0 0))
+                            (local.set $a2 (v128.const i64x2 0 0))
+                            (local.set $a3 (v128.const i64x2 0 0))
+                            (if (local.get $oneBit)
+                              (then
+                                ;; 1-bit DAC: every listed value is 1, so no multiply
+                                (block $doneK16
+                                  (loop $loopK16
+                                    (br_if $doneK16 (i32.ge_u (local.get $k) (local.get $kEnd)))
+                                    (local.set $q (i32.add (local.get $p)
+                                      (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))))
+                                    (local.set $a0 (f32x4.add (local.get $a0) (v128.load offset=0 (local.get $q))))
+                                    (local.set $a1 (f32x4.add (local.get $a1) (v128.load offset=16 (local.get $q))))
+                                    (local.set $a2 (f32x4.add (local.get $a2) (v128.load offset=32 (local.get $q))))
+                                    (local.set $a3 (f32x4.add (local.get $a3) (v128.load offset=48 (local.get $q))))
+                                    (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                                    (br $loopK16))))
+                              (else
+                                (block $doneV16
+                                  (loop $loopV16
+                                    (br_if $doneV16 (i32.ge_u (local.get $k) (local.get $kEnd)))
+                                    (local.set $q (i32.add (local.get $p)
+                                      (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))))
+                                    (local.set $vv (v128.load32_splat (i32.add (local.get $vals) (i32.shl (local.get $k) (i32.const 2)))))
+                                    (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $vv) (v128.load offset=0 (local.get $q)))))
+                                    (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $vv) (v128.load offset=16 (local.get $q)))))
+                                    (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $vv) (v128.load offset=32 (local.get $q)))))
+                                    (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $vv) (v128.load offset=48 (local.get $q)))))
+                                    (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                                    (br $loopV16)))))
+                            ;; ambiguous lanes: |F − Rn| ≥ 0.5 − B[c], Rn = (F + 1.5·2^23) − 1.5·2^23 (see above)
+                            (local.set $amb (v128.const i64x2 0 0))
+                            (local.set $amb (v128.or (local.get $amb) (f32x4.ge
+                              (f32x4.abs (f32x4.sub (local.get $a0) (f32x4.sub (f32x4.add (local.get $a0) (local.get $magic)) (local.get $magic))))
+                              (v128.load offset=0 (local.get $thr)))))
+                            (local.set $amb (v128.or (local.get $amb) (f32x4.ge
+                              (f32x4.abs (f32x4.sub (local.get $a1) (f32x4.sub (f32x4.add (local.get $a1) (local.get $magic)) (local.get $magic))))
+                              (v128.load offset=16 (local.get $thr)))))
+                            (local.set $amb (v128.or (local.get $amb) (f32x4.ge
+                              (f32x4.abs (f32x4.sub (local.get $a2) (f32x4.sub (f32x4.add (local.get $a2) (local.get $magic)) (local.get $magic))))
+                              (v128.load offset=32 (local.get $thr)))))
+                            (local.set $amb (v128.or (local.get $amb) (f32x4.ge
+                              (f32x4.abs (f32x4.sub (local.get $a3) (f32x4.sub (f32x4.add (local.get $a3) (local.get $magic)) (local.get $magic))))
+                              (v128.load offset=48 (local.get $thr)))))
+                            (if (v128.any_true (local.get $amb))
+                              (then
+                                ;; rare: some sum is too close to a half-integer to decide its rounding
+                                (v128.store offset=0 (local.get $sums) (local.get $a0))
+                                (v128.store offset=16 (local.get $sums) (local.get $a1))
+                                (v128.store offset=32 (local.get $sums) (local.get $a2))
+                                (v128.store offset=48 (local.get $sums) (local.get $a3))
+                                (local.set $fallbacks (f64.add (local.get $fallbacks) (f64.convert_i32_u
+                                  (call $adcExact (local.get $sums) (local.get $codes) (local.get $thr) (local.get $col) (i32.const 16) (local.get $listBase)
+                                    (local.get $kEnd) (local.get $idx) (local.get $vals) (local.get $oneBit) (local.get $shift) (local.get $minV) (local.get $maxV))))))
+                              (else
+                                ;; code = bits(F + 1.5·2^23) − bits(1.5·2^23), clamped (adcMin ≤ adcMax: as the JS below min → min, else
+                                ;; above max → max); codes += code·2^(t·db)
+                                (v128.store offset=0 (local.get $codes) (i32x4.add (v128.load offset=0 (local.get $codes))
+                                  (i32x4.shl
+                                    (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a0) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
+                                    (local.get $shift))))
+                                (v128.store offset=16 (local.get $codes) (i32x4.add (v128.load offset=16 (local.get $codes))
+                                  (i32x4.shl
+                                    (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a1) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
+                                    (local.get $shift))))
+                                (v128.store offset=32 (local.get $codes) (i32x4.add (v128.load offset=32 (local.get $codes))
+                                  (i32x4.shl
+                                    (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a2) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
+                                    (local.get $shift))))
+                                (v128.store offset=48 (local.get $codes) (i32x4.add (v128.load offset=48 (local.get $codes))
+                                  (i32x4.shl
+                                    (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a3) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
+                                    (local.get $shift))))
+                                ))))
+                        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                        (br $loopT16))))
+                  (else
+                    (if (i32.ge_u (local.get $left) (i32.const 8))
+                      (then
+                        (local.set $width (i32.const 8))
+                        (local.set $t (i32.const 0))
+                        (block $doneT8
+                          (loop $loopT8
+                            (br_if $doneT8 (i32.ge_u (local.get $t) (local.get $steps)))
+                            (local.set $n (i32.load (i32.add (local.get $counts) (i32.shl (local.get $t) (i32.const 2)))))
+                            ;; a step that drives no row is skipped when the ADC converts 0 to 0, as in read_float
+                            (if (i32.or (local.get $n) (i32.eqz (local.get $zeroReadsZero)))
+                              (then
+                                (local.set $shift (i32.mul (local.get $t) (local.get $dacBits)))
+                                (local.set $listBase (i32.mul (local.get $t) (local.get $rows)))
+                                (local.set $kEnd (i32.add (local.get $listBase) (local.get $n)))
+                                (local.set $k (local.get $listBase))
+                                (local.set $a0 (v128.const i64x2 0 0))
+                                (local.set $a1 (v128.const i64x2 0 0))
+                                (if (local.get $oneBit)
+                                  (then
+                                    ;; 1-bit DAC: every listed value is 1, so no multiply
+                                    (block $doneK8
+                                      (loop $loopK8
+                                        (br_if $doneK8 (i32.ge_u (local.get $k) (local.get $kEnd)))
+                                        (local.set $q (i32.add (local.get $p)
+                                          (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))))
+                                        (local.set $a0 (f32x4.add (local.get $a0) (v128.load offset=0 (local.get $q))))
+                                        (local.set $a1 (f32x4.add (local.get $a1) (v128.load offset=16 (local.get $q))))
+                                        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                                        (br $loopK8))))
+                                  (else
+                                    (block $doneV8
+                                      (loop $loopV8
+                                        (br_if $doneV8 (i32.ge_u (local.get $k) (local.get $kEnd)))
+                                        (local.set $q (i32.add (local.get $p)
+                                          (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))))
+                                        (local.set $vv (v128.load32_splat (i32.add (local.get $vals) (i32.shl (local.get $k) (i32.const 2)))))
+                                        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $vv) (v128.load offset=0 (local.get $q)))))
+                                        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $vv) (v128.load offset=16 (local.get $q)))))
+                                        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                                        (br $loopV8)))))
+                                ;; ambiguous lanes: |F − Rn| ≥ 0.5 − B[c], Rn = (F + 1.5·2^23) − 1.5·2^23 (see above)
+                                (local.set $amb (v128.const i64x2 0 0))
+                                (local.set $amb (v128.or (local.get $amb) (f32x4.ge
+                                  (f32x4.abs (f32x4.sub (local.get $a0) (f32x4.sub (f32x4.add (local.get $a0) (local.get $magic)) (local.get $magic))))
+                                  (v128.load offset=0 (local.get $thr)))))
+                                (local.set $amb (v128.or (local.get $amb) (f32x4.ge
+                                  (f32x4.abs (f32x4.sub (local.get $a1) (f32x4.sub (f32x4.add (local.get $a1) (local.get $magic)) (local.get $magic))))
+                                  (v128.load offset=16 (local.get $thr)))))
+                                (if (v128.any_true (local.get $amb))
+                                  (then
+                                    ;; rare: some sum is too close to a half-integer to decide its rounding
+                                    (v128.store offset=0 (local.get $sums) (local.get $a0))
+                                    (v128.store offset=16 (local.get $sums) (local.get $a1))
+                                    (local.set $fallbacks (f64.add (local.get $fallbacks) (f64.convert_i32_u
+                                      (call $adcExact (local.get $sums) (local.get $codes) (local.get $thr) (local.get $col) (i32.const 8) (local.get $listBase)
+                                        (local.get $kEnd) (local.get $idx) (local.get $vals) (local.get $oneBit) (local.get $shift) (local.get $minV) (local.get $maxV))))))
+                                  (else
+                                    ;; code = bits(F + 1.5·2^23) − bits(1.5·2^23), clamped (adcMin ≤ adcMax: as the JS below min → min, else
+                                    ;; above max → max); codes += code·2^(t·db)
+                                    (v128.store offset=0 (local.get $codes) (i32x4.add (v128.load offset=0 (local.get $codes))
+                                      (i32x4.shl
+                                        (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a0) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
+                                        (local.get $shift))))
+                                    (v128.store offset=16 (local.get $codes) (i32x4.add (v128.load offset=16 (local.get $codes))
+                                      (i32x4.shl
+                                        (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a1) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
+                                        (local.get $shift))))
+                                    ))))
+                            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                            (br $loopT8))))
+                      (else
+                        (local.set $width (i32.const 4))
+                        (local.set $t (i32.const 0))
+                        (block $doneT4
+                          (loop $loopT4
+                            (br_if $doneT4 (i32.ge_u (local.get $t) (local.get $steps)))
+                            (local.set $n (i32.load (i32.add (local.get $counts) (i32.shl (local.get $t) (i32.const 2)))))
+                            ;; a step that drives no row is skipped when the ADC converts 0 to 0, as in read_float
+                            (if (i32.or (local.get $n) (i32.eqz (local.get $zeroReadsZero)))
+                              (then
+                                (local.set $shift (i32.mul (local.get $t) (local.get $dacBits)))
+                                (local.set $listBase (i32.mul (local.get $t) (local.get $rows)))
+                                (local.set $kEnd (i32.add (local.get $listBase) (local.get $n)))
+                                (local.set $k (local.get $listBase))
+                                (local.set $a0 (v128.const i64x2 0 0))
+                                (if (local.get $oneBit)
+                                  (then
+                                    ;; 1-bit DAC: every listed value is 1, so no multiply
+                                    (block $doneK4
+                                      (loop $loopK4
+                                        (br_if $doneK4 (i32.ge_u (local.get $k) (local.get $kEnd)))
+                                        (local.set $q (i32.add (local.get $p)
+                                          (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))))
+                                        (local.set $a0 (f32x4.add (local.get $a0) (v128.load offset=0 (local.get $q))))
+                                        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                                        (br $loopK4))))
+                                  (else
+                                    (block $doneV4
+                                      (loop $loopV4
+                                        (br_if $doneV4 (i32.ge_u (local.get $k) (local.get $kEnd)))
+                                        (local.set $q (i32.add (local.get $p)
+                                          (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))))
+                                        (local.set $vv (v128.load32_splat (i32.add (local.get $vals) (i32.shl (local.get $k) (i32.const 2)))))
+                                        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $vv) (v128.load offset=0 (local.get $q)))))
+                                        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                                        (br $loopV4)))))
+                                ;; ambiguous lanes: |F − Rn| ≥ 0.5 − B[c], Rn = (F + 1.5·2^23) − 1.5·2^23 (see above)
+                                (local.set $amb (v128.const i64x2 0 0))
+                                (local.set $amb (v128.or (local.get $amb) (f32x4.ge
+                                  (f32x4.abs (f32x4.sub (local.get $a0) (f32x4.sub (f32x4.add (local.get $a0) (local.get $magic)) (local.get $magic))))
+                                  (v128.load offset=0 (local.get $thr)))))
+                                (if (v128.any_true (local.get $amb))
+                                  (then
+                                    ;; rare: some sum is too close to a half-integer to decide its rounding
+                                    (v128.store offset=0 (local.get $sums) (local.get $a0))
+                                    (local.set $fallbacks (f64.add (local.get $fallbacks) (f64.convert_i32_u
+                                      (call $adcExact (local.get $sums) (local.get $codes) (local.get $thr) (local.get $col) (i32.const 4) (local.get $listBase)
+                                        (local.get $kEnd) (local.get $idx) (local.get $vals) (local.get $oneBit) (local.get $shift) (local.get $minV) (local.get $maxV))))))
+                                  (else
+                                    ;; code = bits(F + 1.5·2^23) − bits(1.5·2^23), clamped (adcMin ≤ adcMax: as the JS below min → min, else
+                                    ;; above max → max); codes += code·2^(t·db)
+                                    (v128.store offset=0 (local.get $codes) (i32x4.add (v128.load offset=0 (local.get $codes))
+                                      (i32x4.shl
+                                        (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a0) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
+                                        (local.get $shift))))
+                                    ))))
+                            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                            (br $loopT4)))))))))
+            ;; the block's sums, exact integers, to f64
+            (local.set $q (i32.add (local.get $outRow) (i32.shl (local.get $cb) (i32.const 3))))
+            (local.set $j (i32.const 0))
+            (loop $loopOut
+              (local.set $code (v128.load (i32.add (local.get $codes) (local.get $j))))
+              (v128.store offset=0 (local.get $q) (f64x2.convert_low_i32x4_s (local.get $code)))
+              (v128.store offset=16 (local.get $q) (f64x2.convert_low_i32x4_s
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $code) (local.get $code))))
+              (local.set $q (i32.add (local.get $q) (i32.const 32)))
+              (local.set $j (i32.add (local.get $j) (i32.const 16)))
+              (br_if $loopOut (i32.lt_u (local.get $j) (i32.shl (local.get $width) (i32.const 2)))))
+            (local.set $cb (i32.add (local.get $cb) (local.get $width)))
+            (br $loopCB)))
+        (memory.fill (i32.add (local.get $outRow) (i32.shl (local.get $cols) (i32.const 3))) (i32.const 0)
+          (i32.shl (i32.sub (local.get $stride) (local.get $cols)) (i32.const 3)))))
+        (local.set $outRow (i32.add (local.get $outRow) (i32.shl (local.get $stride) (i32.const 3))))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO)))
+    (local.get $fallbacks))
+
+  ;; read_float32's ADC of a block step with ambiguous lanes: for the block's `width` columns (f32 sums F at `sums`,
+  ;; thresholds at `thr`, f64 cells from `col`), codes[c] += clamp(code)·2^shift, code = Rn where |F − Rn| < 0.5 − B,
+  ;; else Math.round(R) from $exactCode; returns how many it recomputed.
+  (func $adcExact
+    (param $sums i32) (param $codes i32) (param $thr i32) (param $col i32) (param $width i32) (param $listBase i32)
+    (param $kEnd i32) (param $idx i32) (param $vals i32) (param $oneBit i32) (param $shift i32) (param $minV v128)
+    (param $maxV v128) (result i32)
+    (local $j i32) (local $lanes i32) (local $count i32) (local $vv v128) (local $rounded v128) (local $code v128) (local $amb v128)
+    (loop $loopAdc
+      (local.set $vv (v128.load (i32.add (local.get $sums) (local.get $j))))
+      (local.set $rounded (f32x4.add (local.get $vv) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+      (local.set $code (i32x4.sub (local.get $rounded) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
+      (local.set $amb (f32x4.ge
+        (f32x4.abs (f32x4.sub (local.get $vv) (f32x4.sub (local.get $rounded) (v128.const f32x4 12582912 12582912 12582912 12582912))))
+        (v128.load (i32.add (local.get $thr) (local.get $j)))))
+      (local.set $lanes (i32x4.bitmask (local.get $amb)))
+      (if (i32.and (local.get $lanes) (i32.const 1))
+        (then (local.set $code (i32x4.replace_lane 0 (local.get $code)
+          (call $exactCode (local.get $col) (local.get $listBase) (local.get $kEnd) (local.get $idx) (local.get $vals) (local.get $oneBit))))))
+      (if (i32.and (local.get $lanes) (i32.const 2))
+        (then (local.set $code (i32x4.replace_lane 1 (local.get $code)
+          (call $exactCode (i32.add (local.get $col) (i32.const 8)) (local.get $listBase) (local.get $kEnd) (local.get $idx) (local.get $vals) (local.get $oneBit))))))
+      (if (i32.and (local.get $lanes) (i32.const 4))
+        (then (local.set $code (i32x4.replace_lane 2 (local.get $code)
+          (call $exactCode (i32.add (local.get $col) (i32.const 16)) (local.get $listBase) (local.get $kEnd) (local.get $idx) (local.get $vals) (local.get $oneBit))))))
+      (if (i32.and (local.get $lanes) (i32.const 8))
+        (then (local.set $code (i32x4.replace_lane 3 (local.get $code)
+          (call $exactCode (i32.add (local.get $col) (i32.const 24)) (local.get $listBase) (local.get $kEnd) (local.get $idx) (local.get $vals) (local.get $oneBit))))))
+      (local.set $count (i32.add (local.get $count) (i32.popcnt (local.get $lanes))))
+      (local.set $code (i32x4.max_s (i32x4.min_s (local.get $code) (local.get $maxV)) (local.get $minV)))
+      (v128.store (i32.add (local.get $codes) (local.get $j))
+        (i32x4.add (v128.load (i32.add (local.get $codes) (local.get $j))) (i32x4.shl (local.get $code) (local.get $shift))))
+      (local.set $col (i32.add (local.get $col) (i32.const 32)))
+      (local.set $j (i32.add (local.get $j) (i32.const 16)))
+      (br_if $loopAdc (i32.lt_u (local.get $j) (i32.shl (local.get $width) (i32.const 2)))))
+    (local.get $count))
+
+  ;; The reference's code for one column of one step: R = Σ_k v_k·G[r_k, c] over the step's list entries k ∈ [k,
+  ;; kEnd) (ascending rows) from +0, each term one f64 multiply then one f64 add (none for a 1-bit DAC, whose values are
+  ;; all 1: 1·G = G), i.e. bitSerialReadImpl's sum; returns Math.round(R) = floor(R) + (R − floor(R) ≥ 0.5) as i32
+  ;; (exact: |R| < 2^21 by the wrapper's check). col: address of G[0, c] in the f64 cells; idx holds f32 row byte
+  ;; offsets, so the f64 row is at twice that.
+  (func $exactCode
+    (param $col i32) (param $k i32) (param $kEnd i32) (param $idx i32) (param $vals i32) (param $oneBit i32) (result i32)
+    (local $sum f64) (local $g f64) (local $fl f64)
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $k) (local.get $kEnd)))
+        (local.set $g (f64.load (i32.add (local.get $col)
+          (i32.shl (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))) (i32.const 1)))))
+        (if (i32.eqz (local.get $oneBit))
+          (then (local.set $g (f64.mul
+            (f64.promote_f32 (f32.load (i32.add (local.get $vals) (i32.shl (local.get $k) (i32.const 2)))))
+            (local.get $g)))))
+        (local.set $sum (f64.add (local.get $sum) (local.get $g)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $loop)))
+    (local.set $fl (f64.floor (local.get $sum)))
+    (i32.trunc_f64_s (select
+      (f64.add (local.get $fl) (f64.const 1))
+      (local.get $fl)
+      (f64.ge (f64.sub (local.get $sum) (local.get $fl)) (f64.const 0.5)))))
+
+  ;; ---------------------------------------------------------------------------------------------------------------
   ;; Kernel (c), phase 2a: narrow_inputs(x, outer, rows, rowsPadded, dst) → max |x|
   ;; x: i32 [outer, rows] → dst: i16 [outer, rowsPadded] (padding 0; values wrap to 16 bits — the wrapper uses the
   ;; result only when the returned max |x| fits). Returns max |x| as an unsigned 32-bit value (|−2^31| = 2^31).
@@ -446,21 +1108,25 @@
   ;; ---------------------------------------------------------------------------------------------------------------
   ;; Layer glue, so that a layer's tiles read their inputs from and add their results into WebAssembly memory.
   ;;
-;; gather(x, images, imageStride, positions, offsets, rows, biasRow, biasInput, inputOffset, narrowPadded, dst) =
+  ;; gather(x, images, imageStride, positions, offsets, rows, biasRow, biasInput, inputOffset, narrowPadded, dst) =
   ;; gatherTileInputsImpl: x i32 layer inputs x_int (image b starts at element b·imageStride); offsets i32 [positions,
   ;; rows]: where tile row r reads at output position p within an image (−1: padding). dst i32 [images·positions,
   ;; rows + biasRow]: x_int + inputOffset (padding: 0 + inputOffset), then biasInput on the bias row. narrowPadded ≠ 0:
   ;; dst is i16 [images·positions, narrowPadded] instead, zero-padded (mvm_i16's input; the caller has checked that
   ;; every value fits the MVM's bound). A linear layer is images = outer, positions = 1, offsets = row0 .. row0 + rows.
+  ;; Padding is a select, not a branch: its load reads the 4 bytes before the image (x is never at address 0).
   (func (export "gather")
     (param $x i32) (param $images i32) (param $imageStride i32) (param $positions i32) (param $offsets i32) (param $rows i32)
     (param $biasRow i32) (param $biasInput i32) (param $inputOffset i32) (param $narrowPadded i32) (param $dst i32)
-    (local $b i32) (local $p i32) (local $img i32) (local $off i32) (local $v i32) (local $at i32) (local $end i32)
-    (local $rowEnd i32) (local $step i32)
-    (local.set $step (select (i32.const 2) (i32.const 4) (local.get $narrowPadded)))
+    (local $b i32) (local $p i32) (local $img i32) (local $off i32) (local $at i32) (local $end i32) (local $next i32)
+    (local $rowBytes i32)
     (if (local.get $narrowPadded)
       (then (memory.fill (local.get $dst) (i32.const 0)
         (i32.shl (i32.mul (i32.mul (local.get $images) (local.get $positions)) (local.get $narrowPadded)) (i32.const 1)))))
+    (local.set $rowBytes (select
+      (i32.shl (local.get $narrowPadded) (i32.const 1))
+      (i32.shl (i32.add (local.get $rows) (local.get $biasRow)) (i32.const 2))
+      (local.get $narrowPadded)))
     (block $doneB
       (loop $loopB
         (br_if $doneB (i32.ge_u (local.get $b) (local.get $images)))
@@ -470,29 +1136,36 @@
         (block $doneP
           (loop $loopP
             (br_if $doneP (i32.ge_u (local.get $p) (local.get $positions)))
-            (local.set $rowEnd (i32.add (local.get $dst) (i32.shl (local.get $narrowPadded) (i32.const 1))))
+            (local.set $next (i32.add (local.get $dst) (local.get $rowBytes)))
             (local.set $end (i32.add (local.get $at) (i32.shl (local.get $rows) (i32.const 2))))
-            (block $doneR
-              (loop $loopR
-                (br_if $doneR (i32.ge_u (local.get $at) (local.get $end)))
-                (local.set $off (i32.load (local.get $at)))
-                (local.set $v (local.get $inputOffset))
-                (if (i32.ge_s (local.get $off) (i32.const 0))
-                  (then (local.set $v (i32.add (local.get $v)
-                    (i32.load (i32.add (local.get $img) (i32.shl (local.get $off) (i32.const 2))))))))
-                (if (local.get $narrowPadded)
-                  (then (i32.store16 (local.get $dst) (local.get $v)))
-                  (else (i32.store (local.get $dst) (local.get $v))))
-                (local.set $dst (i32.add (local.get $dst) (local.get $step)))
-                (local.set $at (i32.add (local.get $at) (i32.const 4)))
-                (br $loopR)))
-            (if (local.get $biasRow)
+            (if (local.get $narrowPadded)
               (then
-                (if (local.get $narrowPadded)
-                  (then (i32.store16 (local.get $dst) (local.get $biasInput)))
-                  (else (i32.store (local.get $dst) (local.get $biasInput))))
-                (local.set $dst (i32.add (local.get $dst) (local.get $step)))))
-            (if (local.get $narrowPadded) (then (local.set $dst (local.get $rowEnd))))
+                (block $doneN
+                  (loop $loopN
+                    (br_if $doneN (i32.ge_u (local.get $at) (local.get $end)))
+                    (local.set $off (i32.load (local.get $at)))
+                    (i32.store16 (local.get $dst) (i32.add (local.get $inputOffset) (select
+                      (i32.load (i32.add (local.get $img) (i32.shl (local.get $off) (i32.const 2))))
+                      (i32.const 0)
+                      (i32.ge_s (local.get $off) (i32.const 0)))))
+                    (local.set $dst (i32.add (local.get $dst) (i32.const 2)))
+                    (local.set $at (i32.add (local.get $at) (i32.const 4)))
+                    (br $loopN)))
+                (if (local.get $biasRow) (then (i32.store16 (local.get $dst) (local.get $biasInput)))))
+              (else
+                (block $doneW
+                  (loop $loopW
+                    (br_if $doneW (i32.ge_u (local.get $at) (local.get $end)))
+                    (local.set $off (i32.load (local.get $at)))
+                    (i32.store (local.get $dst) (i32.add (local.get $inputOffset) (select
+                      (i32.load (i32.add (local.get $img) (i32.shl (local.get $off) (i32.const 2))))
+                      (i32.const 0)
+                      (i32.ge_s (local.get $off) (i32.const 0)))))
+                    (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+                    (local.set $at (i32.add (local.get $at) (i32.const 4)))
+                    (br $loopW)))
+                (if (local.get $biasRow) (then (i32.store (local.get $dst) (local.get $biasInput))))))
+            (local.set $dst (local.get $next))
             (local.set $p (i32.add (local.get $p) (i32.const 1)))
             (br $loopP)))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
@@ -582,42 +1255,55 @@
         (local.set $o (i32.add (local.get $o) (i32.const 1)))
         (br $loopO))))
 
-;; epilogue(acc, accI32, batch, positions, channels, bias, moveScale, relu, tapStarts, taps, outPositions, qScale,
+  ;; epilogue(acc, accI32, batch, positions, channels, bias, moveScale, relu, tapStarts, taps, outPositions, qScale,
   ;;          lo, hi, out): a layer's digital tail on its position-major accumulators acc [batch, positions, channels]
   ;; (f64, or i32 when accI32): a = acc + bias[c] (bias 0: none), v = a·moveScale, ReLU (v < 0 → 0) when relu, the first
   ;; maximum over the window taps[tapStarts[q] .. tapStarts[q + 1]) of positions when tapStarts ≠ 0 (else q = p),
   ;; then x = clamp(nearest(v·qScale) + 0, lo, hi) (f64.nearest is round half to even, + 0 turns −0 into +0, as
   ;; roundHalfEven) into out f64 [batch, channels, outPositions] — addPerChannelImpl, the move, reluImpl, maxPoolImpl
-  ;; and quantizeActivationsImpl in one pass, with the same float64 operations per element.
+  ;; and quantizeActivationsImpl in one pass, with the same float64 operations per element, two channels per f64x2
+  ;; (a position's channels are adjacent in acc). With an odd channel count the last pair reads one element past a
+  ;; row of acc and of bias (the caller leaves 8 bytes after each) and stores only its first lane.
   (func (export "epilogue")
     (param $acc i32) (param $accI32 i32) (param $batch i32) (param $positions i32) (param $channels i32) (param $bias i32)
     (param $moveScale f64) (param $relu i32) (param $tapStarts i32) (param $taps i32) (param $outPositions i32)
     (param $qScale f64) (param $lo f64) (param $hi f64) (param $out i32)
-    (local $b i32) (local $c i32) (local $q i32) (local $k i32) (local $kEnd i32) (local $p i32) (local $at i32)
-    (local $image i32) (local $v f64) (local $best f64) (local $add f64)
+    (local $b i32) (local $c i32) (local $q i32) (local $k i32) (local $kStart i32) (local $kEnd i32) (local $p i32)
+    (local $at i32) (local $image i32) (local $outImage i32) (local $dst i32) (local $planeBytes i32)
+    (local $v v128) (local $best v128) (local $add v128) (local $addMask v128)
+    (local $moveV v128) (local $qScaleV v128) (local $loV v128) (local $hiV v128)
+    (local.set $moveV (f64x2.splat (local.get $moveScale)))
+    (local.set $qScaleV (f64x2.splat (local.get $qScale)))
+    (local.set $loV (f64x2.splat (local.get $lo)))
+    (local.set $hiV (f64x2.splat (local.get $hi)))
+    (local.set $planeBytes (i32.shl (local.get $outPositions) (i32.const 3)))
+    (local.set $outImage (local.get $out))
     (block $doneB
       (loop $loopB
         (br_if $doneB (i32.ge_u (local.get $b) (local.get $batch)))
         (local.set $image (i32.mul (local.get $b) (local.get $positions)))
-        (local.set $c (i32.const 0))
-        (block $doneC
-          (loop $loopC
-            (br_if $doneC (i32.ge_u (local.get $c) (local.get $channels)))
-            (local.set $add (f64.const 0))
-            (if (local.get $bias)
-              (then (local.set $add (f64.load (i32.add (local.get $bias) (i32.shl (local.get $c) (i32.const 3)))))))
-            (local.set $q (i32.const 0))
-            (block $doneQ
-              (loop $loopQ
-                (br_if $doneQ (i32.ge_u (local.get $q) (local.get $outPositions)))
-                (if (local.get $tapStarts)
-                  (then
-                    (local.set $k (i32.load (i32.add (local.get $tapStarts) (i32.shl (local.get $q) (i32.const 2)))))
-                    (local.set $kEnd (i32.load (i32.add (local.get $tapStarts) (i32.shl (i32.add (local.get $q) (i32.const 1)) (i32.const 2))))))
-                  (else
-                    (local.set $k (local.get $q))
-                    (local.set $kEnd (i32.add (local.get $q) (i32.const 1)))))
-                (local.set $best (f64.const -inf))
+        (local.set $q (i32.const 0))
+        (block $doneQ
+          (loop $loopQ
+            (br_if $doneQ (i32.ge_u (local.get $q) (local.get $outPositions)))
+            (if (local.get $tapStarts)
+              (then
+                (local.set $kStart (i32.load (i32.add (local.get $tapStarts) (i32.shl (local.get $q) (i32.const 2)))))
+                (local.set $kEnd (i32.load (i32.add (local.get $tapStarts) (i32.shl (i32.add (local.get $q) (i32.const 1)) (i32.const 2))))))
+              (else
+                (local.set $kStart (local.get $q))
+                (local.set $kEnd (i32.add (local.get $q) (i32.const 1)))))
+            (local.set $c (i32.const 0))
+            (block $doneC
+              (loop $loopC
+                (br_if $doneC (i32.ge_u (local.get $c) (local.get $channels)))
+                ;; the digital bias is added only where it is non-zero (addPerChannelImpl skips a 0)
+                (local.set $add (v128.const f64x2 0 0))
+                (if (local.get $bias)
+                  (then (local.set $add (v128.load (i32.add (local.get $bias) (i32.shl (local.get $c) (i32.const 3)))))))
+                (local.set $addMask (f64x2.ne (local.get $add) (v128.const f64x2 0 0)))
+                (local.set $best (v128.const f64x2 -inf -inf))
+                (local.set $k (local.get $kStart))
                 (block $doneK
                   (loop $loopK
                     (br_if $doneK (i32.ge_u (local.get $k) (local.get $kEnd)))
@@ -627,44 +1313,71 @@
                       (local.get $tapStarts)))
                     (local.set $at (i32.add (i32.mul (i32.add (local.get $image) (local.get $p)) (local.get $channels)) (local.get $c)))
                     (if (local.get $accI32)
-                      (then (local.set $v (f64.convert_i32_s (i32.load (i32.add (local.get $acc) (i32.shl (local.get $at) (i32.const 2)))))))
-                      (else (local.set $v (f64.load (i32.add (local.get $acc) (i32.shl (local.get $at) (i32.const 3)))))))
-                    ;; the digital bias is added only when non-zero (addPerChannelImpl skips a 0)
-                    (if (f64.ne (local.get $add) (f64.const 0)) (then (local.set $v (f64.add (local.get $v) (local.get $add)))))
-                    (local.set $v (f64.mul (local.get $v) (local.get $moveScale)))
-                    (if (i32.and (local.get $relu) (f64.lt (local.get $v) (f64.const 0))) (then (local.set $v (f64.const 0))))
-                    (if (local.get $tapStarts)
-                      (then (if (f64.gt (local.get $v) (local.get $best)) (then (local.set $best (local.get $v)))))
-                      (else (local.set $best (local.get $v))))
+                      (then (local.set $v (f64x2.convert_low_i32x4_s
+                        (v128.load64_zero (i32.add (local.get $acc) (i32.shl (local.get $at) (i32.const 2)))))))
+                      (else (local.set $v (v128.load (i32.add (local.get $acc) (i32.shl (local.get $at) (i32.const 3)))))))
+                    (local.set $v (v128.bitselect (f64x2.add (local.get $v) (local.get $add)) (local.get $v) (local.get $addMask)))
+                    (local.set $v (f64x2.mul (local.get $v) (local.get $moveV)))
+                    (if (local.get $relu)
+                      (then (local.set $v (v128.bitselect (v128.const f64x2 0 0) (local.get $v)
+                        (f64x2.lt (local.get $v) (v128.const f64x2 0 0))))))
+                    (local.set $best (select
+                      (v128.bitselect (local.get $v) (local.get $best) (f64x2.gt (local.get $v) (local.get $best)))
+                      (local.get $v)
+                      (local.get $tapStarts)))
                     (local.set $k (i32.add (local.get $k) (i32.const 1)))
                     (br $loopK)))
-                (local.set $v (f64.add (f64.nearest (f64.mul (local.get $best) (local.get $qScale))) (f64.const 0)))
-                (local.set $v (select (local.get $lo) (select (local.get $hi) (local.get $v) (f64.gt (local.get $v) (local.get $hi)))
-                  (f64.lt (local.get $v) (local.get $lo))))
-                (f64.store (local.get $out) (local.get $v))
-                (local.set $out (i32.add (local.get $out) (i32.const 8)))
-                (local.set $q (i32.add (local.get $q) (i32.const 1)))
-                (br $loopQ)))
-            (local.set $c (i32.add (local.get $c) (i32.const 1)))
-            (br $loopC)))
+                (local.set $v (f64x2.add (f64x2.nearest (f64x2.mul (local.get $best) (local.get $qScaleV))) (v128.const f64x2 0 0)))
+                (local.set $v (v128.bitselect (local.get $loV)
+                  (v128.bitselect (local.get $hiV) (local.get $v) (f64x2.gt (local.get $v) (local.get $hiV)))
+                  (f64x2.lt (local.get $v) (local.get $loV))))
+                (local.set $dst (i32.add (i32.add (local.get $outImage) (i32.mul (local.get $c) (local.get $planeBytes)))
+                  (i32.shl (local.get $q) (i32.const 3))))
+                (f64.store (local.get $dst) (f64x2.extract_lane 0 (local.get $v)))
+                (if (i32.lt_u (i32.add (local.get $c) (i32.const 1)) (local.get $channels))
+                  (then (f64.store (i32.add (local.get $dst) (local.get $planeBytes)) (f64x2.extract_lane 1 (local.get $v)))))
+                (local.set $c (i32.add (local.get $c) (i32.const 2)))
+                (br $loopC)))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
+            (br $loopQ)))
+        (local.set $outImage (i32.add (local.get $outImage) (i32.mul (local.get $channels) (local.get $planeBytes))))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $loopB))))
 
-    ;; finish_i32(src, outer, srcStride, cols, correction, dL, wrapShift, acc, accStride, colBase): finish for the fast
+  ;; finish_i32(src, outer, srcStride, cols, correction, dL, wrapShift, acc, accStride, colBase): finish for the fast
   ;; path on the MVM's exact i32 sums (mvm_i16 with asI32): v = src[o, j] − correction[j]; truncation window
   ;; floor(v·2^−D_L) = v >> D_L (or v << −D_L), wrapped to O_RWL bits by (a << wrapShift) >> wrapShift with
-  ;; wrapShift = 32 − O_RWL (0: no wrap); acc[o·accStride + colBase + j] += it, in i32. Equal to finish on the same
-  ;; values whenever every v, every window and every accumulator fits in i32 — the wrapper checks those bounds first.
+  ;; wrapShift = 32 − O_RWL (0: no wrap); acc[o·accStride + colBase + j] += it, in i32, four columns per i32x4 (the
+  ;; last cols mod 4 one by one). Equal to finish on the same values whenever every v, every window and every
+  ;; accumulator fits in i32 — the wrapper checks those bounds first.
   (func (export "finish_i32")
     (param $src i32) (param $outer i32) (param $srcStride i32) (param $cols i32) (param $correction i32) (param $dL i32)
     (param $wrapShift i32) (param $acc i32) (param $accStride i32) (param $colBase i32)
-    (local $o i32) (local $j i32) (local $row i32) (local $dst i32) (local $v i32)
+    (local $o i32) (local $j i32) (local $row i32) (local $dst i32) (local $v i32) (local $cols4 i32) (local $left i32)
+    (local $vv v128)
+    (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
+    (local.set $left (i32.sub (i32.const 0) (local.get $dL)))
     (block $doneO
       (loop $loopO
         (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
         (local.set $row (i32.add (local.get $src) (i32.shl (i32.mul (local.get $o) (local.get $srcStride)) (i32.const 2))))
         (local.set $dst (i32.add (local.get $acc) (i32.shl (i32.add (i32.mul (local.get $o) (local.get $accStride)) (local.get $colBase)) (i32.const 2))))
         (local.set $j (i32.const 0))
+        (block $doneJ4
+          (loop $loopJ4
+            (br_if $doneJ4 (i32.ge_u (local.get $j) (local.get $cols4)))
+            (local.set $vv (i32x4.sub
+              (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))
+              (v128.load (i32.add (local.get $correction) (i32.shl (local.get $j) (i32.const 2))))))
+            (local.set $vv (select
+              (i32x4.shr_s (local.get $vv) (local.get $dL))
+              (i32x4.shl (local.get $vv) (local.get $left))
+              (i32.ge_s (local.get $dL) (i32.const 0))))
+            (local.set $vv (i32x4.shr_s (i32x4.shl (local.get $vv) (local.get $wrapShift)) (local.get $wrapShift)))
+            (v128.store (local.get $dst) (i32x4.add (v128.load (local.get $dst)) (local.get $vv)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $loopJ4)))
         (block $doneJ
           (loop $loopJ
             (br_if $doneJ (i32.ge_u (local.get $j) (local.get $cols)))
@@ -673,7 +1386,7 @@
               (i32.load (i32.add (local.get $correction) (i32.shl (local.get $j) (i32.const 2))))))
             (local.set $v (select
               (i32.shr_s (local.get $v) (local.get $dL))
-              (i32.shl (local.get $v) (i32.sub (i32.const 0) (local.get $dL)))
+              (i32.shl (local.get $v) (local.get $left))
               (i32.ge_s (local.get $dL) (i32.const 0))))
             (local.set $v (i32.shr_s (i32.shl (local.get $v) (local.get $wrapShift)) (local.get $wrapShift)))
             (i32.store (local.get $dst) (i32.add (i32.load (local.get $dst)) (local.get $v)))
@@ -747,4 +1460,66 @@
   ;; lanes wrap modulo 2^16 and end exact, read back unsigned; integer sums are exact in any order, so the result
   ;; equals the dense kernels' bit for bit. Generated at build time from sparseReadKernel in scripts/wat-kernels.mjs:
   ;; @insert sparse-read-kernel
+
+  ;; ---------------------------------------------------------------------------------------------------------------
+  ;; Activations on their way into a layer.
+  ;;
+  ;; quantize(src, n, scale, lo, hi, dst): dst[i] = clamp(nearest(src[i]·scale) + 0, lo, hi), f64 → f64, two at a time:
+  ;; quantizeActivationsImpl's float64 operations per element (f64.nearest rounds half to even; + 0 turns −0 into +0,
+  ;; as roundHalfEven does; the clamp as its `q < lo ? lo : q > hi ? hi : q`, so NaN passes through). src may be dst.
+  (func (export "quantize")
+    (param $src i32) (param $n i32) (param $scale f64) (param $lo f64) (param $hi f64) (param $dst i32)
+    (local $end i32) (local $v v128) (local $scaleV v128) (local $loV v128) (local $hiV v128) (local $s f64)
+    (local.set $scaleV (f64x2.splat (local.get $scale)))
+    (local.set $loV (f64x2.splat (local.get $lo)))
+    (local.set $hiV (f64x2.splat (local.get $hi)))
+    (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $v (f64x2.add (f64x2.nearest (f64x2.mul (v128.load (local.get $src)) (local.get $scaleV))) (v128.const f64x2 0 0)))
+        (local.set $v (v128.bitselect (local.get $loV)
+          (v128.bitselect (local.get $hiV) (local.get $v) (f64x2.gt (local.get $v) (local.get $hiV)))
+          (f64x2.lt (local.get $v) (local.get $loV))))
+        (v128.store (local.get $dst) (local.get $v))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (br $loop)))
+    (if (i32.and (local.get $n) (i32.const 1))
+      (then
+        (local.set $s (f64.add (f64.nearest (f64.mul (f64.load (local.get $src)) (local.get $scale))) (f64.const 0)))
+        (f64.store (local.get $dst) (select (local.get $lo) (select (local.get $hi) (local.get $s) (f64.gt (local.get $s) (local.get $hi)))
+          (f64.lt (local.get $s) (local.get $lo)))))))
+
+  ;; to_i32(src, n, dst, range) → 1, or 0 when a value lies outside [−2^31, 2^31) (±∞ included): dst[i] = src[i] as
+  ;; i32 (truncated toward 0, NaN → 0: what an Int32Array.set of the f64 array stores for values in that range) and
+  ;; range = f64 [min, max] over 0 and the values, NaN skipped (the JS `v < min` / `v > max` scan from 0). src f64 [n].
+  (func (export "to_i32")
+    (param $src i32) (param $n i32) (param $dst i32) (param $range i32) (result i32)
+    (local $end i32) (local $v v128) (local $minV v128) (local $maxV v128) (local $s f64) (local $min f64) (local $max f64)
+    (local.set $minV (v128.const f64x2 0 0))
+    (local.set $maxV (v128.const f64x2 0 0))
+    (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $v (v128.load (local.get $src)))
+        ;; pmin(m, v) = v < m ? v : m, pmax(m, v) = m < v ? v : m: a NaN v leaves m as it is
+        (local.set $minV (f64x2.pmin (local.get $minV) (local.get $v)))
+        (local.set $maxV (f64x2.pmax (local.get $maxV) (local.get $v)))
+        (v128.store64_lane 0 (local.get $dst) (i32x4.trunc_sat_f64x2_s_zero (local.get $v)))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 8)))
+        (br $loop)))
+    (local.set $min (f64.min (f64x2.extract_lane 0 (local.get $minV)) (f64x2.extract_lane 1 (local.get $minV))))
+    (local.set $max (f64.max (f64x2.extract_lane 0 (local.get $maxV)) (f64x2.extract_lane 1 (local.get $maxV))))
+    (if (i32.and (local.get $n) (i32.const 1))
+      (then
+        (local.set $s (f64.load (local.get $src)))
+        (if (f64.lt (local.get $s) (local.get $min)) (then (local.set $min (local.get $s))))
+        (if (f64.gt (local.get $s) (local.get $max)) (then (local.set $max (local.get $s))))
+        (i32.store (local.get $dst) (i32.trunc_sat_f64_s (local.get $s)))))
+    (f64.store (local.get $range) (local.get $min))
+    (f64.store offset=8 (local.get $range) (local.get $max))
+    (i32.and (f64.ge (local.get $min) (f64.const -2147483648)) (f64.lt (local.get $max) (f64.const 2147483648))))
 )

@@ -39,6 +39,8 @@ export interface KernelExports {
     counts: number, lists: number, sums: number, out: number): void;
   read_float(cells: number, stride: number, xu: number, outer: number, rows: number, steps: number, dacBits: number, adcMin: number, adcMax: number,
     counts: number, idx: number, vals: number, sums: number, out: number): void;
+  read_float32(cells: number, cells32: number, stride: number, cols: number, thresholds: number, xu: number, outer: number, rows: number,
+    steps: number, dacBits: number, adcMin: number, adcMax: number, counts: number, idx: number, vals: number, sums: number, out: number): number;
   narrow_inputs(x: number, outer: number, rows: number, rowsPadded: number, dst: number): number;
   mvm_i16(w: number, rowsPadded: number, colsPadded: number, x: number, outer: number, out: number, asI32: number): void;
   mvm(w: number, rows: number, rowsPadded: number, colsPadded: number, x: number, outer: number, narrow: number, maxInput: number, out: number): number;
@@ -49,6 +51,8 @@ export interface KernelExports {
   epilogue(acc: number, accI32: number, batch: number, positions: number, channels: number, bias: number, moveScale: number, relu: number,
     tapStarts: number, taps: number, outPositions: number, qScale: number, lo: number, hi: number, out: number): void;
   finish_i32(src: number, outer: number, srcStride: number, cols: number, correction: number, dL: number, wrapShift: number, acc: number, accStride: number, colBase: number): void;
+  quantize(src: number, n: number, scale: number, lo: number, hi: number, dst: number): void;
+  to_i32(src: number, n: number, dst: number, range: number): number;
 }
 
 let compiled: WasmModule | undefined;
@@ -110,6 +114,11 @@ export class KernelArena {
     this.ensure(this.persistentTop);
     this.u8.fill(0, at, this.persistentTop);
     return at;
+  }
+
+  /** Frees everything, persistent allocations included, for reuse by new tiles (the memory keeps its size). */
+  reset(): void {
+    this.persistentTop = this.scratchTop = 0;
   }
 
   /** The current scratch top, to `release` to later. */

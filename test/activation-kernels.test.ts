@@ -1,0 +1,94 @@
+/**
+ * @fileoverview The WebAssembly kernels that carry activations into a layer (kernels.wat `quantize` and `to_i32`)
+ * against the TypeScript they replace, on the values where float64 rounding and integer conversion are delicate:
+ * exact ties, −0, values past 2^51 and 2^52, ±∞, NaN, the i32 limits, and odd lengths (the last element is scalar).
+ */
+import { describe, expect, it } from "vitest";
+import { quantizeActivationsImpl } from "@xbarc/backend-sim";
+import { KernelArena } from "../packages/backend-sim/src/sim/wasm/module.js";
+import { bitDifference } from "./helpers/compare.js";
+
+const DELICATE = [
+  0, -0, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.49999999999999994, -0.49999999999999994, 127.5, 128.5, -128.5, 255.5, 256,
+  1e-300, -1e-300, 2 ** 51 - 0.5, 2 ** 51 + 1, 2 ** 52 + 1, -(2 ** 52) - 3, 1e300, -1e300, Infinity, -Infinity, NaN, 3.7, -3.7,
+];
+
+function randomValues(n: number, seed: number): Float64Array {
+  let state = seed >>> 0;
+  return Float64Array.from({ length: n }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return (state / 2 ** 32 - 0.5) * 600;
+  });
+}
+
+function quantizeInWasm(arena: KernelArena, x: Float64Array, fl: number, lo: number, hi: number): Float64Array {
+  const at = arena.scratch(x.length * 8);
+  arena.f64(at, x.length).set(x);
+  arena.exports.quantize(at, x.length, 2 ** fl, lo, hi, at);
+  return arena.f64(at, x.length).slice();
+}
+
+describe("the quantize kernel", () => {
+  const arena = new KernelArena();
+  const formats: [number, number, boolean][] = [[0, 8, false], [1, 8, true], [-2, 4, true], [3, 16, false], [0, 31, true], [0, 53, true]];
+  for (const [fl, bits, signed] of formats) {
+    it(`equals quantizeActivationsImpl bit for bit for ${bits}-bit ${signed ? "signed" : "unsigned"} values with fl ${fl}`, () => {
+      const lo = signed ? -(2 ** (bits - 1)) : 0;
+      const hi = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
+      for (const x of [Float64Array.from(DELICATE), Float64Array.from(DELICATE.slice(1)), randomValues(1001, bits + fl)]) {
+        const mark = arena.mark();
+        expect(bitDifference(quantizeInWasm(arena, x, fl, lo, hi), quantizeActivationsImpl(x, fl, bits, signed))).toBe("");
+        arena.release(mark);
+      }
+    });
+  }
+});
+
+describe("the to_i32 kernel", () => {
+  const arena = new KernelArena();
+
+  /** [fits, values, min, max] from the kernel. */
+  function convert(x: Float64Array): [boolean, Int32Array, number, number] {
+    const mark = arena.mark();
+    const src = arena.scratch(x.length * 8);
+    const dst = arena.scratch(x.length * 4);
+    const range = arena.scratch(16);
+    arena.f64(src, x.length).set(x);
+    const fits = arena.exports.to_i32(src, x.length, dst, range) === 1;
+    const result: [boolean, Int32Array, number, number] = [fits, arena.i32(dst, x.length).slice(), arena.f64(range, 2)[0]!, arena.f64(range, 2)[1]!];
+    arena.release(mark);
+    return result;
+  }
+
+  /** What the engine did in TypeScript: Int32Array#set and a scan from 0 that skips NaN. */
+  function reference(x: Float64Array): [Int32Array, number, number] {
+    let min = 0;
+    let max = 0;
+    for (const v of x) {
+      if (v < min) min = v;
+      else if (v > max) max = v;
+    }
+    return [Int32Array.from(x), min, max];
+  }
+
+  it("stores what Int32Array#set stores and finds the same range, for values within i32", () => {
+    const inRange = [0, -0, 1, -1, 2.9, -2.9, 2 ** 31 - 1, -(2 ** 31), NaN, 12345, -7, 0.5, -0.5];
+    for (const values of [inRange, inRange.slice(1), [...inRange, ...Array.from(randomValues(999, 5), Math.round)]]) {
+      const x = Float64Array.from(values);
+      const [fits, ints, min, max] = convert(x);
+      const [refInts, refMin, refMax] = reference(x);
+      expect(fits).toBe(true);
+      expect(Array.from(ints)).toEqual(Array.from(refInts));
+      expect([Object.is(min, refMin), Object.is(max, refMax)]).toEqual([true, true]);
+    }
+  });
+
+  it("reports values outside i32 (and ±∞) so that the engine converts them as Int32Array#set does", () => {
+    for (const outside of [2 ** 31, -(2 ** 31) - 1, Infinity, -Infinity, 1e12]) {
+      const x = Float64Array.from([1, 2, outside, 3]);
+      const [fits, , min, max] = convert(x);
+      expect(fits, String(outside)).toBe(false);
+      expect([min, max]).toEqual(reference(x).slice(1));
+    }
+  });
+});
