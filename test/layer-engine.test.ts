@@ -99,6 +99,7 @@ describe("the optimized simulator engine", () => {
     ["a 32-bit window", 0, 32],
     ["a 40-bit window after a right shift", 4, 40],
     ["a 40-bit window after a left shift (float64 finish)", -2, 40],
+    ["a window too wide for float64 (2^O_RWL = ∞)", 1, 1100],
   ];
   // set on the logits layer, whose truncated sums reach the outputs without a ReLU in between
   const last = base.layers[base.layers.length - 1]!.name;

@@ -1,6 +1,7 @@
 /**
  * @fileoverview Generates the specialised, unrolled read kernels of kernels.wat (read_c<cb>, read_c<cb>w<W> and
- * read_sparse) from one template per kernel family, and splices them into the hand-written module text at its `;; @insert <family>` lines.
+ * read_sparse) and the unrolled parts of read_float32 from one template per family, and splices them into the
+ * hand-written module text at its `;; @insert <family>` lines.
  * Imported by build-wasm.mjs; node built-ins only. Run directly, it prints the assembled module text (for reading, or
  * to map wabt's line numbers): node packages/backend-sim/scripts/wat-kernels.mjs
  */
@@ -314,12 +315,147 @@ ${lines(SPARSE_ADC_COLUMNS, (k) => `            (f64.store offset=${8 * k} (loca
 `;
 }
 
-/** Each family's generated functions, keyed by the name kernels.wat uses in its `;; @insert <family>` line. */
+/** `text` with every line indented by `spaces` more (for fragments inserted inside a hand-written function body). */
+const indent = (text, spaces) => text.replace(/^(?=.)/gm, " ".repeat(spaces));
+
+/**
+ * read_float32's column block widths, widest first; a block takes the widest that fits the columns left (cols is a
+ * multiple of 4). The widest, 24, is six f32x4 accumulators (read_float's six f64x2 ones; more would spill) and must
+ * match the 96 bytes of f32 sums read_float32 keeps before its i32 shift-add sums in the scratch.
+ */
+const FLOAT32_BLOCK_WIDTHS = [24, 16, 8, 4];
+/**
+ * Bit-planes read_float32's 1-bit-DAC input transpose extracts: one per bit of the inputs' low bytes (so kernels.wat
+ * takes that path only for steps ≤ 8).
+ */
+const FLOAT32_TRANSPOSE_STEPS = 8;
+
+/**
+ * One step loop of read_float32's column blocks, for a block `width` columns wide (accumulators $a0..: four columns
+ * each): per step, the f32 column sums F over the step's listed rows (ascending, one f32 multiply by the DAC value
+ * then one add per term; no multiply with a 1-bit DAC), then either the fast ADC (code = Rn, clamped, shifted into
+ * the block's i32 sums) or, if any lane is ambiguous, $adcExact for the whole block. Ends inside the loop's parens.
+ */
+function float32BlockSteps(width) {
+  const accs = range(width / 4);
+  // the step's listed rows k ∈ [k, kEnd) added into the accumulators: F += v_k·row_k, or F += row_k (1-bit DAC)
+  const rowLoop = (label, multiply) => {
+    const cells = (a) => `(v128.load offset=${16 * a} (local.get $q))`;
+    const term = multiply ? (a) => `(f32x4.mul (local.get $vv) ${cells(a)})` : cells;
+    return `(block $done${label}${width}
+  (loop $loop${label}${width}
+    (br_if $done${label}${width} (i32.ge_u (local.get $k) (local.get $kEnd)))
+    (local.set $q (i32.add (local.get $p)
+      (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))))${multiply ? `
+    (local.set $vv (v128.load32_splat (i32.add (local.get $vals) (i32.shl (local.get $k) (i32.const 2)))))` : ""}
+${lines(accs.length, (a) => `    (local.set $a${a} (f32x4.add (local.get $a${a}) ${term(a)}))`)}
+    (local.set $k (i32.add (local.get $k) (i32.const 1)))
+    (br $loop${label}${width})))`;
+  };
+  return `(local.set $width (i32.const ${width}))
+(local.set $t (i32.const 0))
+(block $doneT${width}
+  (loop $loopT${width}
+    (br_if $doneT${width} (i32.ge_u (local.get $t) (local.get $steps)))
+    (local.set $n (i32.load (i32.add (local.get $counts) (i32.shl (local.get $t) (i32.const 2)))))
+    ;; a step that drives no row is skipped when the ADC converts 0 to 0, as in read_float
+    (if (i32.or (local.get $n) (i32.eqz (local.get $zeroReadsZero)))
+      (then
+        (local.set $shift (i32.mul (local.get $t) (local.get $dacBits)))
+        (local.set $listBase (i32.mul (local.get $t) (local.get $rows)))
+        (local.set $kEnd (i32.add (local.get $listBase) (local.get $n)))
+        (local.set $k (local.get $listBase))
+${lines(accs.length, (a) => `        (local.set $a${a} (v128.const i64x2 0 0))`)}
+        (if (local.get $oneBit)
+          (then
+            ;; 1-bit DAC: every listed value is 1, so no multiply
+${indent(rowLoop("K", false), 12)})
+          (else
+${indent(rowLoop("V", true), 12)}))
+        ;; ambiguous lanes: |F − Rn| ≥ 0.5 − B[c], Rn = (F + 1.5·2^23) − 1.5·2^23 (see read_float32's contract)
+        (local.set $amb (v128.const i64x2 0 0))
+${lines(accs.length, (a) => `        (local.set $amb (v128.or (local.get $amb) (f32x4.ge
+          (f32x4.abs (f32x4.sub (local.get $a${a}) (f32x4.sub (f32x4.add (local.get $a${a}) (local.get $magic)) (local.get $magic))))
+          (v128.load offset=${16 * a} (local.get $thr)))))`)}
+        (if (v128.any_true (local.get $amb))
+          (then
+            ;; rare: some sum is too close to a half-integer to decide its rounding
+${lines(accs.length, (a) => `            (v128.store offset=${16 * a} (local.get $sums) (local.get $a${a}))`)}
+            (local.set $fallbacks (f64.add (local.get $fallbacks) (f64.convert_i32_u
+              (call $adcExact (local.get $sums) (local.get $codes) (local.get $thr) (local.get $col) (i32.const ${width}) (local.get $listBase)
+                (local.get $kEnd) (local.get $idx) (local.get $vals) (local.get $oneBit) (local.get $shift) (local.get $minV) (local.get $maxV))))))
+          (else
+            ;; code = bits(F + 1.5·2^23) − bits(1.5·2^23), clamped (adcMin ≤ adcMax: as the JS below min → min, else
+            ;; above max → max); codes += code·2^(t·db)
+${lines(accs.length, (a) => `            (v128.store offset=${16 * a} (local.get $codes) (i32x4.add (v128.load offset=${16 * a} (local.get $codes))
+              (i32x4.shl
+                (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a${a}) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
+                (local.get $shift))))`)}))))
+    (local.set $t (i32.add (local.get $t) (i32.const 1)))
+    (br $loopT${width})))`;
+}
+
+/**
+ * read_float32's column block at $cb (fragment of its loop over blocks; $p, $thr, $col already point at the block's
+ * f32 cells, thresholds and f64 cells): zeroes the block's i32 shift-add sums, then runs the step loop of the widest
+ * block width that fits the $left columns, setting $width to it. The step loops differ only in width, so each width's
+ * is unrolled over its accumulators by float32BlockSteps.
+ */
+export function float32ColumnBlocks() {
+  const chain = (i) => {
+    const width = FLOAT32_BLOCK_WIDTHS[i];
+    if (i === FLOAT32_BLOCK_WIDTHS.length - 1) return float32BlockSteps(width);
+    return `(if (i32.ge_u (local.get $left) (i32.const ${width}))
+  (then
+${indent(float32BlockSteps(width), 4)})
+  (else
+${indent(chain(i + 1), 4)}))`;
+  };
+  return `${lines(FLOAT32_BLOCK_WIDTHS[0] / 4, (a) => `(v128.store offset=${16 * a} (local.get $codes) (v128.const i64x2 0 0))`)}
+${chain(0)}
+`;
+}
+
+/**
+ * read_float32's 1-bit-DAC input transpose for sixteen rows (fragment of its loop over row groups; $vv holds the rows'
+ * low input bytes, $planeRow the address of their 64-row word in plane 0, $rowShift their bit offset in it): for each
+ * step t < min(steps, 8), bit t of the sixteen bytes (i8x16.bitmask of the bytes shifted left by 7 − t) is ORed into
+ * plane t (u64 [steps, words]).
+ */
+export function float32InputPlanes() {
+  return `${lines(FLOAT32_TRANSPOSE_STEPS, (t) => `(if (i32.gt_u (local.get $steps) (i32.const ${t}))
+  (then
+    (local.set $plane ${t === 0 ? "(local.get $planeRow)" : `(i32.add (local.get $planeRow) (i32.shl (i32.mul (i32.const ${t}) (local.get $words)) (i32.const 3)))`})
+    (i64.store (local.get $plane) (i64.or (i64.load (local.get $plane))
+      (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.shl (local.get $vv) (i32.const ${FLOAT32_TRANSPOSE_STEPS - 1 - t})))) (local.get $rowShift))))))`)}
+`;
+}
+
+/**
+ * $adcExact's recomputation of the ambiguous lanes of four columns (fragment of its loop; $lanes the lane bitmask,
+ * $col the f64 cells of the first column): lane l's code replaced by $exactCode of column l (replace_lane takes a
+ * constant lane, hence one test per lane).
+ */
+export function adcExactLanes() {
+  return `${lines(4, (lane) => `(if (i32.and (local.get $lanes) (i32.const ${1 << lane}))
+  (then (local.set $code (i32x4.replace_lane ${lane} (local.get $code)
+    (call $exactCode ${lane === 0 ? "(local.get $col)" : `(i32.add (local.get $col) (i32.const ${8 * lane}))`} (local.get $listBase) (local.get $kEnd) (local.get $idx) (local.get $vals) (local.get $oneBit))))))`)}
+`;
+}
+
+/**
+ * Each family's generated functions (or function-body fragments), keyed by the name kernels.wat uses in its
+ * `;; @insert <family>` line.
+ */
 export const KERNEL_FAMILIES = {
   "block-read-kernels": () => SPECIALISED_CELL_BITS.map((cellBits) => blockReadKernel(cellBits)).join("\n"),
   "register-read-kernels": () =>
     SPECIALISED_CELL_BITS.flatMap((cellBits) => REGISTER_KERNEL_WORDS.map((words) => registerReadKernel(cellBits, words))).join("\n"),
   "sparse-read-kernel": () => sparseReadKernel(),
+  // fragments of read_float32 and its helper $adcExact, indented to where kernels.wat inserts them
+  "read-float32-input-planes": () => indent(float32InputPlanes(), 16),
+  "read-float32-column-blocks": () => indent(float32ColumnBlocks(), 12),
+  "adc-exact-lanes": () => indent(adcExactLanes(), 6),
 };
 
 const INSERT_LINE = /^[ \t]*;;[ \t]*@insert[ \t]+(\S+)[ \t]*$/gm;

@@ -48,8 +48,12 @@ export function requantizeImpl(v: ArrayLike<number>, flFrom: number, flTo: numbe
   return quantizeActivationsImpl(v, flTo - flFrom, bits, signed, out);
 }
 
+/** Widest two's-complement wrap that can change an integer below 2^53 (EXACT_INTEGER_LIMIT); wider windows keep every one. */
+export const WIDEST_WRAP = 53;
+
 /** Two's-complement wrap of an integer to `bits` bits: the value the low `bits` bits hold, read as signed. */
 export function wrapSigned(v: number, bits: number): number {
+  if (bits > WIDEST_WRAP) return v + 0;
   const m = 2 ** bits;
   let r = v % m; // exact for integers below 2^53; same sign as v
   if (r < 0) r += m;
@@ -65,6 +69,11 @@ export function wrapSigned(v: number, bits: number): number {
  */
 export function truncateWindowImpl(acc: Float64Array, dL: number, oRwl: number): Float64Array {
   const down = 2 ** -dL;
+  if (oRwl > WIDEST_WRAP) {
+    // every integer below 2^53 fits such a window: nothing is dropped (and r + m would round, or be ∞)
+    for (let i = 0; i < acc.length; i++) acc[i] = Math.floor(acc[i]! * down) + 0;
+    return acc;
+  }
   const m = 2 ** oRwl;
   const half = m / 2;
   for (let i = 0; i < acc.length; i++) {

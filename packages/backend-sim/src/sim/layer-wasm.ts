@@ -9,7 +9,7 @@
  */
 import type { Program, ScheduleOp } from "../program/types.js";
 import type { SimInstance } from "./instance.js";
-import { getIntegerRange } from "../fixed-point/kernels.js";
+import { getIntegerRange, WIDEST_WRAP } from "../fixed-point/kernels.js";
 import type { Epilogue } from "./epilogue.js";
 import { getEffectiveWeights, type LayerPlan, type TilePlan } from "./layer-plan.js";
 import { WasmFloatCellTile } from "./wasm/float-cell-tile.js";
@@ -193,7 +193,9 @@ export function accumulateLayerWasm(
       const correctionAt = arena.scratch(t.cols * 8);
       arena.f64(correctionAt, t.cols).set(p.plan.correction);
       const scheme = k.kind === "fast" ? 0 : p.plan.combine === "differential" ? 1 : 2;
-      arena.exports.finish(outAt, stride, outer, t.cols, scheme, slices, placeAt, correctionAt, tr ? 1 : 0, tr ? 2 ** -tr.dL : 1, tr ? 2 ** tr.oRwl : 1,
+      // truncate 2: a window wider than 53 bits wraps no float64 integer (truncateWindowImpl)
+      const truncate = !tr ? 0 : tr.oRwl > WIDEST_WRAP ? 2 : 1;
+      arena.exports.finish(outAt, stride, outer, t.cols, scheme, slices, placeAt, correctionAt, truncate, tr ? 2 ** -tr.dL : 1, truncate === 1 ? 2 ** tr!.oRwl : 2,
         accAt, outBaseAt, colBase, 1);
       arena.release(tileMark);
     }

@@ -57,6 +57,15 @@ describe("wrapSigned", () => {
       { numRuns: 1000, seed: 6 },
     );
   });
+
+  it("agrees with BigInt.asIntN at 53 bits and keeps every float64 integer in wider windows, even where 2^bits is ∞", () => {
+    const values = [-3, 5, 2 ** 52, -(2 ** 52), 2 ** 53 - 1, -(2 ** 53) + 1, 0];
+    for (const bits of [53, 54, 60, 64, 1023, 1100]) {
+      for (const v of values) expect(wrapSigned(v, bits), `${v} in ${bits} bits`).toBe(Number(BigInt.asIntN(bits, BigInt(v))));
+    }
+    const window = truncateWindowImpl(Float64Array.from([-3, 5, -(2 ** 52), 7.5]), 1, 1100);
+    expect(Array.from(window)).toEqual([-2, 2, -(2 ** 51), 3]);
+  });
 });
 
 describe("roundHalfEven", () => {

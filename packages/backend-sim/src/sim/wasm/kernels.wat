@@ -1,7 +1,7 @@
 ;; @fileoverview WebAssembly kernels for the simulator's tile reads (xbarc crossbar spec; Diware, Yaldagard, Bishnoi,
 ;; ICCAD 2024, §2.2.2: bit-sliced weights, bit-serial inputs, ADC, shift-and-add). Compiled at build time by
 ;; packages/backend-sim/scripts/build-wasm.mjs (wabt, features simd + bulk memory) into kernels.generated.ts, after
-;; replacing each `;; @insert <family>` line with that family's specialised kernels, unrolled by the templates in
+;; replacing each `;; @insert <family>` line with that family's specialised kernels (or function-body fragment), unrolled by the templates in
 ;; packages/backend-sim/scripts/wat-kernels.mjs (so this file alone is not the whole module).
 ;;
 ;; The module owns no layout: the TypeScript wrappers (src/sim/wasm/*.ts) place every array in the exported memory
@@ -327,18 +327,16 @@
   ;; ---------------------------------------------------------------------------------------------------------------
   ;; Kernel (b), float32 form: read_float32(cells, cells32, stride, cols, thresholds, xu, outer, rows, steps, dacBits,
   ;; adcMin, adcMax, counts, idx, vals, sums, out) → how many (o, t, c) column sums it recomputed in f64 (as f64).
-  ;; Writes what read_float(cells, stride, xu, outer, rows, steps, dacBits, adcMin, adcMax, …, out) writes in columns
-  ;; c < cols, bit for bit (columns cols..stride of `out` come out 0), about twice as fast: the column sums in f32x4 (24
-  ;; columns per pass in six accumulators, where read_float sums 12 in six f64x2), recomputed exactly only where the
-  ;; result could differ, and the ADC and shift-add in i32.
-  ;; cells: f64 [rows, stride] as read_float's; cells32: the same cells rounded to f32, [rows, stride] (cols a
-  ;; multiple of 4, cols ≤ stride; padding columns 0). thresholds: f32 [cols], per column c 0.5 − B[c] rounded down (0
-  ;; when B[c] ≥ 0.5), B[c] a bound on |F − R| for every step (float-cell-tile.ts derives it), F the f32 column sum, R
-  ;; the f64 one the reference forms; the wrapper also checks (2^db − 1)·Σ_r |G[r, c]| < 2^21, so |F|, |R| < 2^22.
-  ;; adcMin ≤ adcMax: the ADC's range as i32 (integers; beyond i32, e.g. ±Infinity, passed as −2^31 / 2^31 − 1), with
-  ;; every |out| < 2^31 (the wrapper checks). xu: i32 [outer, rows], followed by 64 readable bytes. Scratch: counts
-  ;; i32 [steps], idx i32 [steps, rows] (f32 row byte offsets), vals f32 [steps, rows] (with a 1-bit DAC and ≤ 8 steps:
-  ;; the input bit-planes, u64 [steps, ⌈rows/64⌉], instead), sums 192 bytes. out: f64 [outer, stride].
+  ;; Writes what read_float (same cells, stride, xu, …, out) writes in columns c < cols, bit for bit (columns
+  ;; cols..stride come out 0), about twice as fast: column sums in f32x4 (24 columns per pass in six accumulators, where
+  ;; read_float sums 12 in six f64x2), recomputed exactly only where the result could differ; ADC and shift-add in i32.
+  ;; cells: f64 [rows, stride] as read_float's; cells32: the same cells rounded to f32 (cols a multiple of 4, ≤ stride;
+  ;; padding columns 0). thresholds: f32 [cols], per column 0.5 − B[c] rounded down (0 when B[c] ≥ 0.5), B[c] a bound on
+  ;; |F − R| for every step (float-cell-tile.ts derives it), F the f32 column sum, R the reference's f64 one; the
+  ;; wrapper checks (2^db − 1)·Σ_r |G[r, c]| < 2^21, so |F|, |R| < 2^22, and every |out| < 2^31. adcMin ≤ adcMax: the
+  ;; ADC's range as i32 (beyond i32, e.g. ±Infinity, passed as −2^31 / 2^31 − 1). xu: i32 [outer, rows] + 64 readable
+  ;; bytes. Scratch: counts i32 [steps], idx i32 [steps, rows] (f32 row byte offsets), vals f32 [steps, rows] (1-bit
+  ;; DAC, ≤ 8 steps: the input bit-planes u64 [steps, ⌈rows/64⌉] instead), sums 192 bytes. out: f64 [outer, stride].
   ;; Why it is exact: the result depends on R only through Math.round(R) = floor(R + 0.5), which changes only where R
   ;; crosses a half-integer. F + 1.5·2^23 rounds F to the nearest integer Rn (|F| < 2^22 keeps the sum in [2^23, 2^24),
   ;; where f32 spacing is 1) and holds Rn in its low mantissa bits: Rn = bits(F + 1.5·2^23) − bits(1.5·2^23). Off
@@ -350,6 +348,8 @@
   ;; integers is exact too, and never −0).
   ;; Blocks of 24 columns (the last 16, 8 or 4 wide) go through all steps while their cells (rows × 96 bytes) are in the
   ;; L1 cache; a block's steps take one vector test for ambiguous lanes, and its shift-add sums stay in the scratch.
+  ;; The unrolled parts (each block width's step loop, the transpose's eight planes, $adcExact's four lanes) come from
+  ;; float32ColumnBlocks, float32InputPlanes and adcExactLanes in scripts/wat-kernels.mjs, at the `;; @insert` lines.
   (func (export "read_float32")
     (param $cells i32) (param $cells32 i32) (param $stride i32) (param $cols i32) (param $thresholds i32) (param $xu i32)
     (param $outer i32) (param $rows i32) (param $steps i32) (param $dacBits i32) (param $adcMin i32) (param $adcMax i32)
@@ -413,46 +413,8 @@
                     (v128.const i8x16 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15))))
                 (local.set $planeRow (i32.add (local.get $vals) (i32.shl (i32.shr_u (local.get $r) (i32.const 6)) (i32.const 3))))
                 (local.set $rowShift (i64.extend_i32_u (i32.and (local.get $r) (i32.const 63))))
-                    (if (i32.gt_u (local.get $steps) (i32.const 0))
-                      (then
-                        (local.set $plane (local.get $planeRow))
-                        (i64.store (local.get $plane) (i64.or (i64.load (local.get $plane))
-                          (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.shl (local.get $vv) (i32.const 7)))) (local.get $rowShift))))))
-                    (if (i32.gt_u (local.get $steps) (i32.const 1))
-                      (then
-                        (local.set $plane (i32.add (local.get $planeRow) (i32.shl (i32.mul (i32.const 1) (local.get $words)) (i32.const 3))))
-                        (i64.store (local.get $plane) (i64.or (i64.load (local.get $plane))
-                          (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.shl (local.get $vv) (i32.const 6)))) (local.get $rowShift))))))
-                    (if (i32.gt_u (local.get $steps) (i32.const 2))
-                      (then
-                        (local.set $plane (i32.add (local.get $planeRow) (i32.shl (i32.mul (i32.const 2) (local.get $words)) (i32.const 3))))
-                        (i64.store (local.get $plane) (i64.or (i64.load (local.get $plane))
-                          (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.shl (local.get $vv) (i32.const 5)))) (local.get $rowShift))))))
-                    (if (i32.gt_u (local.get $steps) (i32.const 3))
-                      (then
-                        (local.set $plane (i32.add (local.get $planeRow) (i32.shl (i32.mul (i32.const 3) (local.get $words)) (i32.const 3))))
-                        (i64.store (local.get $plane) (i64.or (i64.load (local.get $plane))
-                          (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.shl (local.get $vv) (i32.const 4)))) (local.get $rowShift))))))
-                    (if (i32.gt_u (local.get $steps) (i32.const 4))
-                      (then
-                        (local.set $plane (i32.add (local.get $planeRow) (i32.shl (i32.mul (i32.const 4) (local.get $words)) (i32.const 3))))
-                        (i64.store (local.get $plane) (i64.or (i64.load (local.get $plane))
-                          (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.shl (local.get $vv) (i32.const 3)))) (local.get $rowShift))))))
-                    (if (i32.gt_u (local.get $steps) (i32.const 5))
-                      (then
-                        (local.set $plane (i32.add (local.get $planeRow) (i32.shl (i32.mul (i32.const 5) (local.get $words)) (i32.const 3))))
-                        (i64.store (local.get $plane) (i64.or (i64.load (local.get $plane))
-                          (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.shl (local.get $vv) (i32.const 2)))) (local.get $rowShift))))))
-                    (if (i32.gt_u (local.get $steps) (i32.const 6))
-                      (then
-                        (local.set $plane (i32.add (local.get $planeRow) (i32.shl (i32.mul (i32.const 6) (local.get $words)) (i32.const 3))))
-                        (i64.store (local.get $plane) (i64.or (i64.load (local.get $plane))
-                          (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.shl (local.get $vv) (i32.const 1)))) (local.get $rowShift))))))
-                    (if (i32.gt_u (local.get $steps) (i32.const 7))
-                      (then
-                        (local.set $plane (i32.add (local.get $planeRow) (i32.shl (i32.mul (i32.const 7) (local.get $words)) (i32.const 3))))
-                        (i64.store (local.get $plane) (i64.or (i64.load (local.get $plane))
-                          (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.shl (local.get $vv) (i32.const 0)))) (local.get $rowShift))))))
+                ;; for each step t < min(steps, 8): bit t of the sixteen bytes ORed into plane t (float32InputPlanes)
+                ;; @insert read-float32-input-planes
                 (local.set $xu (i32.add (local.get $xu) (i32.const 64)))
                 (local.set $r (i32.add (local.get $r) (i32.const 16)))
                 (br $loopG)))
@@ -559,348 +521,9 @@
             (local.set $p (i32.add (local.get $cells32) (i32.shl (local.get $cb) (i32.const 2))))
             (local.set $thr (i32.add (local.get $thresholds) (i32.shl (local.get $cb) (i32.const 2))))
             (local.set $col (i32.add (local.get $cells) (i32.shl (local.get $cb) (i32.const 3))))
-            (v128.store offset=0 (local.get $codes) (v128.const i64x2 0 0))
-            (v128.store offset=16 (local.get $codes) (v128.const i64x2 0 0))
-            (v128.store offset=32 (local.get $codes) (v128.const i64x2 0 0))
-            (v128.store offset=48 (local.get $codes) (v128.const i64x2 0 0))
-            (v128.store offset=64 (local.get $codes) (v128.const i64x2 0 0))
-            (v128.store offset=80 (local.get $codes) (v128.const i64x2 0 0))
-            (if (i32.ge_u (local.get $left) (i32.const 24))
-              (then
-                (local.set $width (i32.const 24))
-                (local.set $t (i32.const 0))
-                (block $doneT24
-                  (loop $loopT24
-                    (br_if $doneT24 (i32.ge_u (local.get $t) (local.get $steps)))
-                    (local.set $n (i32.load (i32.add (local.get $counts) (i32.shl (local.get $t) (i32.const 2)))))
-                    ;; a step that drives no row is skipped when the ADC converts 0 to 0, as in read_float
-                    (if (i32.or (local.get $n) (i32.eqz (local.get $zeroReadsZero)))
-                      (then
-                        (local.set $shift (i32.mul (local.get $t) (local.get $dacBits)))
-                        (local.set $listBase (i32.mul (local.get $t) (local.get $rows)))
-                        (local.set $kEnd (i32.add (local.get $listBase) (local.get $n)))
-                        (local.set $k (local.get $listBase))
-                        (local.set $a0 (v128.const i64x2 0 0))
-                        (local.set $a1 (v128.const i64x2 0 0))
-                        (local.set $a2 (v128.const i64x2 0 0))
-                        (local.set $a3 (v128.const i64x2 0 0))
-                        (local.set $a4 (v128.const i64x2 0 0))
-                        (local.set $a5 (v128.const i64x2 0 0))
-                        (if (local.get $oneBit)
-                          (then
-                            ;; 1-bit DAC: every listed value is 1, so no multiply
-                            (block $doneK24
-                              (loop $loopK24
-                                (br_if $doneK24 (i32.ge_u (local.get $k) (local.get $kEnd)))
-                                (local.set $q (i32.add (local.get $p)
-                                  (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))))
-                                (local.set $a0 (f32x4.add (local.get $a0) (v128.load offset=0 (local.get $q))))
-                                (local.set $a1 (f32x4.add (local.get $a1) (v128.load offset=16 (local.get $q))))
-                                (local.set $a2 (f32x4.add (local.get $a2) (v128.load offset=32 (local.get $q))))
-                                (local.set $a3 (f32x4.add (local.get $a3) (v128.load offset=48 (local.get $q))))
-                                (local.set $a4 (f32x4.add (local.get $a4) (v128.load offset=64 (local.get $q))))
-                                (local.set $a5 (f32x4.add (local.get $a5) (v128.load offset=80 (local.get $q))))
-                                (local.set $k (i32.add (local.get $k) (i32.const 1)))
-                                (br $loopK24))))
-                          (else
-                            (block $doneV24
-                              (loop $loopV24
-                                (br_if $doneV24 (i32.ge_u (local.get $k) (local.get $kEnd)))
-                                (local.set $q (i32.add (local.get $p)
-                                  (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))))
-                                (local.set $vv (v128.load32_splat (i32.add (local.get $vals) (i32.shl (local.get $k) (i32.const 2)))))
-                                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $vv) (v128.load offset=0 (local.get $q)))))
-                                (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $vv) (v128.load offset=16 (local.get $q)))))
-                                (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $vv) (v128.load offset=32 (local.get $q)))))
-                                (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $vv) (v128.load offset=48 (local.get $q)))))
-                                (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (local.get $vv) (v128.load offset=64 (local.get $q)))))
-                                (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (local.get $vv) (v128.load offset=80 (local.get $q)))))
-                                (local.set $k (i32.add (local.get $k) (i32.const 1)))
-                                (br $loopV24)))))
-                        ;; ambiguous lanes: |F − Rn| ≥ 0.5 − B[c], Rn = (F + 1.5·2^23) − 1.5·2^23 (see above)
-                        (local.set $amb (v128.const i64x2 0 0))
-                        (local.set $amb (v128.or (local.get $amb) (f32x4.ge
-                          (f32x4.abs (f32x4.sub (local.get $a0) (f32x4.sub (f32x4.add (local.get $a0) (local.get $magic)) (local.get $magic))))
-                          (v128.load offset=0 (local.get $thr)))))
-                        (local.set $amb (v128.or (local.get $amb) (f32x4.ge
-                          (f32x4.abs (f32x4.sub (local.get $a1) (f32x4.sub (f32x4.add (local.get $a1) (local.get $magic)) (local.get $magic))))
-                          (v128.load offset=16 (local.get $thr)))))
-                        (local.set $amb (v128.or (local.get $amb) (f32x4.ge
-                          (f32x4.abs (f32x4.sub (local.get $a2) (f32x4.sub (f32x4.add (local.get $a2) (local.get $magic)) (local.get $magic))))
-                          (v128.load offset=32 (local.get $thr)))))
-                        (local.set $amb (v128.or (local.get $amb) (f32x4.ge
-                          (f32x4.abs (f32x4.sub (local.get $a3) (f32x4.sub (f32x4.add (local.get $a3) (local.get $magic)) (local.get $magic))))
-                          (v128.load offset=48 (local.get $thr)))))
-                        (local.set $amb (v128.or (local.get $amb) (f32x4.ge
-                          (f32x4.abs (f32x4.sub (local.get $a4) (f32x4.sub (f32x4.add (local.get $a4) (local.get $magic)) (local.get $magic))))
-                          (v128.load offset=64 (local.get $thr)))))
-                        (local.set $amb (v128.or (local.get $amb) (f32x4.ge
-                          (f32x4.abs (f32x4.sub (local.get $a5) (f32x4.sub (f32x4.add (local.get $a5) (local.get $magic)) (local.get $magic))))
-                          (v128.load offset=80 (local.get $thr)))))
-                        (if (v128.any_true (local.get $amb))
-                          (then
-                            ;; rare: some sum is too close to a half-integer to decide its rounding
-                            (v128.store offset=0 (local.get $sums) (local.get $a0))
-                            (v128.store offset=16 (local.get $sums) (local.get $a1))
-                            (v128.store offset=32 (local.get $sums) (local.get $a2))
-                            (v128.store offset=48 (local.get $sums) (local.get $a3))
-                            (v128.store offset=64 (local.get $sums) (local.get $a4))
-                            (v128.store offset=80 (local.get $sums) (local.get $a5))
-                            (local.set $fallbacks (f64.add (local.get $fallbacks) (f64.convert_i32_u
-                              (call $adcExact (local.get $sums) (local.get $codes) (local.get $thr) (local.get $col) (i32.const 24) (local.get $listBase)
-                                (local.get $kEnd) (local.get $idx) (local.get $vals) (local.get $oneBit) (local.get $shift) (local.get $minV) (local.get $maxV))))))
-                          (else
-                            ;; code = bits(F + 1.5·2^23) − bits(1.5·2^23), clamped (adcMin ≤ adcMax: as the JS below min → min, else
-                            ;; above max → max); codes += code·2^(t·db)
-                            (v128.store offset=0 (local.get $codes) (i32x4.add (v128.load offset=0 (local.get $codes))
-                              (i32x4.shl
-                                (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a0) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
-                                (local.get $shift))))
-                            (v128.store offset=16 (local.get $codes) (i32x4.add (v128.load offset=16 (local.get $codes))
-                              (i32x4.shl
-                                (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a1) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
-                                (local.get $shift))))
-                            (v128.store offset=32 (local.get $codes) (i32x4.add (v128.load offset=32 (local.get $codes))
-                              (i32x4.shl
-                                (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a2) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
-                                (local.get $shift))))
-                            (v128.store offset=48 (local.get $codes) (i32x4.add (v128.load offset=48 (local.get $codes))
-                              (i32x4.shl
-                                (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a3) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
-                                (local.get $shift))))
-                            (v128.store offset=64 (local.get $codes) (i32x4.add (v128.load offset=64 (local.get $codes))
-                              (i32x4.shl
-                                (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a4) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
-                                (local.get $shift))))
-                            (v128.store offset=80 (local.get $codes) (i32x4.add (v128.load offset=80 (local.get $codes))
-                              (i32x4.shl
-                                (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a5) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
-                                (local.get $shift))))
-                            ))))
-                    (local.set $t (i32.add (local.get $t) (i32.const 1)))
-                    (br $loopT24))))
-              (else
-                (if (i32.ge_u (local.get $left) (i32.const 16))
-                  (then
-                    (local.set $width (i32.const 16))
-                    (local.set $t (i32.const 0))
-                    (block $doneT16
-                      (loop $loopT16
-                        (br_if $doneT16 (i32.ge_u (local.get $t) (local.get $steps)))
-                        (local.set $n (i32.load (i32.add (local.get $counts) (i32.shl (local.get $t) (i32.const 2)))))
-                        ;; a step that drives no row is skipped when the ADC converts 0 to 0, as in read_float
-                        (if (i32.or (local.get $n) (i32.eqz (local.get $zeroReadsZero)))
-                          (then
-                            (local.set $shift (i32.mul (local.get $t) (local.get $dacBits)))
-                            (local.set $listBase (i32.mul (local.get $t) (local.get $rows)))
-                            (local.set $kEnd (i32.add (local.get $listBase) (local.get $n)))
-                            (local.set $k (local.get $listBase))
-                            (local.set $a0 (v128.const i64x2 0 0))
-                            (local.set $a1 (v128.const i64x2 0 0))
-                            (local.set $a2 (v128.const i64x2 0 0))
-                            (local.set $a3 (v128.const i64x2 0 0))
-                            (if (local.get $oneBit)
-                              (then
-                                ;; 1-bit DAC: every listed value is 1, so no multiply
-                                (block $doneK16
-                                  (loop $loopK16
-                                    (br_if $doneK16 (i32.ge_u (local.get $k) (local.get $kEnd)))
-                                    (local.set $q (i32.add (local.get $p)
-                                      (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))))
-                                    (local.set $a0 (f32x4.add (local.get $a0) (v128.load offset=0 (local.get $q))))
-                                    (local.set $a1 (f32x4.add (local.get $a1) (v128.load offset=16 (local.get $q))))
-                                    (local.set $a2 (f32x4.add (local.get $a2) (v128.load offset=32 (local.get $q))))
-                                    (local.set $a3 (f32x4.add (local.get $a3) (v128.load offset=48 (local.get $q))))
-                                    (local.set $k (i32.add (local.get $k) (i32.const 1)))
-                                    (br $loopK16))))
-                              (else
-                                (block $doneV16
-                                  (loop $loopV16
-                                    (br_if $doneV16 (i32.ge_u (local.get $k) (local.get $kEnd)))
-                                    (local.set $q (i32.add (local.get $p)
-                                      (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))))
-                                    (local.set $vv (v128.load32_splat (i32.add (local.get $vals) (i32.shl (local.get $k) (i32.const 2)))))
-                                    (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $vv) (v128.load offset=0 (local.get $q)))))
-                                    (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $vv) (v128.load offset=16 (local.get $q)))))
-                                    (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $vv) (v128.load offset=32 (local.get $q)))))
-                                    (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $vv) (v128.load offset=48 (local.get $q)))))
-                                    (local.set $k (i32.add (local.get $k) (i32.const 1)))
-                                    (br $loopV16)))))
-                            ;; ambiguous lanes: |F − Rn| ≥ 0.5 − B[c], Rn = (F + 1.5·2^23) − 1.5·2^23 (see above)
-                            (local.set $amb (v128.const i64x2 0 0))
-                            (local.set $amb (v128.or (local.get $amb) (f32x4.ge
-                              (f32x4.abs (f32x4.sub (local.get $a0) (f32x4.sub (f32x4.add (local.get $a0) (local.get $magic)) (local.get $magic))))
-                              (v128.load offset=0 (local.get $thr)))))
-                            (local.set $amb (v128.or (local.get $amb) (f32x4.ge
-                              (f32x4.abs (f32x4.sub (local.get $a1) (f32x4.sub (f32x4.add (local.get $a1) (local.get $magic)) (local.get $magic))))
-                              (v128.load offset=16 (local.get $thr)))))
-                            (local.set $amb (v128.or (local.get $amb) (f32x4.ge
-                              (f32x4.abs (f32x4.sub (local.get $a2) (f32x4.sub (f32x4.add (local.get $a2) (local.get $magic)) (local.get $magic))))
-                              (v128.load offset=32 (local.get $thr)))))
-                            (local.set $amb (v128.or (local.get $amb) (f32x4.ge
-                              (f32x4.abs (f32x4.sub (local.get $a3) (f32x4.sub (f32x4.add (local.get $a3) (local.get $magic)) (local.get $magic))))
-                              (v128.load offset=48 (local.get $thr)))))
-                            (if (v128.any_true (local.get $amb))
-                              (then
-                                ;; rare: some sum is too close to a half-integer to decide its rounding
-                                (v128.store offset=0 (local.get $sums) (local.get $a0))
-                                (v128.store offset=16 (local.get $sums) (local.get $a1))
-                                (v128.store offset=32 (local.get $sums) (local.get $a2))
-                                (v128.store offset=48 (local.get $sums) (local.get $a3))
-                                (local.set $fallbacks (f64.add (local.get $fallbacks) (f64.convert_i32_u
-                                  (call $adcExact (local.get $sums) (local.get $codes) (local.get $thr) (local.get $col) (i32.const 16) (local.get $listBase)
-                                    (local.get $kEnd) (local.get $idx) (local.get $vals) (local.get $oneBit) (local.get $shift) (local.get $minV) (local.get $maxV))))))
-                              (else
-                                ;; code = bits(F + 1.5·2^23) − bits(1.5·2^23), clamped (adcMin ≤ adcMax: as the JS below min → min, else
-                                ;; above max → max); codes += code·2^(t·db)
-                                (v128.store offset=0 (local.get $codes) (i32x4.add (v128.load offset=0 (local.get $codes))
-                                  (i32x4.shl
-                                    (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a0) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
-                                    (local.get $shift))))
-                                (v128.store offset=16 (local.get $codes) (i32x4.add (v128.load offset=16 (local.get $codes))
-                                  (i32x4.shl
-                                    (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a1) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
-                                    (local.get $shift))))
-                                (v128.store offset=32 (local.get $codes) (i32x4.add (v128.load offset=32 (local.get $codes))
-                                  (i32x4.shl
-                                    (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a2) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
-                                    (local.get $shift))))
-                                (v128.store offset=48 (local.get $codes) (i32x4.add (v128.load offset=48 (local.get $codes))
-                                  (i32x4.shl
-                                    (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a3) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
-                                    (local.get $shift))))
-                                ))))
-                        (local.set $t (i32.add (local.get $t) (i32.const 1)))
-                        (br $loopT16))))
-                  (else
-                    (if (i32.ge_u (local.get $left) (i32.const 8))
-                      (then
-                        (local.set $width (i32.const 8))
-                        (local.set $t (i32.const 0))
-                        (block $doneT8
-                          (loop $loopT8
-                            (br_if $doneT8 (i32.ge_u (local.get $t) (local.get $steps)))
-                            (local.set $n (i32.load (i32.add (local.get $counts) (i32.shl (local.get $t) (i32.const 2)))))
-                            ;; a step that drives no row is skipped when the ADC converts 0 to 0, as in read_float
-                            (if (i32.or (local.get $n) (i32.eqz (local.get $zeroReadsZero)))
-                              (then
-                                (local.set $shift (i32.mul (local.get $t) (local.get $dacBits)))
-                                (local.set $listBase (i32.mul (local.get $t) (local.get $rows)))
-                                (local.set $kEnd (i32.add (local.get $listBase) (local.get $n)))
-                                (local.set $k (local.get $listBase))
-                                (local.set $a0 (v128.const i64x2 0 0))
-                                (local.set $a1 (v128.const i64x2 0 0))
-                                (if (local.get $oneBit)
-                                  (then
-                                    ;; 1-bit DAC: every listed value is 1, so no multiply
-                                    (block $doneK8
-                                      (loop $loopK8
-                                        (br_if $doneK8 (i32.ge_u (local.get $k) (local.get $kEnd)))
-                                        (local.set $q (i32.add (local.get $p)
-                                          (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))))
-                                        (local.set $a0 (f32x4.add (local.get $a0) (v128.load offset=0 (local.get $q))))
-                                        (local.set $a1 (f32x4.add (local.get $a1) (v128.load offset=16 (local.get $q))))
-                                        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-                                        (br $loopK8))))
-                                  (else
-                                    (block $doneV8
-                                      (loop $loopV8
-                                        (br_if $doneV8 (i32.ge_u (local.get $k) (local.get $kEnd)))
-                                        (local.set $q (i32.add (local.get $p)
-                                          (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))))
-                                        (local.set $vv (v128.load32_splat (i32.add (local.get $vals) (i32.shl (local.get $k) (i32.const 2)))))
-                                        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $vv) (v128.load offset=0 (local.get $q)))))
-                                        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $vv) (v128.load offset=16 (local.get $q)))))
-                                        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-                                        (br $loopV8)))))
-                                ;; ambiguous lanes: |F − Rn| ≥ 0.5 − B[c], Rn = (F + 1.5·2^23) − 1.5·2^23 (see above)
-                                (local.set $amb (v128.const i64x2 0 0))
-                                (local.set $amb (v128.or (local.get $amb) (f32x4.ge
-                                  (f32x4.abs (f32x4.sub (local.get $a0) (f32x4.sub (f32x4.add (local.get $a0) (local.get $magic)) (local.get $magic))))
-                                  (v128.load offset=0 (local.get $thr)))))
-                                (local.set $amb (v128.or (local.get $amb) (f32x4.ge
-                                  (f32x4.abs (f32x4.sub (local.get $a1) (f32x4.sub (f32x4.add (local.get $a1) (local.get $magic)) (local.get $magic))))
-                                  (v128.load offset=16 (local.get $thr)))))
-                                (if (v128.any_true (local.get $amb))
-                                  (then
-                                    ;; rare: some sum is too close to a half-integer to decide its rounding
-                                    (v128.store offset=0 (local.get $sums) (local.get $a0))
-                                    (v128.store offset=16 (local.get $sums) (local.get $a1))
-                                    (local.set $fallbacks (f64.add (local.get $fallbacks) (f64.convert_i32_u
-                                      (call $adcExact (local.get $sums) (local.get $codes) (local.get $thr) (local.get $col) (i32.const 8) (local.get $listBase)
-                                        (local.get $kEnd) (local.get $idx) (local.get $vals) (local.get $oneBit) (local.get $shift) (local.get $minV) (local.get $maxV))))))
-                                  (else
-                                    ;; code = bits(F + 1.5·2^23) − bits(1.5·2^23), clamped (adcMin ≤ adcMax: as the JS below min → min, else
-                                    ;; above max → max); codes += code·2^(t·db)
-                                    (v128.store offset=0 (local.get $codes) (i32x4.add (v128.load offset=0 (local.get $codes))
-                                      (i32x4.shl
-                                        (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a0) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
-                                        (local.get $shift))))
-                                    (v128.store offset=16 (local.get $codes) (i32x4.add (v128.load offset=16 (local.get $codes))
-                                      (i32x4.shl
-                                        (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a1) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
-                                        (local.get $shift))))
-                                    ))))
-                            (local.set $t (i32.add (local.get $t) (i32.const 1)))
-                            (br $loopT8))))
-                      (else
-                        (local.set $width (i32.const 4))
-                        (local.set $t (i32.const 0))
-                        (block $doneT4
-                          (loop $loopT4
-                            (br_if $doneT4 (i32.ge_u (local.get $t) (local.get $steps)))
-                            (local.set $n (i32.load (i32.add (local.get $counts) (i32.shl (local.get $t) (i32.const 2)))))
-                            ;; a step that drives no row is skipped when the ADC converts 0 to 0, as in read_float
-                            (if (i32.or (local.get $n) (i32.eqz (local.get $zeroReadsZero)))
-                              (then
-                                (local.set $shift (i32.mul (local.get $t) (local.get $dacBits)))
-                                (local.set $listBase (i32.mul (local.get $t) (local.get $rows)))
-                                (local.set $kEnd (i32.add (local.get $listBase) (local.get $n)))
-                                (local.set $k (local.get $listBase))
-                                (local.set $a0 (v128.const i64x2 0 0))
-                                (if (local.get $oneBit)
-                                  (then
-                                    ;; 1-bit DAC: every listed value is 1, so no multiply
-                                    (block $doneK4
-                                      (loop $loopK4
-                                        (br_if $doneK4 (i32.ge_u (local.get $k) (local.get $kEnd)))
-                                        (local.set $q (i32.add (local.get $p)
-                                          (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))))
-                                        (local.set $a0 (f32x4.add (local.get $a0) (v128.load offset=0 (local.get $q))))
-                                        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-                                        (br $loopK4))))
-                                  (else
-                                    (block $doneV4
-                                      (loop $loopV4
-                                        (br_if $doneV4 (i32.ge_u (local.get $k) (local.get $kEnd)))
-                                        (local.set $q (i32.add (local.get $p)
-                                          (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))))
-                                        (local.set $vv (v128.load32_splat (i32.add (local.get $vals) (i32.shl (local.get $k) (i32.const 2)))))
-                                        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $vv) (v128.load offset=0 (local.get $q)))))
-                                        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-                                        (br $loopV4)))))
-                                ;; ambiguous lanes: |F − Rn| ≥ 0.5 − B[c], Rn = (F + 1.5·2^23) − 1.5·2^23 (see above)
-                                (local.set $amb (v128.const i64x2 0 0))
-                                (local.set $amb (v128.or (local.get $amb) (f32x4.ge
-                                  (f32x4.abs (f32x4.sub (local.get $a0) (f32x4.sub (f32x4.add (local.get $a0) (local.get $magic)) (local.get $magic))))
-                                  (v128.load offset=0 (local.get $thr)))))
-                                (if (v128.any_true (local.get $amb))
-                                  (then
-                                    ;; rare: some sum is too close to a half-integer to decide its rounding
-                                    (v128.store offset=0 (local.get $sums) (local.get $a0))
-                                    (local.set $fallbacks (f64.add (local.get $fallbacks) (f64.convert_i32_u
-                                      (call $adcExact (local.get $sums) (local.get $codes) (local.get $thr) (local.get $col) (i32.const 4) (local.get $listBase)
-                                        (local.get $kEnd) (local.get $idx) (local.get $vals) (local.get $oneBit) (local.get $shift) (local.get $minV) (local.get $maxV))))))
-                                  (else
-                                    ;; code = bits(F + 1.5·2^23) − bits(1.5·2^23), clamped (adcMin ≤ adcMax: as the JS below min → min, else
-                                    ;; above max → max); codes += code·2^(t·db)
-                                    (v128.store offset=0 (local.get $codes) (i32x4.add (v128.load offset=0 (local.get $codes))
-                                      (i32x4.shl
-                                        (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a0) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
-                                        (local.get $shift))))
-                                    ))))
-                            (local.set $t (i32.add (local.get $t) (i32.const 1)))
-                            (br $loopT4)))))))))
+            ;; the block's i32 sums zeroed, then the step loop of the widest block (24, 16, 8 or 4 columns) that fits
+            ;; the $left columns, $width set to its width (float32ColumnBlocks)
+            ;; @insert read-float32-column-blocks
             ;; the block's sums, exact integers, to f64
             (local.set $q (i32.add (local.get $outRow) (i32.shl (local.get $cb) (i32.const 3))))
             (local.set $j (i32.const 0))
@@ -937,18 +560,8 @@
         (f32x4.abs (f32x4.sub (local.get $vv) (f32x4.sub (local.get $rounded) (v128.const f32x4 12582912 12582912 12582912 12582912))))
         (v128.load (i32.add (local.get $thr) (local.get $j)))))
       (local.set $lanes (i32x4.bitmask (local.get $amb)))
-      (if (i32.and (local.get $lanes) (i32.const 1))
-        (then (local.set $code (i32x4.replace_lane 0 (local.get $code)
-          (call $exactCode (local.get $col) (local.get $listBase) (local.get $kEnd) (local.get $idx) (local.get $vals) (local.get $oneBit))))))
-      (if (i32.and (local.get $lanes) (i32.const 2))
-        (then (local.set $code (i32x4.replace_lane 1 (local.get $code)
-          (call $exactCode (i32.add (local.get $col) (i32.const 8)) (local.get $listBase) (local.get $kEnd) (local.get $idx) (local.get $vals) (local.get $oneBit))))))
-      (if (i32.and (local.get $lanes) (i32.const 4))
-        (then (local.set $code (i32x4.replace_lane 2 (local.get $code)
-          (call $exactCode (i32.add (local.get $col) (i32.const 16)) (local.get $listBase) (local.get $kEnd) (local.get $idx) (local.get $vals) (local.get $oneBit))))))
-      (if (i32.and (local.get $lanes) (i32.const 8))
-        (then (local.set $code (i32x4.replace_lane 3 (local.get $code)
-          (call $exactCode (i32.add (local.get $col) (i32.const 24)) (local.get $listBase) (local.get $kEnd) (local.get $idx) (local.get $vals) (local.get $oneBit))))))
+      ;; each ambiguous lane's code from $exactCode (replace_lane takes a constant lane: adcExactLanes)
+      ;; @insert adc-exact-lanes
       (local.set $count (i32.add (local.get $count) (i32.popcnt (local.get $lanes))))
       (local.set $code (i32x4.max_s (i32x4.min_s (local.get $code) (local.get $maxV)) (local.get $minV)))
       (v128.store (i32.add (local.get $codes) (local.get $j))
@@ -1177,13 +790,15 @@
   ;; (truncate ≠ 0) truncateWindowImpl with down = 2^−D_L and m = 2^O_RWL, then scatterAddImpl — scalar f64 in the
   ;; same order as the TypeScript, so bit for bit. src f64 rows of srcStride values; place f64 [slices] = 2^(s·cb);
   ;; correction f64 [cols]; acc f64; outBase i32 [outer]. JS's `a % m` on integers is a − trunc(a / m)·m, exactly.
+  ;; m is a power of two, 2 ≤ m ≤ 2^53; truncate = 2: floor(v·down) only (a window wider than 53 bits wraps nothing).
   (func (export "finish")
     (param $src i32) (param $srcStride i32) (param $outer i32) (param $cols i32) (param $scheme i32) (param $slices i32)
     (param $place i32) (param $correction i32) (param $truncate i32) (param $down f64) (param $m f64) (param $acc i32)
     (param $outBase i32) (param $colBase i32) (param $channelStride i32)
     (local $o i32) (local $j i32) (local $s i32) (local $row i32) (local $c0 i32) (local $dst i32) (local $dstStep i32)
-    (local $v f64) (local $offset f64) (local $a f64) (local $r f64) (local $half f64) (local $ps f64)
+    (local $v f64) (local $offset f64) (local $a f64) (local $r f64) (local $half f64) (local $ps f64) (local $invM f64)
     (local.set $half (f64.mul (local.get $m) (f64.const 0.5)))
+    (local.set $invM (f64.div (f64.const 1) (local.get $m)))
     (local.set $dstStep (i32.shl (local.get $channelStride) (i32.const 3)))
     (block $doneO
       (loop $loopO
@@ -1243,11 +858,15 @@
             (if (local.get $truncate)
               (then
                 (local.set $a (f64.floor (f64.mul (local.get $v) (local.get $down))))
-                (local.set $r (f64.sub (local.get $a) (f64.mul (f64.trunc (f64.div (local.get $a) (local.get $m))) (local.get $m))))
-                (if (f64.lt (local.get $r) (f64.const 0)) (then (local.set $r (f64.add (local.get $r) (local.get $m)))))
-                (local.set $v (f64.add
-                  (select (f64.sub (local.get $r) (local.get $m)) (local.get $r) (f64.ge (local.get $r) (local.get $half)))
-                  (f64.const 0)))))
+                (if (i32.eq (local.get $truncate) (i32.const 1))
+                  (then
+                    ;; a / m as a·(1/m): exact, m being a power of two
+                    (local.set $r (f64.sub (local.get $a) (f64.mul (f64.trunc (f64.mul (local.get $a) (local.get $invM))) (local.get $m))))
+                    (if (f64.lt (local.get $r) (f64.const 0)) (then (local.set $r (f64.add (local.get $r) (local.get $m)))))
+                    (local.set $v (f64.add
+                      (select (f64.sub (local.get $r) (local.get $m)) (local.get $r) (f64.ge (local.get $r) (local.get $half)))
+                      (f64.const 0))))
+                  (else (local.set $v (f64.add (local.get $a) (f64.const 0)))))))
             (f64.store (local.get $dst) (f64.add (f64.load (local.get $dst)) (local.get $v)))
             (local.set $dst (i32.add (local.get $dst) (local.get $dstStep)))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
