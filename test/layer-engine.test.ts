@@ -138,6 +138,14 @@ describe("the optimized simulator engine on odd channel and column counts", () =
     });
   }
 
+  it("gives a layer input quantized into WebAssembly memory as float64 when the program also outputs it", () => {
+    const quantize = program.schedule.find((op) => op.op === "quantize") as Extract<Program["schedule"][number], { op: "quantize" }>;
+    const withInput: Program = { ...program, outputs: [...program.outputs, quantize.to] };
+    const runs = simulateProgram(withInput, inputs, { instance: "ideal", path: "fast", adcLossless: true });
+    expect(runs[0]!.outputs.get(quantize.to)?.data.length).toBe(64);
+    expect(compareEngines(withInput, inputs, { instance: "ideal", path: "fast", adcLossless: true })).toBe("");
+  });
+
   it("gives the same results when a released instance's memory is reused by the next instance", () => {
     const output = program.outputs[0]!;
     const a = sampleProgramInstance(program, 5, 0, variation);

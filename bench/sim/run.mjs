@@ -3,8 +3,9 @@
  * simulator on the ideal device (fast path, lossless ADCs, as `xbarc run --ideal`), of the faithful path on a sampled
  * log-normal instance with the device's 8-bit ADC, and the program Monte Carlo speedup of 2 workers over 1; each also
  * as a ratio to onnxruntime. The simulator runs through simulateImages (stacked outputs, as the accuracy and Monte
- * Carlo loops of `xbarc run` use it). onnxruntime and the simulator are both warmed up, then timed --reps times over the
- * same images (Monte Carlo: min(--reps, 3) times); the figures are medians. Prints figures only; asserts nothing about time. Usage (after `npm run build`):
+ * Carlo loops of `xbarc run` use it). onnxruntime and the simulator both make one untimed pass over the images, then
+ * are timed --reps times over them (Monte Carlo: min(--reps, 3) times); the figures are medians. Prints figures only;
+ * asserts nothing about time. Usage (after `npm run build`):
  *   node bench/sim/run.mjs [--offset 8000] [--count 2000] [--faithful-count 500] [--reps 5] [--mc-runs 32] [--mc-count 2000] [--json]
  */
 import { existsSync } from "node:fs";
@@ -61,7 +62,7 @@ async function benchOrt(ort, modelFile, images, labels, offset, count, reps) {
     for (let i = 0; i < n * pixels; i++) data[i] = images.data[(offset + done) * pixels + i] / 255;
     batches.push({ n, tensor: new ort.Tensor("float32", data, isMlp ? [n, pixels] : [n, 1, height, width]) });
   }
-  await session.run({ [input]: batches[0].tensor }); // warm-up
+  for (const b of batches) await session.run({ [input]: b.tensor }); // warm-up: one untimed pass
   const { seconds, value: correct } = await time(async () => {
     let ok = 0;
     let first = offset;
@@ -112,15 +113,15 @@ async function main() {
     log(`${name}: onnxruntime-node`);
     const ortFigure = await benchOrt(ort, modelFile, images, labels, opts.offset, opts.count, opts.reps);
     const data = sim.fitProgramImages(program, images, labels, opts.offset, opts.count);
-    // warm-up on a few images (JIT, plan and weight caches), then the timed pass
-    sim.simulateImages(program, data.images.slice(0, 5), { instance: "ideal", path: "fast", adcLossless: true });
+    // warm-up: one untimed pass over the same images (JIT tiers, plan and weight caches), as for onnxruntime
+    sim.simulateImages(program, data.images, { instance: "ideal", path: "fast", adcLossless: true });
     log(`${name}: ideal device, fast path`);
     const ideal = await time(() => sim.simulateImages(program, data.images, { instance: "ideal", path: "fast", adcLossless: true }), opts.reps);
     const faithfulCount = Math.min(opts.faithfulCount, opts.count);
     const fData = sim.fitProgramImages(program, images, labels, opts.offset, faithfulCount);
     const instance = sim.sampleProgramInstance(program, 0, 0, variation);
     log(`${name}: faithful path, ${program.device.crossbar.adc_bits}-bit ADC, log-normal σ ${SIGMA} (instance 0)`);
-    sim.simulateImages(program, fData.images.slice(0, 5), { instance, path: "faithful" });
+    sim.simulateImages(program, fData.images, { instance, path: "faithful" });
     const faithful = await time(() => sim.simulateImages(program, fData.images, { instance, path: "faithful" }), opts.reps);
     const entry = {
       model: name,

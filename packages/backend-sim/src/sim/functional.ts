@@ -21,7 +21,7 @@ import {
 } from "./kernels.js";
 import { getLayerEpilogue } from "./epilogue.js";
 import { getEffectiveWeights, getLayerPlans, simError, widenShape, type LayerPlan } from "./layer-plan.js";
-import { accumulateLayerWasm, quantizeActivationsWasm, type LayerTail, type PendingTile } from "./layer-wasm.js";
+import { accumulateLayerWasm, quantizeLayerInputWasm, type LayerTail, type PendingTile, type WasmLayerInput } from "./layer-wasm.js";
 import { multiplyTile, readTile, type KernelChoice } from "./tile-kernels.js";
 
 type MvmOp = Extract<ScheduleOp, { op: "mvm" }>;
@@ -269,9 +269,15 @@ function runOnce(program: Program, inputData: Float64Array, images: number, inst
   const kernels = options.kernels ?? "wasm";
   const buffers = new Map<string, BufferValue>(getConstants(program));
   buffers.set(program.input.name, { shape: widenShape(program.input.shape, images), dtype: "f64", data: inputData });
+  // quantized layer inputs held in the instance's WebAssembly memory, made float64 only if something else reads them
+  const wasmInputs = new Map<string, { readonly input: WasmLayerInput; readonly materialize: () => BufferValue }>();
   const read = (name: string): BufferValue => {
-    const b = buffers.get(name);
-    if (!b) throw simError(`buffer ${name} is read before it is written`, "recompile the model");
+    let b = buffers.get(name);
+    if (!b) {
+      const held = wasmInputs.get(name);
+      if (!held) throw simError(`buffer ${name} is read before it is written`, "recompile the model");
+      buffers.set(name, (b = held.materialize()));
+    }
     return b;
   };
   const ints = options.recordInts ? new Map<string, FixedPointLayerInts>() : undefined;
@@ -388,10 +394,19 @@ function runOnce(program: Program, inputData: Float64Array, images: number, inst
       case "program":
         break;
       case "quantize": {
-        const from = read(op.from).data as Float64Array;
-        const x = engineWasm ? quantizeActivationsWasm(instance, from, op.fl, op.bits, op.signed) : quantizeActivationsImpl(from, op.fl, op.bits, op.signed);
-        buffers.set(op.to, { shape: [...read(op.from).shape], dtype: "f64", data: x });
-        xInts.set(op.layer, x);
+        const { data, shape } = read(op.from);
+        const from = data as Float64Array;
+        const quantize = (): BufferValue => ({ shape: [...shape], dtype: "f64", data: quantizeActivationsImpl(from, op.fl, op.bits, op.signed) });
+        buffers.delete(op.to);
+        wasmInputs.delete(op.to);
+        const input = engineWasm ? quantizeLayerInputWasm(instance, index, from, op.fl, op.bits, op.signed) : undefined;
+        if (input) {
+          wasmInputs.set(op.to, { input, materialize: quantize });
+          break;
+        }
+        const x = quantize();
+        buffers.set(op.to, x);
+        xInts.set(op.layer, x.data as Float64Array);
         break;
       }
       case "mvm": {
@@ -401,9 +416,8 @@ function runOnce(program: Program, inputData: Float64Array, images: number, inst
           runMvm(op);
           break;
         }
-        recorded.set(op.tile, {
-          plan: layer.tiles.get(op.tile)!, x: read(op.from).data as Float64Array, inputOffset: op.input_offset, steps: op.steps, dacBits: op.dac_bits, ops: [op],
-        });
+        const x = buffers.get(op.from)?.data as Float64Array | undefined ?? wasmInputs.get(op.from)?.input ?? (read(op.from).data as Float64Array);
+        recorded.set(op.tile, { plan: layer.tiles.get(op.tile)!, x, inputOffset: op.input_offset, steps: op.steps, dacBits: op.dac_bits, ops: [op] });
         break;
       }
       case "adc":

@@ -17,11 +17,21 @@ import { WasmIntegerCellTile } from "./wasm/integer-cell-tile.js";
 import { WasmIntegerMvm } from "./wasm/integer-mvm.js";
 import { KernelArena } from "./wasm/module.js";
 
+/** A layer's input integers x_int quantized straight into an instance's memory (quantizeLayerInputWasm), as i32. */
+export interface WasmLayerInput {
+  readonly owner: InstanceArena;
+  readonly at: number;
+  readonly length: number;
+  /** range over 0 and the values */
+  readonly min: number;
+  readonly max: number;
+}
+
 /** A tile's schedule ops as recorded until its layer's accumulate. */
 export interface PendingTile {
   readonly plan: TilePlan;
-  /** the layer's input integers x_int (the mvm op's `from`) */
-  readonly x: Float64Array;
+  /** the layer's input integers x_int (the mvm op's `from`): as float64, or already in the instance's memory */
+  readonly x: Float64Array | WasmLayerInput;
   readonly inputOffset: number;
   readonly steps: number;
   readonly dacBits: number;
@@ -48,6 +58,8 @@ interface InstanceArena {
   readonly arena: KernelArena;
   readonly fast: Map<number, WasmIntegerMvm | null>;
   readonly faithful: Map<number, WasmIntegerCellTile | WasmFloatCellTile>;
+  /** per quantize op (schedule index): where its i32 x_int lives, reused by every pass, and how many it holds */
+  readonly inputs: Map<number, { readonly at: number; readonly capacity: number }>;
 }
 
 const arenas = new WeakMap<SimInstance, InstanceArena>();
@@ -58,7 +70,7 @@ const MAX_SPARE_ARENAS = 2;
 
 function getInstanceArena(instance: SimInstance): InstanceArena {
   let a = arenas.get(instance);
-  if (!a) arenas.set(instance, (a = { arena: spareArenas.pop() ?? new KernelArena(), fast: new Map(), faithful: new Map() }));
+  if (!a) arenas.set(instance, (a = { arena: spareArenas.pop() ?? new KernelArena(), fast: new Map(), faithful: new Map(), inputs: new Map() }));
   return a;
 }
 
@@ -121,8 +133,13 @@ export function accumulateLayerWasm(
   try {
     const { outer } = layer;
     // the layer's inputs, each converted once, with their range (the fast path's bounds need it)
-    const inputs = new Map<Float64Array, { at: number; min: number; max: number }>();
-    for (const p of pending.values()) if (!inputs.has(p.x)) inputs.set(p.x, convertInput(arena, p.x));
+    const inputs = new Map<PendingTile["x"], { at: number; min: number; max: number }>();
+    for (const p of pending.values()) {
+      if (inputs.has(p.x)) continue;
+      // an input quantized into another memory (its instance was released meanwhile) is left to the reference engine
+      if (!(p.x instanceof Float64Array) && p.x.owner !== ia) return undefined;
+      inputs.set(p.x, p.x instanceof Float64Array ? convertInput(arena, p.x) : p.x);
+    }
     // largest |input| a tile's rows are driven with (padding reads 0 + offset; the bias row its input)
     const largestInput = (p: PendingTile): number => {
       const x = inputs.get(p.x)!;
@@ -224,18 +241,29 @@ function convertInput(arena: KernelArena, x: Float64Array): { at: number; min: n
 }
 
 /**
- * quantizeActivationsImpl(x, fl, bits, signed) in the instance's WebAssembly memory (kernels.wat `quantize`, the same
- * float64 operations per element): the activations quantized on their way into a layer the engine runs.
+ * quantizeActivationsImpl(x, fl, bits, signed) into the instance's WebAssembly memory as i32 (kernels.wat `quantize`,
+ * the same float64 operations per element, then `to_i32`), where the layer that reads it finds it at its accumulate:
+ * the quantize op at schedule index `op` keeps one region for every pass. Undefined when a value lies outside i32
+ * (the caller quantizes in TypeScript then).
  */
-export function quantizeActivationsWasm(instance: SimInstance, x: Float64Array, fl: number, bits: number, signed: boolean): Float64Array {
-  const { arena } = getInstanceArena(instance);
+export function quantizeLayerInputWasm(instance: SimInstance, op: number, x: Float64Array, fl: number, bits: number, signed: boolean): WasmLayerInput | undefined {
+  const ia = getInstanceArena(instance);
+  const { arena } = ia;
+  let region = ia.inputs.get(op);
+  if (!region || region.capacity < x.length) {
+    region = { at: arena.alloc(x.length * 4), capacity: x.length };
+    ia.inputs.set(op, region);
+  }
   const mark = arena.mark();
   try {
     const at = arena.scratch(x.length * 8);
+    const rangeAt = arena.scratch(16);
     arena.f64(at, x.length).set(x);
     const [lo, hi] = getIntegerRange(bits, signed);
     arena.exports.quantize(at, x.length, 2 ** fl, lo, hi, at);
-    return arena.f64(at, x.length).slice();
+    if (arena.exports.to_i32(at, x.length, region.at, rangeAt) !== 1) return undefined;
+    const [min, max] = arena.f64(rangeAt, 2);
+    return { owner: ia, at: region.at, length: x.length, min: min!, max: max! };
   } finally {
     arena.release(mark);
   }

@@ -79,6 +79,9 @@ export function roundUp(n: number, m: number): number {
   return Math.ceil(n / m) * m;
 }
 
+/** Bytes below the first allocation: no array lies at address 0 (0 means "none" to some kernels) or right after it (gather reads the 4 bytes before its input). */
+const RESERVED_BYTES = 16;
+
 /**
  * One instance of the kernels and its memory, laid out as two stacks: packed data that lives as long as the arena
  * (`alloc`: a tile's planes or weights, several tiles per arena), then per-call scratch above it (`scratch`, released
@@ -93,10 +96,10 @@ export class KernelArena {
   /** The whole memory as Int32 / Float64 (valid until the next `ensure`; index = byte address / 4 or / 8). */
   heap32: Int32Array;
   heapF64: Float64Array;
-  /** End of the persistent allocations (bytes, 16-aligned). */
-  private persistentTop = 0;
+  /** End of the persistent allocations (bytes, 16-aligned); the first 16 bytes stay unused (see RESERVED_BYTES). */
+  private persistentTop = RESERVED_BYTES;
   /** End of the scratch in use (bytes, 16-aligned, ≥ persistentTop). */
-  private scratchTop = 0;
+  private scratchTop = RESERVED_BYTES;
 
   constructor() {
     this.exports = new wasmApi.Instance(getKernelModule(), {}).exports as unknown as KernelExports;
@@ -118,7 +121,7 @@ export class KernelArena {
 
   /** Frees everything, persistent allocations included, for reuse by new tiles (the memory keeps its size). */
   reset(): void {
-    this.persistentTop = this.scratchTop = 0;
+    this.persistentTop = this.scratchTop = RESERVED_BYTES;
   }
 
   /** The current scratch top, to `release` to later. */
