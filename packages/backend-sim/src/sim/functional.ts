@@ -398,7 +398,6 @@ function runOnce(program: Program, inputData: Float64Array, images: number, inst
         const from = data as Float64Array;
         const quantize = (): BufferValue => ({ shape: [...shape], dtype: "f64", data: quantizeActivationsImpl(from, op.fl, op.bits, op.signed) });
         buffers.delete(op.to);
-        wasmInputs.delete(op.to);
         const input = engineWasm ? quantizeLayerInputWasm(instance, index, from, op.fl, op.bits, op.signed) : undefined;
         if (input) {
           wasmInputs.set(op.to, { input, materialize: quantize });
@@ -416,7 +415,8 @@ function runOnce(program: Program, inputData: Float64Array, images: number, inst
           runMvm(op);
           break;
         }
-        const x = buffers.get(op.from)?.data as Float64Array | undefined ?? wasmInputs.get(op.from)?.input ?? (read(op.from).data as Float64Array);
+        const held = buffers.has(op.from) ? undefined : wasmInputs.get(op.from);
+        const x = held ? held.input : (read(op.from).data as Float64Array);
         recorded.set(op.tile, { plan: layer.tiles.get(op.tile)!, x, inputOffset: op.input_offset, steps: op.steps, dacBits: op.dac_bits, ops: [op] });
         break;
       }

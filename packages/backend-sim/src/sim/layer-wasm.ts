@@ -21,7 +21,6 @@ import { KernelArena } from "./wasm/module.js";
 export interface WasmLayerInput {
   readonly owner: InstanceArena;
   readonly at: number;
-  readonly length: number;
   /** range over 0 and the values */
   readonly min: number;
   readonly max: number;
@@ -263,7 +262,7 @@ export function quantizeLayerInputWasm(instance: SimInstance, op: number, x: Flo
     arena.exports.quantize(at, x.length, 2 ** fl, lo, hi, at);
     if (arena.exports.to_i32(at, x.length, region.at, rangeAt) !== 1) return undefined;
     const [min, max] = arena.f64(rangeAt, 2);
-    return { owner: ia, at: region.at, length: x.length, min: min!, max: max! };
+    return { owner: ia, at: region.at, min: min!, max: max! };
   } finally {
     arena.release(mark);
   }
