@@ -4,9 +4,9 @@
  * log-normal instance with the device's 8-bit ADC, and the program Monte Carlo speedup of 2 workers over 1; each also
  * as a ratio to onnxruntime. The simulator runs through simulateImages (stacked outputs, as the accuracy and Monte
  * Carlo loops of `xbarc run` use it). onnxruntime and the simulator both make one untimed pass over the images, then
- * are timed --reps times over them (Monte Carlo: min(--reps, 3) times); the figures are medians. Prints figures only;
- * asserts nothing about time. Usage (after `npm run build`):
- *   node bench/sim/run.mjs [--offset 8000] [--count 2000] [--faithful-count 500] [--reps 5] [--mc-runs 32] [--mc-count 2000] [--json]
+ * are timed --reps times over them (Monte Carlo: --mc-reps times, 1 and 2 workers interleaved); the figures are
+ * medians. Prints figures only; asserts nothing about time. Usage (after `npm run build`):
+ *   node bench/sim/run.mjs [--offset 8000] [--count 2000] [--faithful-count 500] [--reps 5] [--mc-runs 32] [--mc-count 2000] [--mc-reps 3] [--json]
  */
 import { existsSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
@@ -23,8 +23,10 @@ const ORT_BATCH = 100;
 const SIGMA = 0.1;
 
 function parseArgs(argv) {
-  const opts = { offset: 8000, count: 2000, faithfulCount: 500, reps: 5, mcRuns: 32, mcCount: 2000, mcModel: "mlp784-32-10-relu", json: false };
-  const numeric = { "--offset": "offset", "--count": "count", "--faithful-count": "faithfulCount", "--reps": "reps", "--mc-runs": "mcRuns", "--mc-count": "mcCount" };
+  const opts = { offset: 8000, count: 2000, faithfulCount: 500, reps: 5, mcRuns: 32, mcCount: 2000, mcReps: 3, mcModel: "mlp784-32-10-relu", json: false };
+  const numeric = {
+    "--offset": "offset", "--count": "count", "--faithful-count": "faithfulCount", "--reps": "reps", "--mc-runs": "mcRuns", "--mc-count": "mcCount", "--mc-reps": "mcReps",
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--json") opts.json = true;
@@ -137,12 +139,24 @@ async function main() {
       const mc = {};
       // start the persistent pool's threads first, so neither figure pays for thread start-up
       await sim.runProgramMonteCarlo({ program, data: sim.fitProgramImages(program, images, labels, opts.offset, 2), runs: 2, seed: 0, variation, workers: 2 });
-      for (const workers of [1, 2]) {
-        log(`${name}: program Monte Carlo, ${opts.mcRuns} runs × ${mcCount} images, ${workers} worker(s)`);
-        const r = await time(() => sim.runProgramMonteCarlo({ program, data: mcData, runs: opts.mcRuns, seed: 0, variation, workers }), Math.min(opts.reps, 3));
-        mc[workers] = { seconds: r.seconds, imagesPerSecond: (opts.mcRuns * mcCount) / r.seconds, meanAccuracy: r.value.mean };
+      // 1 and 2 workers interleaved (1, 2, 1, 2, …), so that a drift in the host's speed hits both alike
+      log(`${name}: program Monte Carlo, ${opts.mcRuns} runs × ${mcCount} images, 1 and 2 workers interleaved, ${opts.mcReps} times each`);
+      const samples = { 1: [], 2: [] };
+      for (let r = 0; r < opts.mcReps; r++) {
+        for (const workers of [1, 2]) {
+          const { seconds, value } = await time(() => sim.runProgramMonteCarlo({ program, data: mcData, runs: opts.mcRuns, seed: 0, variation, workers }));
+          samples[workers].push({ seconds, mean: value.mean });
+        }
       }
-      entry.monteCarlo = { runs: opts.mcRuns, images: mcCount, workers1: mc[1], workers2: mc[2], speedup: mc[1].seconds / mc[2].seconds, sameAccuracy: mc[1].meanAccuracy === mc[2].meanAccuracy };
+      for (const workers of [1, 2]) {
+        const seconds = samples[workers].map((x) => x.seconds).sort((a, b) => a - b)[Math.floor(opts.mcReps / 2)];
+        mc[workers] = { seconds, imagesPerSecond: (opts.mcRuns * mcCount) / seconds, meanAccuracy: samples[workers][0].mean };
+      }
+      const ratios = samples[1].map((one, r) => one.seconds / samples[2][r].seconds);
+      entry.monteCarlo = {
+        runs: opts.mcRuns, images: mcCount, workers1: mc[1], workers2: mc[2], speedup: mc[1].seconds / mc[2].seconds, pairedSpeedups: ratios,
+        sameAccuracy: [...samples[1], ...samples[2]].every((x) => x.mean === samples[1][0].mean),
+      };
     }
     models.push(entry);
   }
@@ -172,7 +186,8 @@ async function main() {
   for (const r of rows) console.log(fmt(r));
   for (const m of models) {
     if (m.monteCarlo) {
-      console.log(`Monte Carlo speedup, 2 workers vs 1 (${m.model}, ${m.monteCarlo.runs} runs × ${m.monteCarlo.images} images): ${m.monteCarlo.speedup.toFixed(2)}× (same accuracies: ${m.monteCarlo.sameAccuracy})`);
+      const paired = m.monteCarlo.pairedSpeedups.map((x) => x.toFixed(2)).join(", ");
+      console.log(`Monte Carlo speedup, 2 workers vs 1 (${m.model}, ${m.monteCarlo.runs} runs × ${m.monteCarlo.images} images): ${m.monteCarlo.speedup.toFixed(2)}× (medians; interleaved pairs: ${paired}; same accuracies: ${m.monteCarlo.sameAccuracy})`);
     }
   }
 }
