@@ -37,21 +37,11 @@ function parseArgs(argv) {
   return opts;
 }
 
-/** Seconds taken by `fn` (awaited): the median of `reps` calls, and the last call's value. */
-async function time(fn, reps = 1) {
-  const seconds = [];
-  let value;
-  for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
-    value = await fn();
-    seconds.push((performance.now() - t0) / 1000);
-  }
-  seconds.sort((a, b) => a - b);
-  return { seconds: seconds[Math.floor(reps / 2)], value };
-}
-
-/** onnxruntime-node float32 on [offset, offset+count) in batches of ORT_BATCH (single thread, as test/helpers/ort.ts). */
-async function benchOrt(ort, modelFile, images, labels, offset, count, reps) {
+/**
+ * A pass of onnxruntime-node float32 over [offset, offset+count) in batches of ORT_BATCH (single thread, as
+ * test/helpers/ort.ts): resolves with the number of correct top-1 classes.
+ */
+async function prepareOrtPass(ort, modelFile, images, labels, offset, count) {
   const session = await ort.InferenceSession.create(modelFile, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   const input = session.inputNames[0];
   const [height, width] = images.shape;
@@ -64,8 +54,7 @@ async function benchOrt(ort, modelFile, images, labels, offset, count, reps) {
     for (let i = 0; i < n * pixels; i++) data[i] = images.data[(offset + done) * pixels + i] / 255;
     batches.push({ n, tensor: new ort.Tensor("float32", data, isMlp ? [n, pixels] : [n, 1, height, width]) });
   }
-  for (const b of batches) await session.run({ [input]: b.tensor }); // warm-up: one untimed pass
-  const { seconds, value: correct } = await time(async () => {
+  return async () => {
     let ok = 0;
     let first = offset;
     for (const b of batches) {
@@ -79,8 +68,27 @@ async function benchOrt(ort, modelFile, images, labels, offset, count, reps) {
       first += b.n;
     }
     return ok;
-  }, reps);
-  return { images: count, seconds, imagesPerSecond: count / seconds, accuracy: correct / count };
+  };
+}
+
+/**
+ * Each pass of `passes` ({ name: () => value }) once untimed, then `reps` rounds timing each in turn (so that a drift
+ * in the host's speed hits all alike): per name, the median seconds, every round's seconds and the last value.
+ */
+async function timeInterleaved(passes, reps) {
+  const names = Object.keys(passes);
+  for (const name of names) await passes[name]();
+  const seconds = Object.fromEntries(names.map((n) => [n, []]));
+  const values = {};
+  for (let r = 0; r < reps; r++) {
+    for (const name of names) {
+      const t0 = performance.now();
+      values[name] = await passes[name]();
+      seconds[name].push((performance.now() - t0) / 1000);
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return Object.fromEntries(names.map((n) => [n, { seconds: median(seconds[n]), rounds: seconds[n], value: values[n] }]));
 }
 
 /** Top-1 accuracy of a simulateImages result: each fitted batch's rows follow the previous batch's, its first counts[b] real. */
@@ -112,19 +120,18 @@ async function main() {
     const modelFile = resolve(REPO_ROOT, `fixtures/models/trained/${name}.onnx`);
     log(`${name}: compiling for isaac (calibration t10k[0:500])`);
     const { program } = cli.compileModel({ model: modelFile, device: "isaac", calibration: { images: IMAGES, labels: LABELS, offset: 0, limit: 500 } });
-    log(`${name}: onnxruntime-node`);
-    const ortFigure = await benchOrt(ort, modelFile, images, labels, opts.offset, opts.count, opts.reps);
     const data = sim.fitProgramImages(program, images, labels, opts.offset, opts.count);
-    // warm-up: one untimed pass over the same images (JIT tiers, plan and weight caches), as for onnxruntime
-    sim.simulateImages(program, data.images, { instance: "ideal", path: "fast", adcLossless: true });
-    log(`${name}: ideal device, fast path`);
-    const ideal = await time(() => sim.simulateImages(program, data.images, { instance: "ideal", path: "fast", adcLossless: true }), opts.reps);
     const faithfulCount = Math.min(opts.faithfulCount, opts.count);
     const fData = sim.fitProgramImages(program, images, labels, opts.offset, faithfulCount);
     const instance = sim.sampleProgramInstance(program, 0, 0, variation);
-    log(`${name}: faithful path, ${program.device.crossbar.adc_bits}-bit ADC, log-normal σ ${SIGMA} (instance 0)`);
-    sim.simulateImages(program, fData.images, { instance, path: "faithful" });
-    const faithful = await time(() => sim.simulateImages(program, fData.images, { instance, path: "faithful" }), opts.reps);
+    log(`${name}: onnxruntime-node, the ideal device (fast path) and the faithful path (${program.device.crossbar.adc_bits}-bit ADC, log-normal σ ${SIGMA}, instance 0), interleaved`);
+    const timed = await timeInterleaved({
+      ort: await prepareOrtPass(ort, modelFile, images, labels, opts.offset, opts.count),
+      ideal: () => sim.simulateImages(program, data.images, { instance: "ideal", path: "fast", adcLossless: true }),
+      faithful: () => sim.simulateImages(program, fData.images, { instance, path: "faithful" }),
+    }, opts.reps);
+    const { ideal, faithful } = timed;
+    const ortFigure = { images: opts.count, seconds: timed.ort.seconds, imagesPerSecond: opts.count / timed.ort.seconds, accuracy: timed.ort.value / opts.count };
     const entry = {
       model: name,
       images: { offset: opts.offset, count: opts.count, faithfulCount },
@@ -136,26 +143,15 @@ async function main() {
     if (name === opts.mcModel) {
       const mcCount = Math.min(opts.mcCount, opts.count);
       const mcData = sim.fitProgramImages(program, images, labels, opts.offset, mcCount);
-      const mc = {};
       // start the persistent pool's threads first, so neither figure pays for thread start-up
       await sim.runProgramMonteCarlo({ program, data: sim.fitProgramImages(program, images, labels, opts.offset, 2), runs: 2, seed: 0, variation, workers: 2 });
-      // 1 and 2 workers interleaved (1, 2, 1, 2, …), so that a drift in the host's speed hits both alike
       log(`${name}: program Monte Carlo, ${opts.mcRuns} runs × ${mcCount} images, 1 and 2 workers interleaved, ${opts.mcReps} times each`);
-      const samples = { 1: [], 2: [] };
-      for (let r = 0; r < opts.mcReps; r++) {
-        for (const workers of [1, 2]) {
-          const { seconds, value } = await time(() => sim.runProgramMonteCarlo({ program, data: mcData, runs: opts.mcRuns, seed: 0, variation, workers }));
-          samples[workers].push({ seconds, mean: value.mean });
-        }
-      }
-      for (const workers of [1, 2]) {
-        const seconds = samples[workers].map((x) => x.seconds).sort((a, b) => a - b)[Math.floor(opts.mcReps / 2)];
-        mc[workers] = { seconds, imagesPerSecond: (opts.mcRuns * mcCount) / seconds, meanAccuracy: samples[workers][0].mean };
-      }
-      const ratios = samples[1].map((one, r) => one.seconds / samples[2][r].seconds);
+      const run = (workers) => () => sim.runProgramMonteCarlo({ program, data: mcData, runs: opts.mcRuns, seed: 0, variation, workers });
+      const mc = await timeInterleaved({ 1: run(1), 2: run(2) }, opts.mcReps);
+      const figure = (m) => ({ seconds: m.seconds, imagesPerSecond: (opts.mcRuns * mcCount) / m.seconds, meanAccuracy: m.value.mean });
       entry.monteCarlo = {
-        runs: opts.mcRuns, images: mcCount, workers1: mc[1], workers2: mc[2], speedup: mc[1].seconds / mc[2].seconds, pairedSpeedups: ratios,
-        sameAccuracy: [...samples[1], ...samples[2]].every((x) => x.mean === samples[1][0].mean),
+        runs: opts.mcRuns, images: mcCount, workers1: figure(mc[1]), workers2: figure(mc[2]), speedup: mc[1].seconds / mc[2].seconds,
+        pairedSpeedups: mc[1].rounds.map((one, r) => one / mc[2].rounds[r]), sameAccuracy: mc[1].value.mean === mc[2].value.mean,
       };
     }
     models.push(entry);
@@ -181,7 +177,7 @@ async function main() {
   const head = ["model", "what", "images", "images/s", "÷ ORT", "acc %"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-  console.log(`xbarc simulator benchmark · node ${result.node} · ${result.cpu} × ${result.availableParallelism} · MNIST t10k[${opts.offset}:${opts.offset + opts.count}] · medians of ${opts.reps} timed passes after a warm-up`);
+  console.log(`xbarc simulator benchmark · node ${result.node} · ${result.cpu} × ${result.availableParallelism} · MNIST t10k[${opts.offset}:${opts.offset + opts.count}] · medians of ${opts.reps} timed passes, interleaved, after an untimed one`);
   console.log(fmt(head));
   for (const r of rows) console.log(fmt(r));
   for (const m of models) {
