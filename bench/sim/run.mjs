@@ -6,7 +6,7 @@
  * Carlo loops of `xbarc run` use it). onnxruntime and the simulator both make one untimed pass over the images, then
  * are timed --reps times over them (Monte Carlo: --mc-reps times, 1 and 2 workers interleaved); the figures are
  * medians. Prints figures only; asserts nothing about time. Usage (after `npm run build`):
- *   node bench/sim/run.mjs [--offset 8000] [--count 2000] [--faithful-count 500] [--reps 5] [--mc-runs 32] [--mc-count 2000] [--mc-reps 3] [--json]
+ *   node bench/sim/run.mjs [--offset 8000] [--count 2000] [--faithful-count N (default: --count)] [--reps 5] [--mc-runs 32] [--mc-count 2000] [--mc-reps 3] [--json]
  */
 import { existsSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
@@ -23,7 +23,7 @@ const ORT_BATCH = 100;
 const SIGMA = 0.1;
 
 function parseArgs(argv) {
-  const opts = { offset: 8000, count: 2000, faithfulCount: 500, reps: 5, mcRuns: 32, mcCount: 2000, mcReps: 3, mcModel: "mlp784-32-10-relu", json: false };
+  const opts = { offset: 8000, count: 2000, faithfulCount: undefined, reps: 5, mcRuns: 32, mcCount: 2000, mcReps: 3, mcModel: "mlp784-32-10-relu", json: false };
   const numeric = {
     "--offset": "offset", "--count": "count", "--faithful-count": "faithfulCount", "--reps": "reps", "--mc-runs": "mcRuns", "--mc-count": "mcCount", "--mc-reps": "mcReps",
   };
@@ -33,6 +33,7 @@ function parseArgs(argv) {
     else if (numeric[a]) opts[numeric[a]] = Number(argv[++i]);
     else throw new Error(`unknown argument ${a} (expected ${Object.keys(numeric).join(" N, ")} N, --json)`);
   }
+  opts.faithfulCount ??= opts.count; // the same images as onnxruntime and the ideal path unless asked otherwise
   for (const k of Object.values(numeric)) if (!Number.isInteger(opts[k]) || opts[k] < 1) throw new Error(`--${k} must be a positive integer`);
   return opts;
 }
