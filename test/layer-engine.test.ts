@@ -20,8 +20,8 @@ import { bitDifference, runsBitDifference } from "./helpers/compare.js";
 
 const lenet = listFixtureModels().find((m) => m.id === "lenet5")!;
 
-function compileForIsaac(module: Module, preprocessing = FIXTURE_PREPROCESSING[lenet.preprocess]): Program {
-  const device = getBuiltinProfile("isaac") as DeviceProfile;
+function compileForIsaac(module: Module, preprocessing = FIXTURE_PREPROCESSING[lenet.preprocess], deviceName = "isaac"): Program {
+  const device = getBuiltinProfile(deviceName) as DeviceProfile;
   const result = runPipeline(module, printPipeline(compilePipeline), { device });
   return emitProgram(module, { device, pipeline: result.pipeline, preprocessing });
 }
@@ -41,9 +41,10 @@ function seededValues(n: number, seed: number, lo: number, hi: number): Float32A
 
 /**
  * A small CNN on 1×8×8 inputs with odd channel and column counts: Conv 1→5 (3×3, pad 1), ReLU, MaxPool 2×2, Conv
- * 5→3 (3×3, pad 1), ReLU, Flatten, Gemm 48→7.
+ * 5→3 (3×3, pad 1), ReLU, Flatten, Gemm 48→7. Without the ReLUs the layers after the first read signed inputs
+ * (offset-encoded on the DACs), so a padded conv drives its padding rows with the input offset.
  */
-function oddCnn(): Module {
+function oddCnn(relu = true): Module {
   const pb = onnxProto.onnx;
   const FLOAT = pb.TensorProto.DataType.FLOAT;
   const weights = (name: string, dims: number[], seed: number): onnx.ITensorProto => {
@@ -61,10 +62,10 @@ function oddCnn(): Module {
       name: "odd_cnn",
       node: [
         conv("c1", "x", "w1", "b1", "c1"),
-        { name: "r1", opType: "Relu", input: ["c1"], output: ["r1"] },
+        { name: "r1", opType: relu ? "Relu" : "Identity", input: ["c1"], output: ["r1"] },
         { name: "p1", opType: "MaxPool", input: ["r1"], output: ["p1"], attribute: [ints("kernel_shape", [2, 2]), ints("strides", [2, 2])] },
         conv("c2", "p1", "w2", "b2", "c2"),
-        { name: "r2", opType: "Relu", input: ["c2"], output: ["r2"] },
+        { name: "r2", opType: relu ? "Relu" : "Identity", input: ["c2"], output: ["r2"] },
         { name: "f", opType: "Flatten", input: ["r2"], output: ["f"] },
         { name: "g", opType: "Gemm", input: ["f", "w3", "b3"], output: ["y"], attribute: [{ name: "transB", type: pb.AttributeProto.AttributeType.INT, i: 1 }] },
       ],
@@ -168,4 +169,27 @@ describe("the optimized simulator engine on odd channel and column counts", () =
     each.forEach((d, i) => joined.set(d, i * 7));
     expect(bitDifference(stacked.data as Float64Array, joined)).toBe("");
   });
+});
+
+describe("the optimized simulator engine on signed inputs and bias rows", () => {
+  // halawani-16l-10x maps the bias to a crossbar row; without ReLUs the second conv (padded) and the Gemm read signed inputs
+  const program = compileForIsaac(oddCnn(false), FIXTURE_PREPROCESSING.raw, "halawani-16l-10x");
+  const values = seededValues(16 * 64, 11, -1, 1);
+  const inputs = range(0, 16).map((i) => ({ type: { dtype: "f32", shape: [1, 1, 8, 8] }, data: values.slice(i * 64, (i + 1) * 64) }) as Tensor);
+
+  it("has what it is meant to test: a padded conv driven with an input offset, and bias rows", () => {
+    const conv2 = program.layers[1]!.name;
+    const offsets = program.schedule.filter((op) => op.op === "mvm" && op.layer === conv2).map((op) => (op as { input_offset: number }).input_offset);
+    expect(Math.min(...offsets)).toBeGreaterThan(0);
+    expect(program.tiles.filter((t) => t.bias_row).length).toBeGreaterThan(0);
+  });
+
+  for (const [what, options] of [
+    ["on the ideal device, fast path", { instance: "ideal", path: "fast", adcLossless: true }],
+    ["on the ideal device, faithful path", { instance: "ideal", path: "faithful" }],
+  ] as [string, SimulateOptions][]) {
+    it(`equals the reference engine bit for bit ${what}`, () => {
+      expect(compareEngines(program, inputs, options)).toBe("");
+    });
+  }
 });

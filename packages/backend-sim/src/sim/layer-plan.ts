@@ -23,6 +23,38 @@ export interface TilePlan {
    * (conv: its channel plane plus its tap's im2col offset, −1 in the padding; linear: one position, row0 + r)
    */
   readonly inputOffsets: Int32Array;
+  /** inputOffsets as runs of up to 8 rows whose inputs are side by side (kernels.wat gather_runs) */
+  readonly inputRuns: InputRuns;
+}
+
+/** Runs of tile rows read from consecutive input elements: (first row, first offset or −1 for padding) pairs, by position. */
+export interface InputRuns {
+  /** `[positions + 1]`: position p's runs are runs[starts[p] .. starts[p + 1]) */
+  readonly starts: Int32Array;
+  /** `[n, 2]` */
+  readonly runs: Int32Array;
+}
+
+/** Longest run gather_runs stores at once (one i16x8). */
+const RUN_ROWS = 8;
+
+/** inputOffsets `[positions, rows]` cut into runs of ≤ RUN_ROWS rows with consecutive offsets (or all padding). */
+function getInputRuns(offsets: Int32Array, positions: number, rows: number): InputRuns {
+  const starts = new Int32Array(positions + 1);
+  const runs: number[] = [];
+  for (let p = 0; p < positions; p++) {
+    starts[p] = runs.length / 2;
+    const base = p * rows;
+    for (let r = 0; r < rows;) {
+      const first = offsets[base + r]!;
+      let n = 1;
+      while (n < RUN_ROWS && r + n < rows && (first < 0 ? offsets[base + r + n]! < 0 : offsets[base + r + n] === first + n)) n++;
+      runs.push(r, first < 0 ? -1 : first);
+      r += n;
+    }
+  }
+  starts[positions] = runs.length / 2;
+  return { starts, runs: Int32Array.from(runs) };
 }
 
 /** A weight layer's geometry, precomputed once per program. */
@@ -170,7 +202,9 @@ function planLayer(program: Program, record: ProgramLayer, images: number): Laye
         }
       }
     }
-    tiles.set(id, { tile, correction, combine, channelBase, inputOffsets, ...(fanOut ? { fanOut } : {}) });
+    tiles.set(id, {
+      tile, correction, combine, channelBase, inputOffsets, inputRuns: getInputRuns(inputOffsets, positions, tile.rows), ...(fanOut ? { fanOut } : {}),
+    });
   }
   void mRows;
   const bias = record.bias;

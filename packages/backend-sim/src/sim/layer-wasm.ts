@@ -169,13 +169,26 @@ export function accumulateLayerWasm(
       const key = `${x.at}:${t.group}:${t.row0}:${t.rows}:${t.bias_row}:${p.inputOffset}:${narrowPadded}`;
       let xuAt = gathered.get(key);
       if (xuAt === undefined) {
-        xuAt = arena.scratch(narrowPadded ? outer * narrowPadded * 2 : outer * t.rows_used * 4);
-        const offsets = p.plan.inputOffsets;
-        const offsetsAt = arena.scratch(offsets.length * 4);
-        arena.i32(offsetsAt, offsets.length).set(offsets);
+        // + 16: gather_runs stores eight rows at a time, up to 14 bytes past the last row
+        xuAt = arena.scratch((narrowPadded ? outer * narrowPadded * 2 : outer * t.rows_used * 4) + 16);
         const images = layer.isConv ? layer.batch : outer;
         const imageStride = layer.isConv ? layer.inChannels * layer.plane : layer.plane;
-        arena.exports.gather(x.at, images, imageStride, layer.positions, offsetsAt, t.rows, t.bias_row ? 1 : 0, layer.biasInput, p.inputOffset, narrowPadded, xuAt);
+        const { starts, runs } = p.plan.inputRuns;
+        // runs pay off once they average ≥ 2 rows (kernel rows of a conv, a linear layer's rows)
+        if (narrowPadded && runs.length <= p.plan.inputOffsets.length) {
+          const startsAt = arena.scratch(starts.length * 4);
+          arena.i32(startsAt, starts.length).set(starts);
+          const runsAt = arena.scratch(runs.length * 4);
+          arena.i32(runsAt, runs.length).set(runs);
+          arena.exports.gather_runs(x.at, images, imageStride, layer.positions, startsAt, runsAt, t.rows, t.bias_row ? 1 : 0, layer.biasInput, p.inputOffset,
+            narrowPadded, xuAt);
+        } else {
+          const offsets = p.plan.inputOffsets;
+          const offsetsAt = arena.scratch(offsets.length * 4);
+          arena.i32(offsetsAt, offsets.length).set(offsets);
+          arena.exports.gather(x.at, images, imageStride, layer.positions, offsetsAt, t.rows, t.bias_row ? 1 : 0, layer.biasInput, p.inputOffset, narrowPadded,
+            xuAt);
+        }
         gathered.set(key, xuAt);
       }
       const tileMark = arena.mark();
@@ -223,9 +236,12 @@ export function accumulateLayerWasm(
   }
 }
 
+/** Bytes after a layer input gather_runs may read (eight inputs from a run's first). */
+const INPUT_SLACK = 32;
+
 /** A layer input x_int as i32 in scratch (what Int32Array#set stores) with its range over 0 and the values. */
 function convertInput(arena: KernelArena, x: Float64Array): { at: number; min: number; max: number } {
-  const at = arena.scratch(x.length * 4);
+  const at = arena.scratch(x.length * 4 + INPUT_SLACK);
   const mark = arena.mark();
   const srcAt = arena.scratch(x.length * 8);
   const rangeAt = arena.scratch(16);
@@ -250,7 +266,7 @@ export function quantizeLayerInputWasm(instance: SimInstance, op: number, x: Flo
   const { arena } = ia;
   let region = ia.inputs.get(op);
   if (!region || region.capacity < x.length) {
-    region = { at: arena.alloc(x.length * 4), capacity: x.length };
+    region = { at: arena.alloc(x.length * 4 + INPUT_SLACK), capacity: x.length };
     ia.inputs.set(op, region);
   }
   const mark = arena.mark();

@@ -82,7 +82,8 @@ export class WasmIntegerMvm {
   }
 
   /**
-   * The multiply alone, on inputs already narrowed: i16 `[outer, rowsPadded]` at `xAt` (zero-padded), every |x| ≤
+   * The multiply alone, on inputs already narrowed: i16 `[outer, rowsPadded]` at `xAt` (the padding rows may hold
+   * anything: their weights are 0; gather_runs leaves run overhang there), every |x| ≤
    * `maxInput` (the caller's guarantee: larger values would wrap); writes `[outer, colsPadded]` at `outAt`, f64 or
    * (asI32) the exact i32 sums.
    */

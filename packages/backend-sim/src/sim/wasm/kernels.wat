@@ -784,6 +784,56 @@
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $loopB))))
 
+  ;; gather_runs(x, images, imageStride, positions, starts, runs, rows, biasRow, biasInput, inputOffset, rowsPadded, dst):
+  ;; gather's narrow form (dst i16 [images·positions, rowsPadded]) by runs of up to 8 tile rows whose inputs lie side by
+  ;; side in the image (a kernel row's taps, a linear layer's rows): runs i32 [n, 2] = (first row, offset of its first
+  ;; input, −1: a run of padding rows), those of position p at starts[p] .. starts[p + 1], in row order. Each run is
+  ;; 8 loads' worth: x + inputOffset as i32x4 pairs narrowed to i16x8 (the caller has checked that its values fit i16)
+  ;; and stored whole, the lanes past the run overwritten by the next run, the bias row after them, or lying in the
+  ;; padding rows, whose weights are 0. Reads up to 28 bytes past an image and writes up to 14 past a row (the caller
+  ;; leaves room after x and after dst). Equal to gather on every row and the bias row.
+  (func (export "gather_runs")
+    (param $x i32) (param $images i32) (param $imageStride i32) (param $positions i32) (param $starts i32) (param $runs i32)
+    (param $rows i32) (param $biasRow i32) (param $biasInput i32) (param $inputOffset i32) (param $rowsPadded i32) (param $dst i32)
+    (local $b i32) (local $p i32) (local $img i32) (local $k i32) (local $kEnd i32) (local $off i32) (local $src i32) (local $row i32)
+    (local $rowBytes i32) (local $offV v128) (local $padV v128)
+    (local.set $offV (i32x4.splat (local.get $inputOffset)))
+    (local.set $padV (i16x8.splat (local.get $inputOffset)))
+    (local.set $rowBytes (i32.shl (local.get $rowsPadded) (i32.const 1)))
+    (local.set $row (local.get $dst))
+    (block $doneB
+      (loop $loopB
+        (br_if $doneB (i32.ge_u (local.get $b) (local.get $images)))
+        (local.set $img (i32.add (local.get $x) (i32.shl (i32.mul (local.get $b) (local.get $imageStride)) (i32.const 2))))
+        (local.set $p (i32.const 0))
+        (block $doneP
+          (loop $loopP
+            (br_if $doneP (i32.ge_u (local.get $p) (local.get $positions)))
+            (local.set $k (i32.load (i32.add (local.get $starts) (i32.shl (local.get $p) (i32.const 2)))))
+            (local.set $kEnd (i32.load offset=4 (i32.add (local.get $starts) (i32.shl (local.get $p) (i32.const 2)))))
+            (block $doneK
+              (loop $loopK
+                (br_if $doneK (i32.ge_u (local.get $k) (local.get $kEnd)))
+                (local.set $off (i32.load offset=4 (i32.add (local.get $runs) (i32.shl (local.get $k) (i32.const 3)))))
+                (local.set $src (i32.add (local.get $img) (i32.shl (local.get $off) (i32.const 2))))
+                (v128.store
+                  (i32.add (local.get $row) (i32.shl (i32.load (i32.add (local.get $runs) (i32.shl (local.get $k) (i32.const 3)))) (i32.const 1)))
+                  (select
+                    (i16x8.narrow_i32x4_s
+                      (i32x4.add (v128.load (local.get $src)) (local.get $offV))
+                      (i32x4.add (v128.load offset=16 (local.get $src)) (local.get $offV)))
+                    (local.get $padV)
+                    (i32.ge_s (local.get $off) (i32.const 0))))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $loopK)))
+            (if (local.get $biasRow)
+              (then (i32.store16 (i32.add (local.get $row) (i32.shl (local.get $rows) (i32.const 1))) (local.get $biasInput))))
+            (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $loopP)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $loopB))))
+
   ;; finish(src, srcStride, outer, cols, scheme, slices, place, correction, truncate, down, m, acc, outBase, colBase,
   ;;        channelStride): a tile's reads into the layer's accumulators, = combineSlicesImpl (scheme 1 differential,
   ;; 2 offset column; 0: src already holds the tile's column values, the fast path) then subtractPerColumnImpl, then
