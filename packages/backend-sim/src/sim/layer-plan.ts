@@ -104,7 +104,7 @@ function planLayer(program: Program, record: ProgramLayer, images: number): Laye
   const inShape = widenShape(record.input_shape, images);
   const outShape = widenShape(record.output_shape, images);
   const wShape = record.weight_shape;
-  const { rows: mRows, cols: mCols, groups } = record.matrix;
+  const { cols: mCols, groups } = record.matrix;
   const outChannels = isConv ? outShape[1]! : outShape[outShape.length - 1]!;
   let batch = 1;
   let inChannels = 1;
@@ -206,7 +206,6 @@ function planLayer(program: Program, record: ProgramLayer, images: number): Laye
       tile, correction, combine, channelBase, inputOffsets, inputRuns: getInputRuns(inputOffsets, positions, tile.rows), ...(fanOut ? { fanOut } : {}),
     });
   }
-  void mRows;
   const bias = record.bias;
   return {
     record, isConv, batch, inChannels, plane, taps, ...(tapOffsets ? { tapOffsets } : {}), positions, outer, outChannels,
