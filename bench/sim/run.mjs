@@ -92,18 +92,9 @@ async function timeInterleaved(passes, reps) {
   return Object.fromEntries(names.map((n) => [n, { seconds: median(seconds[n]), rounds: seconds[n], value: values[n] }]));
 }
 
-/** Top-1 accuracy of a simulateImages result: each fitted batch's rows follow the previous batch's, its first counts[b] real. */
+/** Top-1 accuracy of a simulateImages result over fitted batches. */
 function accuracyOf(sim, program, data, batch) {
-  const y = batch.outputs.get(program.outputs[0]);
-  const rowsPerBatch = y.type.shape[0] / data.images.length;
-  const classes = sim.top1(y, y.type.shape[0]);
-  let correct = 0;
-  let first = 0;
-  data.counts.forEach((n, b) => {
-    for (let i = 0; i < n; i++) if (classes[b * rowsPerBatch + i] === data.labels[first + i]) correct++;
-    first += n;
-  });
-  return correct / first;
+  return sim.countCorrectTop1(batch.outputs.get(program.outputs[0]), data) / data.labels.length;
 }
 
 async function main() {

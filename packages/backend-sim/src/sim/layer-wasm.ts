@@ -244,15 +244,22 @@ function convertInput(arena: KernelArena, x: Float64Array): { at: number; min: n
   const at = arena.scratch(x.length * 4 + INPUT_SLACK);
   const mark = arena.mark();
   const srcAt = arena.scratch(x.length * 8);
-  const rangeAt = arena.scratch(16);
   arena.f64(srcAt, x.length).set(x);
-  const fits = arena.exports.to_i32(srcAt, x.length, at, rangeAt) === 1;
+  const { fits, min, max } = toInt32(arena, srcAt, x.length, at);
+  arena.release(mark);
+  // beyond i32 (the layer will not fit the kernels): Int32Array#set's modular conversion, as the reference engine's
+  if (!fits) arena.i32(at, x.length).set(x);
+  return { at, min, max };
+}
+
+/** kernels.wat to_i32 of the f64 values at `srcAt` into `dstAt`: whether all fit i32, and their range over 0 and the values. */
+function toInt32(arena: KernelArena, srcAt: number, n: number, dstAt: number): { fits: boolean; min: number; max: number } {
+  const mark = arena.mark();
+  const rangeAt = arena.scratch(16);
+  const fits = arena.exports.to_i32(srcAt, n, dstAt, rangeAt) === 1;
   const [min, max] = arena.f64(rangeAt, 2);
   arena.release(mark);
-  if (fits) return { at, min: min!, max: max! };
-  // beyond i32 (the layer will not fit the kernels): Int32Array#set's modular conversion, as the reference engine's
-  arena.i32(at, x.length).set(x);
-  return { at, min: min!, max: max! };
+  return { fits, min: min!, max: max! };
 }
 
 /**
@@ -272,13 +279,11 @@ export function quantizeLayerInputWasm(instance: SimInstance, op: number, x: Flo
   const mark = arena.mark();
   try {
     const at = arena.scratch(x.length * 8);
-    const rangeAt = arena.scratch(16);
     arena.f64(at, x.length).set(x);
     const [lo, hi] = getIntegerRange(bits, signed);
     arena.exports.quantize(at, x.length, 2 ** fl, lo, hi, at);
-    if (arena.exports.to_i32(at, x.length, region.at, rangeAt) !== 1) return undefined;
-    const [min, max] = arena.f64(rangeAt, 2);
-    return { owner: ia, at: region.at, min: min!, max: max! };
+    const { fits, min, max } = toInt32(arena, at, x.length, region.at);
+    return fits ? { owner: ia, at: region.at, min, max } : undefined;
   } finally {
     arena.release(mark);
   }

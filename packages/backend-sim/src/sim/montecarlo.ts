@@ -45,10 +45,16 @@ export function countProgramCorrect(program: Program, data: LabelledBatches, ins
   if (data.images.length === 0) return 0;
   const y = simulateImages(program, data.images, { instance, path: "auto", adcLossless }).outputs.get(output);
   if (!y) throw new XbarcError("XB6005", `program output ${output} was never written`, { hint: "recompile the model with `xbarc compile`" });
+  return countCorrectTop1(y, data);
+}
+
+/** Images of `data` whose top-1 class in `output` (stacked over data.images, as simulateImages gives it) equals the label. */
+export function countCorrectTop1(output: Tensor, data: LabelledBatches): number {
+  if (data.images.length === 0) return 0;
   // each batch's rows follow the previous batch's; a batch's first counts[b] rows are its real images
-  const classCount = y.type.shape.length === 0 ? 1 : y.type.shape[y.type.shape.length - 1]!;
-  const rowsPerBatch = classCount === 0 ? 0 : y.data.length / classCount / data.images.length;
-  const classes = top1(y, rowsPerBatch * data.images.length);
+  const classCount = output.type.shape.length === 0 ? 1 : output.type.shape[output.type.shape.length - 1]!;
+  const rowsPerBatch = classCount === 0 ? 0 : output.data.length / classCount / data.images.length;
+  const classes = top1(output, rowsPerBatch * data.images.length);
   let correct = 0;
   let first = 0;
   data.counts.forEach((count, b) => {
