@@ -600,6 +600,32 @@ describe("the WebAssembly integer MVM (kernel c)", () => {
     expect(computed).toBeGreaterThanOrEqual(100);
   });
 
+  it("skips an input's zero 8-row chunks without changing a sum: every zero-chunk pattern, either side of the switch to the listed loop", () => {
+    const random = rng(97);
+    for (const rows of [8, 61, 64, 128, 200]) {
+      const chunks = Math.ceil(rows / 8);
+      for (const cols of [1, 8, 13, 24]) {
+        const w = new Float64Array(rows * cols).map(() => Math.floor(random() * 255) - 127);
+        const mvm = WasmIntegerMvm.pack(w, rows, cols)!;
+        // per vector, which chunks are all 0: none, all, one, all but one, alternate, and counts either side of an eighth
+        const patterns: ((k: number) => boolean)[] = [
+          () => false, () => true, (k) => k === 0, (k) => k !== chunks - 1, (k) => k % 2 === 1,
+          (k) => k < Math.floor(chunks / 8), (k) => k <= Math.floor(chunks / 8), (k) => k >= chunks - Math.ceil(chunks / 8) - 1,
+          () => random() < 0.4,
+        ];
+        const outer = patterns.length;
+        const xu = new Int32Array(outer * rows);
+        patterns.forEach((zero, o) => {
+          for (let r = 0; r < rows; r++) if (!zero(r >> 3)) xu[o * rows + r] = Math.floor(random() * 256) * (random() < 0.9 ? 1 : 0);
+        });
+        const ref = integerMvmImpl(xu, outer, rows, w, cols, new Float64Array(outer * cols));
+        const got = new Float64Array(outer * cols);
+        expect(mvm.mvm(xu, outer, got)).toBe(true);
+        expect(bitDifference(got, ref), `${rows}×${cols}`).toBe("");
+      }
+    }
+  });
+
   it("says up front when weights or inputs do not fit i16 operands and an i32 sum, leaving out untouched", () => {
     const rows = 300;
     expect(WasmIntegerMvm.pack(new Float64Array(rows).fill(40000), rows, 1)).toBeUndefined();

@@ -443,6 +443,18 @@ export function adcExactLanes() {
 `;
 }
 
+/** Columns per pass of mvm_i16 (its eight i32x4 accumulators, one column each). */
+const MVM_I16_COLUMNS = 8;
+
+/**
+ * mvm_i16's work on one 8-row input chunk (fragment of its two chunk loops; $xv holds the chunk's inputs, $wk the
+ * address of its 8 columns' weights, 16 bytes each): a_j += dot_i16x8_s(x, w_j) for the pass's eight columns.
+ */
+export function mvmI16Chunk() {
+  return `${lines(MVM_I16_COLUMNS, (j) => `(local.set $a${j} (i32x4.add (local.get $a${j}) (i32x4.dot_i16x8_s (local.get $xv) (v128.load offset=${16 * j} (local.get $wk)))))`)}
+`;
+}
+
 /**
  * Each family's generated functions (or function-body fragments), keyed by the name kernels.wat uses in its
  * `;; @insert <family>` line.
@@ -456,6 +468,10 @@ export const KERNEL_FAMILIES = {
   "read-float32-input-planes": () => indent(float32InputPlanes(), 16),
   "read-float32-column-blocks": () => indent(float32ColumnBlocks(), 12),
   "adc-exact-lanes": () => indent(adcExactLanes(), 6),
+  // mvm_i16's chunk, in its dense loop and in its loop over listed chunks
+
+  "mvm-i16-dense-chunk": () => indent(mvmI16Chunk(), 18),
+  "mvm-i16-listed-chunk": () => indent(mvmI16Chunk(), 20),
 };
 
 const INSERT_LINE = /^[ \t]*;;[ \t]*@insert[ \t]+(\S+)[ \t]*$/gm;

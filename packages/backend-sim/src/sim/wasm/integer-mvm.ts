@@ -76,7 +76,8 @@ export class WasmIntegerMvm {
     const { arena } = this;
     const mark = arena.mark();
     const narrowAt = arena.scratch(outer * this.rowsPadded * 2);
-    const done = arena.exports.mvm(this.weightsAt, this.rowsUsed, this.rowsPadded, this.colsPadded, xAt, outer, narrowAt, this.maxInput, outAt);
+    const done = arena.exports.mvm(this.weightsAt, this.rowsUsed, this.rowsPadded, this.colsPadded, xAt, outer, narrowAt, this.maxInput, outAt,
+      arena.scratch(this.rowsPadded / 2));
     arena.release(mark);
     return done !== 0;
   }
@@ -88,6 +89,11 @@ export class WasmIntegerMvm {
    * (asI32) the exact i32 sums.
    */
   mvmNarrowAt(xAt: number, outer: number, outAt: number, asI32 = false): void {
-    this.arena.exports.mvm_i16(this.weightsAt, this.rowsPadded, this.colsPadded, xAt, outer, outAt, asI32 ? 1 : 0);
+    const { arena } = this;
+    const mark = arena.mark();
+    // the list of a vector's non-zero 8-row chunks: an i32 per chunk
+    const listAt = arena.scratch(this.rowsPadded / 2);
+    arena.exports.mvm_i16(this.weightsAt, this.rowsPadded, this.colsPadded, xAt, outer, outAt, asI32 ? 1 : 0, listAt);
+    arena.release(mark);
   }
 }

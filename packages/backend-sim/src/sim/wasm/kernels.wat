@@ -628,25 +628,43 @@
         (br $loopO)))
     (local.get $max))
 
-;; Kernel (c), phase 2b: mvm_i16(w, rowsPadded, colsPadded, x, outer, out, asI32)
+;; Kernel (c), phase 2b: mvm_i16(w, rowsPadded, colsPadded, x, outer, out, asI32, list)
   ;; w: i16 [colsPadded/8, rowsPadded/8, 8, 8] — the weight matrix in blocks of 8 columns × 8 rows, each column's 8
   ;;   rows contiguous (zero-padded; rowsPadded a multiple of 8, colsPadded of 8): w[r, c] is at i16 index
   ;;   ((c >> 3)·rowsPadded/8 + (r >> 3))·64 + (c & 7)·8 + (r & 7), so one block-row of 8 columns is 128 contiguous bytes.
   ;; x: i16 [outer, rowsPadded]; out: f64 [outer, colsPadded] (asI32 ≠ 0: i32 [outer, colsPadded], the exact sums),
   ;;   out[o, c] = Σ_r x[o, r]·w[r, c] with i32x4.dot_i16x8_s and wrapping i32 adds: exact (and so equal to the float64
   ;;   reference) when the true sum fits in i32, which the wrapper guarantees by rows·max|x|·max|w| ≤ 2^31 − 1.
-  ;; Eight columns per pass (eight i32x4 accumulators), each 8-row input chunk loaded once for all eight.
+  ;; list: scratch i32 [rowsPadded/8].
+  ;; Eight columns per pass (eight i32x4 accumulators), each 8-row input chunk loaded once for all eight. The chunks of
+  ;; a vector that are all 0 add nothing, so they are skipped: activations after a ReLU, and images' blank regions,
+  ;; leave a third to a half of the chunks 0 (a vector's non-zero chunks are listed once, then every pass walks the
+  ;; list; a vector with few zero chunks takes the plain loop). The dot products of a chunk come from mvmI16Chunk in
+  ;; scripts/wat-kernels.mjs, at the `;; @insert` lines.
   (func $mvmI16 (export "mvm_i16")
     (param $w i32) (param $rowsPadded i32) (param $colsPadded i32) (param $x i32) (param $outer i32) (param $out i32) (param $asI32 i32)
-    (local $o i32) (local $c i32) (local $rowBytes i32) (local $wp i32) (local $xp i32) (local $xEnd i32)
+    (param $list i32)
+    (local $o i32) (local $c i32) (local $rowBytes i32) (local $blockBytes i32) (local $wp i32) (local $xp i32) (local $xEnd i32)
+    (local $e i32) (local $listEnd i32) (local $off i32) (local $wk i32)
     (local $xv v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
     (local.set $rowBytes (i32.shl (local.get $rowsPadded) (i32.const 1)))
+    (local.set $blockBytes (i32.shl (local.get $rowsPadded) (i32.const 4)))
     (block $doneO
       (loop $loopO
         (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $xEnd (i32.add (local.get $x) (local.get $rowBytes)))
+        ;; the non-zero chunks' byte offsets in the row, branch-free (each offset is stored, the end moves past it
+        ;; only when the chunk is not 0)
+        (local.set $listEnd (local.get $list))
+        (local.set $off (i32.const 0))
+        (loop $loopL
+          (i32.store (local.get $listEnd) (local.get $off))
+          (local.set $listEnd (i32.add (local.get $listEnd)
+            (i32.shl (v128.any_true (v128.load (i32.add (local.get $x) (local.get $off)))) (i32.const 2))))
+          (local.set $off (i32.add (local.get $off) (i32.const 16)))
+          (br_if $loopL (i32.lt_u (local.get $off) (local.get $rowBytes))))
         (local.set $c (i32.const 0))
         (local.set $wp (local.get $w))
-        (local.set $xEnd (i32.add (local.get $x) (local.get $rowBytes)))
         (block $doneC
           (loop $loopC
             (br_if $doneC (i32.ge_u (local.get $c) (local.get $colsPadded)))
@@ -658,20 +676,32 @@
             (local.set $a5 (v128.const i64x2 0 0))
             (local.set $a6 (v128.const i64x2 0 0))
             (local.set $a7 (v128.const i64x2 0 0))
-            (local.set $xp (local.get $x))
-            (loop $loopK
-              (local.set $xv (v128.load (local.get $xp)))
-              (local.set $a0 (i32x4.add (local.get $a0) (i32x4.dot_i16x8_s (local.get $xv) (v128.load offset=0 (local.get $wp)))))
-              (local.set $a1 (i32x4.add (local.get $a1) (i32x4.dot_i16x8_s (local.get $xv) (v128.load offset=16 (local.get $wp)))))
-              (local.set $a2 (i32x4.add (local.get $a2) (i32x4.dot_i16x8_s (local.get $xv) (v128.load offset=32 (local.get $wp)))))
-              (local.set $a3 (i32x4.add (local.get $a3) (i32x4.dot_i16x8_s (local.get $xv) (v128.load offset=48 (local.get $wp)))))
-              (local.set $a4 (i32x4.add (local.get $a4) (i32x4.dot_i16x8_s (local.get $xv) (v128.load offset=64 (local.get $wp)))))
-              (local.set $a5 (i32x4.add (local.get $a5) (i32x4.dot_i16x8_s (local.get $xv) (v128.load offset=80 (local.get $wp)))))
-              (local.set $a6 (i32x4.add (local.get $a6) (i32x4.dot_i16x8_s (local.get $xv) (v128.load offset=96 (local.get $wp)))))
-              (local.set $a7 (i32x4.add (local.get $a7) (i32x4.dot_i16x8_s (local.get $xv) (v128.load offset=112 (local.get $wp)))))
-              (local.set $wp (i32.add (local.get $wp) (i32.const 128)))
-              (local.set $xp (i32.add (local.get $xp) (i32.const 16)))
-              (br_if $loopK (i32.lt_u (local.get $xp) (local.get $xEnd))))
+            ;; the listed loop's address arithmetic costs about an eighth more per chunk than the plain loop (the
+            ;; kernel is bound by instructions issued), so it runs only when at least an eighth of the chunks are 0
+            (if (i32.lt_u (i32.shl (i32.sub (local.get $rowBytes) (i32.shl (i32.sub (local.get $listEnd) (local.get $list)) (i32.const 2))) (i32.const 3))
+                          (local.get $rowBytes))
+              (then
+                ;; few zero chunks: every chunk in order
+                (local.set $xp (local.get $x))
+                (local.set $wk (local.get $wp))
+                (loop $loopK
+                  (local.set $xv (v128.load (local.get $xp)))
+                  ;; @insert mvm-i16-dense-chunk
+                  (local.set $wk (i32.add (local.get $wk) (i32.const 128)))
+                  (local.set $xp (i32.add (local.get $xp) (i32.const 16)))
+                  (br_if $loopK (i32.lt_u (local.get $xp) (local.get $xEnd)))))
+              (else
+                ;; the listed chunks: input at x + off, weights at wp + 8·off
+                (local.set $e (local.get $list))
+                (block $doneE
+                  (loop $loopE
+                    (br_if $doneE (i32.ge_u (local.get $e) (local.get $listEnd)))
+                    (local.set $off (i32.load (local.get $e)))
+                    (local.set $xv (v128.load (i32.add (local.get $x) (local.get $off))))
+                    (local.set $wk (i32.add (local.get $wp) (i32.shl (local.get $off) (i32.const 3))))
+                    ;; @insert mvm-i16-listed-chunk
+                    (local.set $e (i32.add (local.get $e) (i32.const 4)))
+                    (br $loopE)))))
             ;; lane sums of accumulators 0..3 and 4..7: as i32 (asI32), or converted to f64 two lanes at a time
             (if (local.get $asI32)
               (then
@@ -686,22 +716,24 @@
                 (v128.store offset=32 (local.get $out) (f64x2.convert_low_i32x4_s (local.get $xv)))
                 (v128.store offset=48 (local.get $out) (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $xv) (local.get $xv))))
                 (local.set $out (i32.add (local.get $out) (i32.const 64)))))
+            (local.set $wp (i32.add (local.get $wp) (local.get $blockBytes)))
             (local.set $c (i32.add (local.get $c) (i32.const 8)))
             (br $loopC)))
-        (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
+        (local.set $x (local.get $xEnd))
         (local.set $o (i32.add (local.get $o) (i32.const 1)))
         (br $loopO))))
 
-  ;; Kernel (c), both phases in one call: mvm(w, rows, rowsPadded, colsPadded, x, outer, narrow, maxInput, out) → 1 when
-  ;; narrow_inputs(x, outer, rows, rowsPadded, narrow) ≤ maxInput (unsigned) and then mvm_i16(w, rowsPadded, colsPadded,
-  ;; narrow, outer, out) has run; else 0 with `out` untouched.
+  ;; Kernel (c), both phases in one call: mvm(w, rows, rowsPadded, colsPadded, x, outer, narrow, maxInput, out, list) → 1
+  ;; when narrow_inputs(x, outer, rows, rowsPadded, narrow) ≤ maxInput (unsigned) and then mvm_i16(w, rowsPadded,
+  ;; colsPadded, narrow, outer, out, 0, list) has run; else 0 with `out` untouched.
   (func (export "mvm")
     (param $w i32) (param $rows i32) (param $rowsPadded i32) (param $colsPadded i32) (param $x i32) (param $outer i32)
-    (param $narrow i32) (param $maxInput i32) (param $out i32) (result i32)
+    (param $narrow i32) (param $maxInput i32) (param $out i32) (param $list i32) (result i32)
     (if (i32.gt_u (call $narrowInputs (local.get $x) (local.get $outer) (local.get $rows) (local.get $rowsPadded) (local.get $narrow))
                   (local.get $maxInput))
       (then (return (i32.const 0))))
-    (call $mvmI16 (local.get $w) (local.get $rowsPadded) (local.get $colsPadded) (local.get $narrow) (local.get $outer) (local.get $out) (i32.const 0))
+    (call $mvmI16 (local.get $w) (local.get $rowsPadded) (local.get $colsPadded) (local.get $narrow) (local.get $outer) (local.get $out) (i32.const 0)
+      (local.get $list))
     (i32.const 1))
 
   ;; [Σ lanes of a, Σ lanes of b, Σ lanes of c, Σ lanes of d] with wrapping i32 adds (a transposing reduction).
