@@ -1,7 +1,8 @@
 /**
  * @fileoverview The simulator's optimized engine (WebAssembly layer engine, exact i32 accumulation, fused digital
  * epilogues) against its op-by-op TypeScript reference on cases the fixture programs alone do not reach: truncation
- * windows at their edges (shifting left, wrapping to 1 bit, 32-bit and wider windows), an activation read twice
+ * windows at their edges (shifting left, wrapping to 1 bit, 32-bit and wider windows, on a single tile and on column
+ * tiles sharing one fast MVM), an activation read twice
  * (so the move → relu → maxpool → quantize chain must not be fused), and a small generated CNN whose odd channel and
  * column counts (5, 3, 7) reach the kernels' one-lane tails (the fixtures' counts are all even); also the stacked
  * results of simulateImages against one simulateProgram per input.
@@ -107,6 +108,17 @@ describe("the optimized simulator engine", () => {
   for (const [what, dL, oRwl] of windows) {
     it(`equals the reference engine bit for bit with ${what}`, () => {
       const program: Program = { ...base, schedule: base.schedule.map((op) => (op.op === "truncate" && op.layer === last ? { ...op, d_l: dL, o_rwl: oRwl } : op)) };
+      expect(compareEngines(program, inputs, ideal), "fast path").toBe("");
+      expect(compareEngines(program, inputs, faithful), "faithful path").toBe("");
+    });
+  }
+
+  // a layer whose row ranges have several column tiles: the fast path runs one MVM per row range and finishes each
+  // column tile from its share of the output — in i32, or (a window wider than 32 bits) in float64
+  const split = base.layers.find((l) => l.grid[1]! > 1)!;
+  for (const [what, dL, oRwl] of [["an 8-bit window", 1, 8], ["a 40-bit window (float64 finish)", -2, 40]] as const) {
+    it(`equals the reference engine bit for bit on a layer of ${split.grid[1]} column tiles per row range with ${what}`, () => {
+      const program: Program = { ...base, schedule: base.schedule.map((op) => (op.op === "truncate" && op.layer === split.name ? { ...op, d_l: dL, o_rwl: oRwl } : op)) };
       expect(compareEngines(program, inputs, ideal), "fast path").toBe("");
       expect(compareEngines(program, inputs, faithful), "faithful path").toBe("");
     });

@@ -1,10 +1,10 @@
 /**
  * @fileoverview The WebAssembly layer engine: all tiles of a weight layer run inside one WebAssembly memory per
  * instance — the layer's inputs converted once, each row range gathered (im2col) once for every tile that reads it,
- * each tile read (fast MVM or faithful bit-serial read) and finished (slice combine, signed-input correction,
+ * each tile read (fast MVM — one for all the column tiles of a row range — or faithful bit-serial read) and finished (slice combine, signed-input correction,
  * truncation window, scatter-add into the layer's accumulators) without leaving it; only the layer's result is copied
- * out. Every step is the TypeScript reference's arithmetic in the same order (kernels.wat), so results are equal bit
- * for bit; layers it does not take (compacted maps, read noise, recorded integers, weights or inputs outside the i16
+ * out. Every step is the TypeScript reference's arithmetic in the same order (kernels.wat; only the fast path's
+ * integer contributions, exact in any order, are added group by group), so results are equal bit for bit; layers it does not take (compacted maps, read noise, recorded integers, weights or inputs outside the i16
  * MVM) stay with the reference engine.
  */
 import type { Program, ScheduleOp } from "../program/types.js";
@@ -55,7 +55,8 @@ export interface LayerTail {
 /** One instance's arena and the tiles packed into it, per path. */
 interface InstanceArena {
   readonly arena: KernelArena;
-  readonly fast: Map<number, WasmIntegerMvm | null>;
+  /** the fast path's MVMs, one per group of column tiles (key: their ids), with each tile's max |W_eff| */
+  readonly fast: Map<string, { readonly mvm: WasmIntegerMvm; readonly maxAbsWeights: readonly number[] } | null>;
   readonly faithful: Map<number, WasmIntegerCellTile | WasmFloatCellTile>;
   /** per quantize op (schedule index): where its i32 x_int lives, reused by every pass, and how many it holds */
   readonly inputs: Map<number, { readonly at: number; readonly capacity: number }>;
@@ -86,19 +87,65 @@ export function releaseInstanceKernels(instance: SimInstance): void {
   if (spareArenas.length < MAX_SPARE_ARENAS) spareArenas.push(a.arena);
 }
 
-type TileKernel = { readonly kind: "fast"; readonly mvm: WasmIntegerMvm } | { readonly kind: "faithful"; readonly tile: WasmIntegerCellTile | WasmFloatCellTile };
+/**
+ * A tile's packed kernel. On the fast path the column tiles of one row range (same input rows, offset and bias row)
+ * share one MVM over all their columns, run once for them all: the tile's columns start at `colOffset` in its output.
+ */
+type TileKernel =
+  | { readonly kind: "fast"; readonly mvm: WasmIntegerMvm; readonly members: readonly number[]; readonly colOffset: number; readonly maxAbsWeight: number }
+  | { readonly kind: "faithful"; readonly tile: WasmIntegerCellTile | WasmFloatCellTile };
 
-/** The packed kernel of a pending tile, or undefined when the fast path's weights do not fit the i16 MVM. */
-function getTileKernel(ia: InstanceArena, pending: PendingTile, instance: SimInstance, program: Program, cellBits: number): TileKernel | undefined {
-  const t = pending.plan.tile;
-  if (pending.read!.fast) {
-    let mvm = ia.fast.get(t.id);
-    if (mvm === undefined) {
-      mvm = WasmIntegerMvm.pack(getEffectiveWeights(instance, pending.plan, program), t.rows_used, t.cols, ia.arena) ?? null;
-      ia.fast.set(t.id, mvm);
-    }
-    return mvm ? { kind: "fast", mvm } : undefined;
+/**
+ * The fast-path tiles of `pending` grouped by the input rows they read (a row range's column tiles), in recording
+ * order; every group's tiles use the same rows.
+ */
+function groupFastTiles(pending: ReadonlyMap<number, PendingTile>): number[][] {
+  const inputIds = new Map<PendingTile["x"], number>();
+  const groups = new Map<string, number[]>();
+  for (const [id, p] of pending) {
+    if (!p.read?.fast) continue;
+    const t = p.plan.tile;
+    if (!inputIds.has(p.x)) inputIds.set(p.x, inputIds.size);
+    const key = `${inputIds.get(p.x)}:${t.group}:${t.row0}:${t.rows}:${t.rows_used}:${t.bias_row}:${p.inputOffset}`;
+    const group = groups.get(key);
+    if (group) group.push(id);
+    else groups.set(key, [id]);
   }
+  return [...groups.values()];
+}
+
+/**
+ * The one MVM of a group of fast-path column tiles (W_eff side by side, in the group's order) and each tile's
+ * max |W_eff|, or null when their weights do not fit the i16 MVM.
+ */
+function getGroupMvm(ia: InstanceArena, members: readonly PendingTile[], instance: SimInstance, program: Program) {
+  const key = members.map((p) => p.plan.tile.id).join(",");
+  let group = ia.fast.get(key);
+  if (group === undefined) {
+    const rows = members[0]!.plan.tile.rows_used;
+    const cols = members.reduce((n, p) => n + p.plan.tile.cols, 0);
+    const w = new Float64Array(rows * cols);
+    const maxAbsWeights: number[] = [];
+    let col0 = 0;
+    for (const p of members) {
+      const part = getEffectiveWeights(instance, p.plan, program);
+      const n = p.plan.tile.cols;
+      let maxAbs = 0;
+      for (let i = 0; i < rows * n; i++) maxAbs = Math.max(maxAbs, Math.abs(part[i]!));
+      maxAbsWeights.push(maxAbs);
+      for (let r = 0; r < rows; r++) w.set(part.subarray(r * n, (r + 1) * n), r * cols + col0);
+      col0 += n;
+    }
+    const mvm = WasmIntegerMvm.pack(w, rows, cols, ia.arena);
+    group = mvm ? { mvm, maxAbsWeights } : null;
+    ia.fast.set(key, group);
+  }
+  return group;
+}
+
+/** The packed kernel of a faithful-path tile. */
+function getFaithfulKernel(ia: InstanceArena, pending: PendingTile, instance: SimInstance, cellBits: number): TileKernel {
+  const t = pending.plan.tile;
   let tile = ia.faithful.get(t.id);
   if (!tile) {
     const cells = instance.cellValues[t.id]!;
@@ -124,9 +171,17 @@ export function accumulateLayerWasm(
   const kernels = new Map<number, TileKernel>();
   for (const [id, p] of pending) {
     if (!p.read || !p.shiftAdd) return undefined;
-    const k = getTileKernel(ia, p, instance, program, cellBits);
-    if (!k) return undefined;
-    kernels.set(id, k);
+    if (!p.read.fast) kernels.set(id, getFaithfulKernel(ia, p, instance, cellBits));
+  }
+  for (const members of groupFastTiles(pending)) {
+    const tiles = members.map((id) => pending.get(id)!);
+    const group = getGroupMvm(ia, tiles, instance, program);
+    if (!group) return undefined;
+    let colOffset = 0;
+    tiles.forEach((p, i) => {
+      kernels.set(p.plan.tile.id, { kind: "fast", mvm: group.mvm, members, colOffset, maxAbsWeight: group.maxAbsWeights[i]! });
+      colOffset += p.plan.tile.cols;
+    });
   }
   const mark = arena.mark();
   try {
@@ -160,9 +215,12 @@ export function accumulateLayerWasm(
     for (let o = 0; o < outer; o++) outBase[o] = o * channels;
     const gathered = new Map<string, number>();
     for (const [id, p] of pending) {
+      const k = kernels.get(id)!;
+      // a group of fast column tiles runs its MVM once, at its first tile, which finishes them all: their
+      // contributions are integers (below 2^31 each), so adding them in any order gives the same sums
+      if (k.kind === "fast" && id !== k.members[0]) continue;
       const t = p.plan.tile;
       const x = inputs.get(p.x)!;
-      const k = kernels.get(id)!;
       // the fast path's MVM takes i16 inputs, gathered narrowed (every input fits, checked above)
       const narrowPadded = k.kind === "fast" ? k.mvm.rowsPadded : 0;
       // tiles of one row range (one per column tile) read the same inputs
@@ -192,40 +250,22 @@ export function accumulateLayerWasm(
         gathered.set(key, xuAt);
       }
       const tileMark = arena.mark();
-      const colBase = t.group * layer.record.matrix.cols + t.col0;
-      const tr = p.truncate;
-      if (k.kind === "fast" && integerAcc) {
-        const outAt = arena.scratch(outer * k.mvm.colsPadded * 4);
-        k.mvm.mvmNarrowAt(xuAt, outer, outAt, true);
-        const correctionAt = arena.scratch(t.cols * 4);
-        arena.i32(correctionAt, t.cols).set(p.plan.correction);
-        arena.exports.finish_i32(outAt, outer, k.mvm.colsPadded, t.cols, correctionAt, tr ? tr.dL : 0, tr && tr.oRwl <= 32 ? 32 - tr.oRwl : 0,
-          accAt, channels, colBase);
-        arena.release(tileMark);
-        continue;
-      }
-      let outAt: number;
-      let stride: number;
       if (k.kind === "fast") {
-        stride = k.mvm.colsPadded;
-        outAt = arena.scratch(outer * stride * 8);
-        k.mvm.mvmNarrowAt(xuAt, outer, outAt);
+        const stride = k.mvm.colsPadded;
+        const outAt = arena.scratch(outer * stride * (integerAcc ? 4 : 8));
+        k.mvm.mvmNarrowAt(xuAt, outer, outAt, integerAcc);
+        for (const member of k.members) {
+          const m = pending.get(member)!;
+          const { colOffset } = kernels.get(member) as Extract<TileKernel, { kind: "fast" }>;
+          if (integerAcc) finishTileI32(arena, layer, m, outAt + colOffset * 4, stride, outer, accAt);
+          else finishTile(arena, layer, m, outAt + colOffset * 8, stride, 0, outer, accAt, outBaseAt);
+        }
       } else {
-        stride = k.tile instanceof WasmFloatCellTile ? k.tile.stride : k.tile.colsPadded;
-        outAt = arena.scratch(outer * stride * 8);
+        const stride = k.tile instanceof WasmFloatCellTile ? k.tile.stride : k.tile.colsPadded;
+        const outAt = arena.scratch(outer * stride * 8);
         k.tile.readAt(xuAt, outer, p.steps, p.dacBits, p.read!.adcMin, p.read!.adcMax, outAt);
+        finishTile(arena, layer, p, outAt, stride, p.plan.combine === "differential" ? 1 : 2, outer, accAt, outBaseAt);
       }
-      const { slices, cellBits: cb } = p.shiftAdd!;
-      const placeAt = arena.scratch(slices * 8);
-      const place = arena.f64(placeAt, slices);
-      for (let s = 0; s < slices; s++) place[s] = 2 ** (s * cb);
-      const correctionAt = arena.scratch(t.cols * 8);
-      arena.f64(correctionAt, t.cols).set(p.plan.correction);
-      const scheme = k.kind === "fast" ? 0 : p.plan.combine === "differential" ? 1 : 2;
-      // truncate 2: a window wider than 53 bits wraps no float64 integer (truncateWindowImpl)
-      const truncate = !tr ? 0 : tr.oRwl > WIDEST_WRAP ? 2 : 1;
-      arena.exports.finish(outAt, stride, outer, t.cols, scheme, slices, placeAt, correctionAt, truncate, tr ? 2 ** -tr.dL : 1, truncate === 1 ? 2 ** tr!.oRwl : 2,
-        accAt, outBaseAt, colBase, 1);
       arena.release(tileMark);
     }
     if (tail) return runTail(arena, tail, layer, accAt, integerAcc);
@@ -234,6 +274,40 @@ export function accumulateLayerWasm(
   } finally {
     arena.release(mark);
   }
+}
+
+/** A fast tile's exact i32 sums `[outer, stride]` at `srcAt` into the layer's i32 accumulators (kernels.wat finish_i32). */
+function finishTileI32(arena: KernelArena, layer: LayerPlan, p: PendingTile, srcAt: number, stride: number, outer: number, accAt: number): void {
+  const t = p.plan.tile;
+  const tr = p.truncate;
+  const mark = arena.mark();
+  const correctionAt = arena.scratch(t.cols * 4);
+  arena.i32(correctionAt, t.cols).set(p.plan.correction);
+  arena.exports.finish_i32(srcAt, outer, stride, t.cols, correctionAt, tr ? tr.dL : 0, tr && tr.oRwl <= 32 ? 32 - tr.oRwl : 0,
+    accAt, layer.outChannels, t.group * layer.record.matrix.cols + t.col0);
+  arena.release(mark);
+}
+
+/**
+ * A tile's f64 reads `[outer, stride]` at `srcAt` into the layer's f64 accumulators (kernels.wat finish): scheme 0 the
+ * fast path's column values, 1 and 2 the faithful path's slices (differential pairs, offset column).
+ */
+function finishTile(arena: KernelArena, layer: LayerPlan, p: PendingTile, srcAt: number, stride: number, scheme: number, outer: number, accAt: number,
+  outBaseAt: number): void {
+  const t = p.plan.tile;
+  const tr = p.truncate;
+  const mark = arena.mark();
+  const { slices, cellBits: cb } = p.shiftAdd!;
+  const placeAt = arena.scratch(slices * 8);
+  const place = arena.f64(placeAt, slices);
+  for (let s = 0; s < slices; s++) place[s] = 2 ** (s * cb);
+  const correctionAt = arena.scratch(t.cols * 8);
+  arena.f64(correctionAt, t.cols).set(p.plan.correction);
+  // truncate 2: a window wider than 53 bits wraps no float64 integer (truncateWindowImpl)
+  const truncate = !tr ? 0 : tr.oRwl > WIDEST_WRAP ? 2 : 1;
+  arena.exports.finish(srcAt, stride, outer, t.cols, scheme, slices, placeAt, correctionAt, truncate, tr ? 2 ** -tr.dL : 1, truncate === 1 ? 2 ** tr!.oRwl : 2,
+    accAt, outBaseAt, t.group * layer.record.matrix.cols + t.col0, 1);
+  arena.release(mark);
 }
 
 /** Bytes after a layer input gather_runs may read (eight inputs from a run's first). */
@@ -305,7 +379,7 @@ function fitsIntegerAccumulation(pending: ReadonlyMap<number, PendingTile>, kern
       if (!Number.isInteger(c)) return false;
       correction = Math.max(correction, Math.abs(c));
     }
-    const v = p.plan.tile.rows_used * largestInput(p) * k.mvm.maxAbsWeight + correction;
+    const v = p.plan.tile.rows_used * largestInput(p) * k.maxAbsWeight + correction;
     if (v >= LIMIT) return false;
     const tr = p.truncate;
     let term = v;
