@@ -2,10 +2,10 @@
  * @fileoverview The simulator's optimized engine (WebAssembly layer engine, exact i32 accumulation, fused digital
  * epilogues) against its op-by-op TypeScript reference on cases the fixture programs alone do not reach: truncation
  * windows at their edges (shifting left, wrapping to 1 bit, 32-bit and wider windows, on a single tile and on column
- * tiles sharing one fast MVM), an activation read twice
- * (so the move → relu → maxpool → quantize chain must not be fused), and a small generated CNN whose odd channel and
- * column counts (5, 3, 7) reach the kernels' one-lane tails (the fixtures' counts are all even); also the stacked
- * results of simulateImages against one simulateProgram per input.
+ * tiles sharing one fast MVM), an activation read twice (so the move → relu → maxpool → quantize chain must not be
+ * fused), and a small generated CNN whose odd channel and column counts (5, 3, 7) reach the kernels' one-lane tails
+ * (the fixtures' counts are all even), also with signed inputs and bias rows and on a differential-pair device; and
+ * the stacked results of simulateImages against one simulateProgram per input.
  */
 import { describe, expect, it } from "vitest";
 import onnxProto, { type onnx } from "onnx-proto";
@@ -180,6 +180,20 @@ describe("the optimized simulator engine on odd channel and column counts", () =
     const joined = new Float64Array(16 * 7);
     each.forEach((d, i) => joined.set(d, i * 7));
     expect(bitDifference(stacked.data as Float64Array, joined)).toBe("");
+  });
+});
+
+describe("the optimized simulator engine on a differential-pair device", () => {
+  // rram-3bit stores each weight slice on a pair of columns; its sampled cells take read_float32 and the i32 finish
+  const program = compileForIsaac(oddCnn(), FIXTURE_PREPROCESSING.raw, "rram-3bit");
+  const values = seededValues(16 * 64, 13, 0, 1);
+  const inputs = range(0, 16).map((i) => ({ type: { dtype: "f32", shape: [1, 1, 8, 8] }, data: values.slice(i * 64, (i + 1) * 64) }) as Tensor);
+
+  it("equals the reference engine bit for bit on σ 0.1 instances, faithful path", () => {
+    for (const run of [0, 1]) {
+      const instance = sampleProgramInstance(program, 21, run, program.device.variation);
+      expect(compareEngines(program, inputs, { instance, path: "faithful" }), `run ${run}`).toBe("");
+    }
   });
 });
 

@@ -261,10 +261,19 @@ export function accumulateLayerWasm(
           else finishTile(arena, layer, m, outAt + colOffset * 8, stride, 0, outer, accAt, outBaseAt);
         }
       } else {
-        const stride = k.tile instanceof WasmFloatCellTile ? k.tile.stride : k.tile.colsPadded;
-        const outAt = arena.scratch(outer * stride * 8);
-        k.tile.readAt(xuAt, outer, p.steps, p.dacBits, p.read!.adcMin, p.read!.adcMax, outAt);
-        finishTile(arena, layer, p, outAt, stride, p.plan.combine === "differential" ? 1 : 2, outer, accAt, outBaseAt);
+        const scheme = p.plan.combine === "differential" ? 1 : 2;
+        if (integerAcc && k.tile instanceof WasmFloatCellTile) {
+          // read_float32 (integerAcc says so) writes its exact integers as i32 for finish_slices_i32
+          const stride = k.tile.stride;
+          const outAt = arena.scratch(outer * stride * 4);
+          k.tile.readAt(xuAt, outer, p.steps, p.dacBits, p.read!.adcMin, p.read!.adcMax, outAt, "auto", true);
+          finishSlicesI32(arena, layer, p, outAt, stride, scheme, outer, accAt);
+        } else {
+          const stride = k.tile instanceof WasmFloatCellTile ? k.tile.stride : k.tile.colsPadded;
+          const outAt = arena.scratch(outer * stride * 8);
+          k.tile.readAt(xuAt, outer, p.steps, p.dacBits, p.read!.adcMin, p.read!.adcMax, outAt);
+          finishTile(arena, layer, p, outAt, stride, scheme, outer, accAt, outBaseAt);
+        }
       }
       arena.release(tileMark);
     }
@@ -281,11 +290,30 @@ function finishTileI32(arena: KernelArena, layer: LayerPlan, p: PendingTile, src
   const t = p.plan.tile;
   const tr = p.truncate;
   const mark = arena.mark();
-  const correctionAt = arena.scratch(t.cols * 4);
-  arena.i32(correctionAt, t.cols).set(p.plan.correction);
-  arena.exports.finish_i32(srcAt, outer, stride, t.cols, correctionAt, tr ? tr.dL : 0, tr && tr.oRwl <= 32 ? 32 - tr.oRwl : 0,
+  arena.exports.finish_i32(srcAt, outer, stride, t.cols, correctionsI32(arena, p), tr ? tr.dL : 0, tr && tr.oRwl <= 32 ? 32 - tr.oRwl : 0,
     accAt, layer.outChannels, t.group * layer.record.matrix.cols + t.col0);
   arena.release(mark);
+}
+
+/**
+ * A faithful tile's exact i32 reads `[outer, stride]` at `srcAt` (read_float32) into the layer's i32 accumulators
+ * (kernels.wat finish_slices_i32; scheme 1 differential pairs, 2 offset column).
+ */
+function finishSlicesI32(arena: KernelArena, layer: LayerPlan, p: PendingTile, srcAt: number, stride: number, scheme: number, outer: number, accAt: number): void {
+  const t = p.plan.tile;
+  const tr = p.truncate;
+  const mark = arena.mark();
+  arena.exports.finish_slices_i32(srcAt, stride, outer, t.cols, scheme, p.shiftAdd!.slices, p.shiftAdd!.cellBits, correctionsI32(arena, p),
+    tr ? tr.dL : 0, tr && tr.oRwl <= 32 ? 32 - tr.oRwl : 0, accAt, layer.outChannels, t.group * layer.record.matrix.cols + t.col0);
+  arena.release(mark);
+}
+
+/** A tile's integer corrections as i32 in scratch (fitsIntegerAccumulation has checked that they are integers). */
+function correctionsI32(arena: KernelArena, p: PendingTile): number {
+  const n = p.plan.tile.cols;
+  const at = arena.scratch(n * 4);
+  arena.i32(at, n).set(p.plan.correction);
+  return at;
 }
 
 /**
@@ -364,22 +392,24 @@ export function quantizeLayerInputWasm(instance: SimInstance, op: number, x: Flo
 }
 
 /**
- * Whether a layer's tiles may accumulate in i32 (finish_i32) with the same result as the float64 finish: every tile on
- * the fast path with integer corrections, every |sum − correction| below 2^31, truncation shifts within ±31 bits and a
- * window of ≤ 32 bits (or none with a right shift), and the sum of every tile's largest contribution below 2^31.
+ * Whether a layer's tiles may accumulate in i32 (finish_i32, finish_slices_i32) with the same result as the float64
+ * finish: every tile on the fast path or read by read_float32 (whose reads are exact integers), integer corrections,
+ * every partial sum and |sum − correction| below 2^31, truncation shifts within ±31 bits and a window of ≤ 32 bits (or
+ * none with a right shift), and the sum of every tile's largest contribution below 2^31.
  */
 function fitsIntegerAccumulation(pending: ReadonlyMap<number, PendingTile>, kernels: ReadonlyMap<number, TileKernel>, largestInput: (p: PendingTile) => number): boolean {
   const LIMIT = 2 ** 31;
   let accBound = 0;
   for (const [id, p] of pending) {
     const k = kernels.get(id)!;
-    if (k.kind !== "fast") return false;
+    const sum = largestTileSum(p, k, largestInput);
+    if (sum === undefined) return false;
     let correction = 0;
     for (const c of p.plan.correction) {
       if (!Number.isInteger(c)) return false;
       correction = Math.max(correction, Math.abs(c));
     }
-    const v = p.plan.tile.rows_used * largestInput(p) * k.maxAbsWeight + correction;
+    const v = sum + correction;
     if (v >= LIMIT) return false;
     const tr = p.truncate;
     let term = v;
@@ -392,6 +422,20 @@ function fitsIntegerAccumulation(pending: ReadonlyMap<number, PendingTile>, kern
     accBound += term;
   }
   return accBound < LIMIT;
+}
+
+/**
+ * The largest |column value| a tile's read and slice combine can give before its correction, when it comes as exact
+ * i32 integers: the fast MVM's Σ x·w, or read_float32's reads combined over the slices (|Σ_s 2^(s·cb)·(a_s − b_s)|,
+ * b the offset column or the negative half of a differential pair); undefined for the other faithful kernels.
+ */
+function largestTileSum(p: PendingTile, k: TileKernel, largestInput: (p: PendingTile) => number): number | undefined {
+  if (k.kind === "fast") return p.plan.tile.rows_used * largestInput(p) * k.maxAbsWeight;
+  if (!(k.tile instanceof WasmFloatCellTile)) return undefined;
+  const read = k.tile.float32OutputBound(p.steps, p.dacBits, p.read!.adcMin, p.read!.adcMax);
+  if (read === undefined) return undefined;
+  const { slices, cellBits } = p.shiftAdd!;
+  return 2 * read * (2 ** (slices * cellBits) - 1) / (2 ** cellBits - 1);
 }
 
 /** Position-major accumulators `[outer, channels]` as the layer's output layout (conv: [batch, channels, positions]), float64. */

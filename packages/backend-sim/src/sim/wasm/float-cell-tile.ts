@@ -113,9 +113,22 @@ export class WasmFloatCellTile {
     return rounding !== undefined && fitsIntegerShiftAdd(rounding.largestAbsSum, steps, dacBits, adcMin, adcMax);
   }
 
-  /** read on inputs already in the arena: i32 `[outer, rowsUsed]` at `xAt`; writes f64 `[outer, stride]` at `outAt`. */
+  /**
+   * When the "auto" kernel reads this tile with read_float32 (which can then write its exact integers as i32,
+   * `readAt`'s outI32), the largest |out| it can write (< 2^31); else undefined.
+   */
+  float32OutputBound(steps: number, dacBits: number, adcMin: number, adcMax: number): number | undefined {
+    const rounding = this.roundingThresholds(dacBits);
+    if (!rounding?.worthIt || !fitsIntegerShiftAdd(rounding.largestAbsSum, steps, dacBits, adcMin, adcMax)) return undefined;
+    return shiftAddBound(rounding.largestAbsSum, steps, dacBits, adcMin, adcMax);
+  }
+
+  /**
+   * read on inputs already in the arena: i32 `[outer, rowsUsed]` at `xAt`; writes f64 `[outer, stride]` at `outAt`, or
+   * with `outI32` the same integers as i32 (only where the float32 kernel reads: float32OutputBound is defined).
+   */
   readAt(xAt: number, outer: number, steps: number, dacBits: number, adcMin: number, adcMax: number, outAt: number,
-    kernel: FloatCellKernelOption = "auto"): void {
+    kernel: FloatCellKernelOption = "auto", outI32 = false): void {
     const { rowsUsed, stride, cols, arena } = this;
     if (!(Number.isInteger(steps) && steps >= 1 && Number.isInteger(dacBits) && dacBits >= 1 && steps * dacBits <= 32)) argError(KERNEL, `${steps} steps of ${dacBits} DAC bits: expected positive integers with steps·dacBits ≤ 32`);
     if (kernel !== "auto" && kernel !== "float64" && kernel !== "float32") argError(KERNEL, `kernel "${String(kernel)}": expected "auto", "float64" or "float32"`);
@@ -125,6 +138,7 @@ export class WasmFloatCellTile {
       argError(KERNEL, `the float32 kernel cannot read this tile with ${steps} steps of ${dacBits} DAC bits and ADC range [${adcMin}, ${adcMax}] (see float32Available)`);
     }
     if (kernel === "auto" && rounding && !rounding.worthIt) rounding = undefined;
+    if (outI32 && !rounding) argError(KERNEL, "i32 output needs the float32 kernel, which does not read this tile with these settings (see float32OutputBound)");
     const mark = arena.mark();
     const countsAt = arena.scratch(steps * 4);
     const idxAt = arena.scratch(steps * rowsUsed * 4);
@@ -140,7 +154,7 @@ export class WasmFloatCellTile {
       const min = Math.max(adcMin, -(2 ** 31));
       const max = Math.min(adcMax, 2 ** 31 - 1);
       this.lastFallbacks = arena.exports.read_float32(this.cellsAt, this.cells32At, stride, cols, thresholdsAt, xAt, outer, rowsUsed, steps, dacBits, min, max,
-        countsAt, idxAt, valsAt, sumsAt, outAt);
+        countsAt, idxAt, valsAt, sumsAt, outAt, outI32 ? 1 : 0);
       this.lastKernel = "float32";
     } else {
       const valsAt = arena.scratch(steps * rowsUsed * 8);
@@ -197,10 +211,15 @@ export class WasmFloatCellTile {
 function fitsIntegerShiftAdd(largestAbsSum: number, steps: number, dacBits: number, adcMin: number, adcMax: number): boolean {
   const integral = (v: number): boolean => Number.isInteger(v) || v === Infinity || v === -Infinity;
   if (!(integral(adcMin) && integral(adcMax) && adcMin <= adcMax)) return false;
+  return shiftAddBound(largestAbsSum, steps, dacBits, adcMin, adcMax) < 2 ** 31;
+}
+
+/** The largest |Σ_t 2^(t·db)·code_t| over clamped codes |code| ≤ ⌊(1 + 2^-10)·largestAbsSum⌋ + 1 (see fitsIntegerShiftAdd). */
+function shiftAddBound(largestAbsSum: number, steps: number, dacBits: number, adcMin: number, adcMax: number): number {
   const largestCode = Math.floor((1 + 2 ** -10) * largestAbsSum) + 1;
   const clamp = (code: number): number => (code < adcMin ? adcMin : code > adcMax ? adcMax : code);
   const largestClamped = Math.max(Math.abs(clamp(-largestCode)), Math.abs(clamp(largestCode)));
-  return largestClamped * (2 ** (steps * dacBits) - 1) < 2 ** 31;
+  return largestClamped * (2 ** (steps * dacBits) - 1);
 }
 
 /** The largest f32 ≤ `x` (0 < x < the largest f32). */

@@ -326,7 +326,7 @@
 
   ;; ---------------------------------------------------------------------------------------------------------------
   ;; Kernel (b), float32 form: read_float32(cells, cells32, stride, cols, thresholds, xu, outer, rows, steps, dacBits,
-  ;; adcMin, adcMax, counts, idx, vals, sums, out) → how many (o, t, c) column sums it recomputed in f64 (as f64).
+  ;; adcMin, adcMax, counts, idx, vals, sums, out, outI32) → how many (o, t, c) column sums it recomputed in f64 (as f64).
   ;; Writes what read_float (same cells, stride, xu, …, out) writes in columns c < cols, bit for bit (columns
   ;; cols..stride come out 0), about twice as fast: column sums in f32x4 (24 columns per pass in six accumulators, where
   ;; read_float sums 12 in six f64x2), recomputed exactly only where the result could differ; ADC and shift-add in i32.
@@ -336,7 +336,8 @@
   ;; wrapper checks (2^db − 1)·Σ_r |G[r, c]| < 2^21, so |F|, |R| < 2^22, and every |out| < 2^31. adcMin ≤ adcMax: the
   ;; ADC's range as i32 (beyond i32, e.g. ±Infinity, passed as −2^31 / 2^31 − 1). xu: i32 [outer, rows] + 64 readable
   ;; bytes. Scratch: counts i32 [steps], idx i32 [steps, rows] (f32 row byte offsets), vals f32 [steps, rows] (1-bit
-  ;; DAC, ≤ 8 steps: the input bit-planes u64 [steps, ⌈rows/64⌉] instead), sums 192 bytes. out: f64 [outer, stride].
+  ;; DAC, ≤ 8 steps: the input bit-planes u64 [steps, ⌈rows/64⌉] instead), sums 192 bytes. out: f64 [outer, stride], or
+  ;; (outI32 ≠ 0) the same exact integers as i32 [outer, stride], for finish_slices_i32.
   ;; Why it is exact: the result depends on R only through Math.round(R) = floor(R + 0.5), which changes only where R
   ;; crosses a half-integer. F + 1.5·2^23 rounds F to the nearest integer Rn (|F| < 2^22 keeps the sum in [2^23, 2^24),
   ;; where f32 spacing is 1) and holds Rn in its low mantissa bits: Rn = bits(F + 1.5·2^23) − bits(1.5·2^23). Off
@@ -353,9 +354,10 @@
   (func (export "read_float32")
     (param $cells i32) (param $cells32 i32) (param $stride i32) (param $cols i32) (param $thresholds i32) (param $xu i32)
     (param $outer i32) (param $rows i32) (param $steps i32) (param $dacBits i32) (param $adcMin i32) (param $adcMax i32)
-    (param $counts i32) (param $idx i32) (param $vals i32) (param $sums i32) (param $out i32) (result f64)
+    (param $counts i32) (param $idx i32) (param $vals i32) (param $sums i32) (param $out i32) (param $outI32 i32) (result f64)
     (local $o i32) (local $r i32) (local $t i32) (local $k i32) (local $n i32) (local $x i32) (local $y i32) (local $bit i32)
     (local $mask i32) (local $low i32) (local $recip i32) (local $cb i32) (local $left i32) (local $width i32) (local $p i32)
+    (local $outShift i32)
     (local $q i32) (local $rowBytes32 i32) (local $listBase i32) (local $outRow i32) (local $slot i32) (local $kEnd i32)
     (local $zeroReadsZero i32) (local $oneBit i32) (local $shift i32) (local $j i32) (local $thr i32) (local $col i32)
     (local $codes i32) (local $rowAt i32) (local $transpose i32) (local $words i32) (local $plane i32) (local $planeRow i32)
@@ -379,6 +381,8 @@
     ;; the i32 shift-add sums of a block's columns follow its f32 sums in the scratch
     (local.set $codes (i32.add (local.get $sums) (i32.const 96)))
     (local.set $outRow (local.get $out))
+    ;; log2 of the bytes per output value: 2 for i32, 3 for f64
+    (local.set $outShift (i32.sub (i32.const 3) (i32.ne (local.get $outI32) (i32.const 0))))
     (block $doneO
       (loop $loopO
         (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
@@ -511,7 +515,7 @@
         ;; no row driven at all (common: blank image regions) and the ADC converts 0 to 0: the row is all +0, as the
         ;; blocks below would make it
         (if (i32.and (i32.eqz (local.get $any)) (local.get $zeroReadsZero))
-          (then (memory.fill (local.get $outRow) (i32.const 0) (i32.shl (local.get $stride) (i32.const 3))))
+          (then (memory.fill (local.get $outRow) (i32.const 0) (i32.shl (local.get $stride) (local.get $outShift))))
           (else
         (local.set $cb (i32.const 0))
         (block $doneCB
@@ -524,22 +528,29 @@
             ;; the block's i32 sums zeroed, then the step loop of the widest block (24, 16, 8 or 4 columns) that fits
             ;; the $left columns, $width set to its width (float32ColumnBlocks)
             ;; @insert read-float32-column-blocks
-            ;; the block's sums, exact integers, to f64
-            (local.set $q (i32.add (local.get $outRow) (i32.shl (local.get $cb) (i32.const 3))))
+            ;; the block's sums, exact integers: as i32, or converted to f64
+            (local.set $q (i32.add (local.get $outRow) (i32.shl (local.get $cb) (local.get $outShift))))
             (local.set $j (i32.const 0))
-            (loop $loopOut
-              (local.set $code (v128.load (i32.add (local.get $codes) (local.get $j))))
-              (v128.store offset=0 (local.get $q) (f64x2.convert_low_i32x4_s (local.get $code)))
-              (v128.store offset=16 (local.get $q) (f64x2.convert_low_i32x4_s
-                (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $code) (local.get $code))))
-              (local.set $q (i32.add (local.get $q) (i32.const 32)))
-              (local.set $j (i32.add (local.get $j) (i32.const 16)))
-              (br_if $loopOut (i32.lt_u (local.get $j) (i32.shl (local.get $width) (i32.const 2)))))
+            (if (local.get $outI32)
+              (then
+                (loop $loopOut32
+                  (v128.store (i32.add (local.get $q) (local.get $j)) (v128.load (i32.add (local.get $codes) (local.get $j))))
+                  (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                  (br_if $loopOut32 (i32.lt_u (local.get $j) (i32.shl (local.get $width) (i32.const 2))))))
+              (else
+                (loop $loopOut
+                  (local.set $code (v128.load (i32.add (local.get $codes) (local.get $j))))
+                  (v128.store offset=0 (local.get $q) (f64x2.convert_low_i32x4_s (local.get $code)))
+                  (v128.store offset=16 (local.get $q) (f64x2.convert_low_i32x4_s
+                    (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $code) (local.get $code))))
+                  (local.set $q (i32.add (local.get $q) (i32.const 32)))
+                  (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                  (br_if $loopOut (i32.lt_u (local.get $j) (i32.shl (local.get $width) (i32.const 2)))))))
             (local.set $cb (i32.add (local.get $cb) (local.get $width)))
             (br $loopCB)))
-        (memory.fill (i32.add (local.get $outRow) (i32.shl (local.get $cols) (i32.const 3))) (i32.const 0)
-          (i32.shl (i32.sub (local.get $stride) (local.get $cols)) (i32.const 3)))))
-        (local.set $outRow (i32.add (local.get $outRow) (i32.shl (local.get $stride) (i32.const 3))))
+        (memory.fill (i32.add (local.get $outRow) (i32.shl (local.get $cols) (local.get $outShift))) (i32.const 0)
+          (i32.shl (i32.sub (local.get $stride) (local.get $cols)) (local.get $outShift)))))
+        (local.set $outRow (i32.add (local.get $outRow) (i32.shl (local.get $stride) (local.get $outShift))))
         (local.set $o (i32.add (local.get $o) (i32.const 1)))
         (br $loopO)))
     (local.get $fallbacks))
@@ -1085,6 +1096,83 @@
             (local.set $v (i32.sub
               (i32.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))
               (i32.load (i32.add (local.get $correction) (i32.shl (local.get $j) (i32.const 2))))))
+            (local.set $v (select
+              (i32.shr_s (local.get $v) (local.get $dL))
+              (i32.shl (local.get $v) (local.get $left))
+              (i32.ge_s (local.get $dL) (i32.const 0))))
+            (local.set $v (i32.shr_s (i32.shl (local.get $v) (local.get $wrapShift)) (local.get $wrapShift)))
+            (i32.store (local.get $dst) (i32.add (i32.load (local.get $dst)) (local.get $v)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $loopJ)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
+
+  ;; finish_slices_i32(src, srcStride, outer, cols, scheme, slices, cellBits, correction, dL, wrapShift, acc, accStride,
+  ;; colBase): finish for the faithful path on read_float32's exact i32 reads (outI32) — per logical column j,
+  ;; v = Σ_s 2^(s·cb)·src[o, j·slices + s] − offset, offset = Σ_s 2^(s·cb)·src[o, cols·slices + s] (scheme 2, offset
+  ;; column), or v = Σ_s 2^(s·cb)·(src[o, 2j·slices + s] − src[o, (2j + 1)·slices + s]) (scheme 1, differential pairs);
+  ;; then v − correction[j], truncated and wrapped as finish_i32 does, added into acc[o·accStride + colBase + j], in i32.
+  ;; Equal to finish (schemes 1 and 2) on the same values whenever every partial sum, window and accumulator fits i32
+  ;; (all are integers then, exact in any order) — the wrapper checks those bounds first.
+  (func (export "finish_slices_i32")
+    (param $src i32) (param $srcStride i32) (param $outer i32) (param $cols i32) (param $scheme i32) (param $slices i32)
+    (param $cellBits i32) (param $correction i32) (param $dL i32) (param $wrapShift i32) (param $acc i32) (param $accStride i32)
+    (param $colBase i32)
+    (local $o i32) (local $j i32) (local $s i32) (local $row i32) (local $c0 i32) (local $dst i32) (local $v i32)
+    (local $offset i32) (local $left i32) (local $sliceBytes i32)
+    (local.set $left (i32.sub (i32.const 0) (local.get $dL)))
+    (local.set $sliceBytes (i32.shl (local.get $slices) (i32.const 2)))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $row (i32.add (local.get $src) (i32.shl (i32.mul (local.get $o) (local.get $srcStride)) (i32.const 2))))
+        (local.set $offset (i32.const 0))
+        (if (i32.eq (local.get $scheme) (i32.const 2))
+          (then
+            (local.set $c0 (i32.add (local.get $row) (i32.mul (local.get $cols) (local.get $sliceBytes))))
+            (local.set $s (i32.const 0))
+            (block $doneS
+              (loop $loopS
+                (br_if $doneS (i32.ge_u (local.get $s) (local.get $slices)))
+                (local.set $offset (i32.add (local.get $offset) (i32.shl
+                  (i32.load (i32.add (local.get $c0) (i32.shl (local.get $s) (i32.const 2))))
+                  (i32.mul (local.get $s) (local.get $cellBits)))))
+                (local.set $s (i32.add (local.get $s) (i32.const 1)))
+                (br $loopS)))))
+        (local.set $dst (i32.add (local.get $acc) (i32.shl (i32.add (i32.mul (local.get $o) (local.get $accStride)) (local.get $colBase)) (i32.const 2))))
+        (local.set $c0 (local.get $row))
+        (local.set $j (i32.const 0))
+        (block $doneJ
+          (loop $loopJ
+            (br_if $doneJ (i32.ge_u (local.get $j) (local.get $cols)))
+            (local.set $v (i32.const 0))
+            (local.set $s (i32.const 0))
+            (if (i32.eq (local.get $scheme) (i32.const 1))
+              (then
+                (block $doneD
+                  (loop $loopD
+                    (br_if $doneD (i32.ge_u (local.get $s) (local.get $slices)))
+                    (local.set $v (i32.add (local.get $v) (i32.shl
+                      (i32.sub
+                        (i32.load (i32.add (local.get $c0) (i32.shl (local.get $s) (i32.const 2))))
+                        (i32.load (i32.add (i32.add (local.get $c0) (local.get $sliceBytes)) (i32.shl (local.get $s) (i32.const 2)))))
+                      (i32.mul (local.get $s) (local.get $cellBits)))))
+                    (local.set $s (i32.add (local.get $s) (i32.const 1)))
+                    (br $loopD)))
+                (local.set $c0 (i32.add (local.get $c0) (i32.shl (local.get $sliceBytes) (i32.const 1)))))
+              (else
+                (block $doneU
+                  (loop $loopU
+                    (br_if $doneU (i32.ge_u (local.get $s) (local.get $slices)))
+                    (local.set $v (i32.add (local.get $v) (i32.shl
+                      (i32.load (i32.add (local.get $c0) (i32.shl (local.get $s) (i32.const 2))))
+                      (i32.mul (local.get $s) (local.get $cellBits)))))
+                    (local.set $s (i32.add (local.get $s) (i32.const 1)))
+                    (br $loopU)))
+                (local.set $v (i32.sub (local.get $v) (local.get $offset)))
+                (local.set $c0 (i32.add (local.get $c0) (local.get $sliceBytes)))))
+            (local.set $v (i32.sub (local.get $v) (i32.load (i32.add (local.get $correction) (i32.shl (local.get $j) (i32.const 2))))))
             (local.set $v (select
               (i32.shr_s (local.get $v) (local.get $dL))
               (i32.shl (local.get $v) (local.get $left))

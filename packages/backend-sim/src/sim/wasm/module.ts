@@ -40,7 +40,7 @@ export interface KernelExports {
   read_float(cells: number, stride: number, xu: number, outer: number, rows: number, steps: number, dacBits: number, adcMin: number, adcMax: number,
     counts: number, idx: number, vals: number, sums: number, out: number): void;
   read_float32(cells: number, cells32: number, stride: number, cols: number, thresholds: number, xu: number, outer: number, rows: number,
-    steps: number, dacBits: number, adcMin: number, adcMax: number, counts: number, idx: number, vals: number, sums: number, out: number): number;
+    steps: number, dacBits: number, adcMin: number, adcMax: number, counts: number, idx: number, vals: number, sums: number, out: number, outI32: number): number;
   narrow_inputs(x: number, outer: number, rows: number, rowsPadded: number, dst: number): number;
   mvm_i16(w: number, rowsPadded: number, colsPadded: number, x: number, outer: number, out: number, asI32: number, list: number): void;
   mvm(w: number, rows: number, rowsPadded: number, colsPadded: number, x: number, outer: number, narrow: number, maxInput: number, out: number, list: number): number;
@@ -53,6 +53,8 @@ export interface KernelExports {
   epilogue(acc: number, accI32: number, batch: number, positions: number, channels: number, bias: number, moveScale: number, relu: number,
     tapStarts: number, taps: number, outPositions: number, qScale: number, lo: number, hi: number, out: number): void;
   finish_i32(src: number, outer: number, srcStride: number, cols: number, correction: number, dL: number, wrapShift: number, acc: number, accStride: number, colBase: number): void;
+  finish_slices_i32(src: number, srcStride: number, outer: number, cols: number, scheme: number, slices: number, cellBits: number, correction: number,
+    dL: number, wrapShift: number, acc: number, accStride: number, colBase: number): void;
   quantize(src: number, n: number, scale: number, lo: number, hi: number, dst: number): void;
   to_i32(src: number, n: number, dst: number, range: number): number;
 }
