@@ -389,7 +389,7 @@
         ;; the rows each step drives at a non-zero DAC value, ascending, with that value (f32 row byte offset kept;
         ;; values only for db > 1): only the non-zero digits are visited, lowest first — digit t is non-zero iff bit
         ;; t·db of y = x | x >>> 1 | … | x >>> (db − 1) is set (as count_active)
-        (memory.fill (local.get $counts) (i32.const 0) (i32.shl (local.get $steps) (i32.const 2)))
+        (call $zeroWords (local.get $counts) (i32.shl (local.get $steps) (i32.const 2)))
         (local.set $r (i32.const 0))
         (local.set $rowAt (i32.const 0))
         (local.set $any (i32.const 0))
@@ -398,7 +398,7 @@
             ;; 1-bit DAC, ≤ 8 steps: the input bit-planes of sixteen rows at once (their bytes' bit t by
             ;; i8x16.bitmask), then each step's rows from its plane's set bits — one unpredictable loop exit per
             ;; (step, 64 rows) instead of one per row. Planes: u64 [steps, words] in the `vals` scratch.
-            (memory.fill (local.get $vals) (i32.const 0) (i32.shl (i32.mul (local.get $steps) (local.get $words)) (i32.const 3)))
+            (call $zeroWords (local.get $vals) (i32.shl (i32.mul (local.get $steps) (local.get $words)) (i32.const 3)))
             (block $doneG
               (loop $loopG
                 (br_if $doneG (i32.ge_u (local.get $r) (local.get $rows)))
@@ -515,7 +515,7 @@
         ;; no row driven at all (common: blank image regions) and the ADC converts 0 to 0: the row is all +0, as the
         ;; blocks below would make it
         (if (i32.and (i32.eqz (local.get $any)) (local.get $zeroReadsZero))
-          (then (memory.fill (local.get $outRow) (i32.const 0) (i32.shl (local.get $stride) (local.get $outShift))))
+          (then (call $zeroWords (local.get $outRow) (i32.shl (local.get $stride) (local.get $outShift))))
           (else
         (local.set $cb (i32.const 0))
         (block $doneCB
@@ -548,14 +548,32 @@
                   (br_if $loopOut (i32.lt_u (local.get $j) (i32.shl (local.get $width) (i32.const 2)))))))
             (local.set $cb (i32.add (local.get $cb) (local.get $width)))
             (br $loopCB)))
-        (memory.fill (i32.add (local.get $outRow) (i32.shl (local.get $cols) (local.get $outShift))) (i32.const 0)
+        (call $zeroWords (i32.add (local.get $outRow) (i32.shl (local.get $cols) (local.get $outShift)))
           (i32.shl (i32.sub (local.get $stride) (local.get $cols)) (local.get $outShift)))))
         (local.set $outRow (i32.add (local.get $outRow) (i32.shl (local.get $stride) (local.get $outShift))))
         (local.set $o (i32.add (local.get $o) (i32.const 1)))
         (br $loopO)))
     (local.get $fallbacks))
 
-  ;; read_float32's ADC of a block step with ambiguous lanes: for the block's `width` columns (f32 sums F at `sums`,
+;; Zeroes `bytes` (a multiple of 4) from `at`: read_float32's per-vector clearing, too small for memory.fill, which
+  ;; leaves the compiled code for a runtime call each time.
+  (func $zeroWords (param $at i32) (param $bytes i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $at) (local.get $bytes)))
+    (block $doneV
+      (loop $loopV
+        (br_if $doneV (i32.gt_u (i32.add (local.get $at) (i32.const 16)) (local.get $end)))
+        (v128.store (local.get $at) (v128.const i64x2 0 0))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $loopV)))
+    (block $doneW
+      (loop $loopW
+        (br_if $doneW (i32.ge_u (local.get $at) (local.get $end)))
+        (i32.store (local.get $at) (i32.const 0))
+        (local.set $at (i32.add (local.get $at) (i32.const 4)))
+        (br $loopW))))
+
+    ;; read_float32's ADC of a block step with ambiguous lanes: for the block's `width` columns (f32 sums F at `sums`,
   ;; thresholds at `thr`, f64 cells from `col`), codes[c] += clamp(code)·2^shift, code = Rn where |F − Rn| < 0.5 − B,
   ;; else Math.round(R) from $exactCode; returns how many it recomputed.
   (func $adcExact
