@@ -21,7 +21,7 @@ import {
 } from "./kernels.js";
 import { getLayerEpilogue } from "./epilogue.js";
 import { getEffectiveWeights, getLayerPlans, simError, widenShape, type LayerPlan } from "./layer-plan.js";
-import { accumulateLayerWasm, quantizeLayerInputWasm, type LayerTail, type PendingTile, type WasmLayerInput } from "./layer-wasm.js";
+import { accumulateLayerWasm, quantizeLayerInputWasm, readLayerInput, type LayerTail, type PendingTile, type WasmLayerInput } from "./layer-wasm.js";
 import { multiplyTile, readTile, type KernelChoice } from "./tile-kernels.js";
 
 type MvmOp = Extract<ScheduleOp, { op: "mvm" }>;
@@ -449,13 +449,16 @@ function runOnce(program: Program, inputData: Float64Array, images: number, inst
         for (const id of op.tiles) recorded.delete(id);
         if (taken) {
           if (!tail) {
-            buffers.set(op.to, { shape: widenShape(layer.record.output_shape, images), dtype: "f64", data: taken });
+            buffers.set(op.to, { shape: widenShape(layer.record.output_shape, images), dtype: "f64", data: taken as Float64Array });
             break;
           }
-          // the layer's bias, move, post-ops and the next quantize ran with it
+          // the layer's bias, move, post-ops and the next quantize ran with it; their x_int is usually held in the
+          // instance's memory for the next layer, made float64 only if something else reads it
           const q = tail.epilogue.quantize;
-          buffers.set(q.to, { shape: widenShape(records.get(q.from)!.shape, images), dtype: "f64", data: taken });
-          xInts.set(q.layer, taken);
+          const shape = widenShape(records.get(q.from)!.shape, images);
+          buffers.delete(q.to);
+          if (taken instanceof Float64Array) buffers.set(q.to, { shape, dtype: "f64", data: taken });
+          else wasmInputs.set(q.to, { input: taken, materialize: () => ({ shape, dtype: "f64", data: readLayerInput(taken) }) });
           index = tail.epilogue.end;
           break;
         }

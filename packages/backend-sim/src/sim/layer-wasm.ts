@@ -17,13 +17,22 @@ import { WasmIntegerCellTile } from "./wasm/integer-cell-tile.js";
 import { WasmIntegerMvm } from "./wasm/integer-mvm.js";
 import { KernelArena } from "./wasm/module.js";
 
-/** A layer's input integers x_int quantized straight into an instance's memory (quantizeLayerInputWasm), as i32. */
+/**
+ * A layer's input integers x_int held in an instance's memory as i32: quantized there (quantizeLayerInputWasm), or
+ * left there by the previous layer's fused tail (accumulateLayerWasm).
+ */
 export interface WasmLayerInput {
   readonly owner: InstanceArena;
   readonly at: number;
+  readonly length: number;
   /** range over 0 and the values */
   readonly min: number;
   readonly max: number;
+}
+
+/** A held layer input as float64 (its values are integers within i32, so exactly), for readers outside the engine. */
+export function readLayerInput(input: WasmLayerInput): Float64Array {
+  return Float64Array.from(input.owner.arena.i32(input.at, input.length));
 }
 
 /** A tile's schedule ops as recorded until its layer's accumulate. */
@@ -163,7 +172,7 @@ function getFaithfulKernel(ia: InstanceArena, pending: PendingTile, instance: Si
  */
 export function accumulateLayerWasm(
   layer: LayerPlan, pending: ReadonlyMap<number, PendingTile>, instance: SimInstance, program: Program, tail?: LayerTail,
-): Float64Array | undefined {
+): Float64Array | WasmLayerInput | undefined {
   const ia = getInstanceArena(instance);
   const { arena } = ia;
   const cellBits = layer.record.formats.weight.cell_bits;
@@ -183,6 +192,8 @@ export function accumulateLayerWasm(
       colOffset += p.plan.tile.cols;
     });
   }
+  // the tail's x_int stays in this memory for the next layer: its region, like a quantize op's, is kept for every pass
+  const held = tail ? getInputRegion(ia, tail.epilogue.end, tailOutputLength(tail, layer)) : undefined;
   const mark = arena.mark();
   try {
     const { outer } = layer;
@@ -277,7 +288,7 @@ export function accumulateLayerWasm(
       }
       arena.release(tileMark);
     }
-    if (tail) return runTail(arena, tail, layer, accAt, integerAcc);
+    if (tail) return runTail(ia, tail, layer, accAt, integerAcc, held!);
     const acc = integerAcc ? arena.i32(accAt, outer * channels) : arena.f64(accAt, outer * channels);
     return toLayerLayout(acc, layer);
   } finally {
@@ -373,11 +384,7 @@ function toInt32(arena: KernelArena, srcAt: number, n: number, dstAt: number): {
 export function quantizeLayerInputWasm(instance: SimInstance, op: number, x: Float64Array, fl: number, bits: number, signed: boolean): WasmLayerInput | undefined {
   const ia = getInstanceArena(instance);
   const { arena } = ia;
-  let region = ia.inputs.get(op);
-  if (!region || region.capacity < x.length) {
-    region = { at: arena.alloc(x.length * 4 + INPUT_SLACK), capacity: x.length };
-    ia.inputs.set(op, region);
-  }
+  const region = getInputRegion(ia, op, x.length);
   const mark = arena.mark();
   try {
     const at = arena.scratch(x.length * 8);
@@ -385,7 +392,7 @@ export function quantizeLayerInputWasm(instance: SimInstance, op: number, x: Flo
     const [lo, hi] = getIntegerRange(bits, signed);
     arena.exports.quantize(at, x.length, 2 ** fl, lo, hi, at);
     const { fits, min, max } = toInt32(arena, at, x.length, region.at);
-    return fits ? { owner: ia, at: region.at, min, max } : undefined;
+    return fits ? { owner: ia, at: region.at, length: x.length, min, max } : undefined;
   } finally {
     arena.release(mark);
   }
@@ -453,14 +460,36 @@ function toLayerLayout(acc: Float64Array | Int32Array, layer: LayerPlan): Float6
   return out;
 }
 
-/** The tail on the position-major accumulators at `accAt`, in one pass (kernels.wat `epilogue`); returns the quantized x. */
-function runTail(arena: KernelArena, tail: LayerTail, layer: LayerPlan, accAt: number, integerAcc: boolean): Float64Array {
+/** How many values a layer's tail gives: the quantized x `[batch, channels, positions after the pool]`. */
+function tailOutputLength(tail: LayerTail, layer: LayerPlan): number {
+  const e = tail.epilogue;
+  const batch = layer.isConv ? layer.batch : layer.outer;
+  const positions = layer.isConv ? layer.positions : 1;
+  return batch * layer.outChannels * (e.pool ? e.pool.positions : positions);
+}
+
+/** The kept region of schedule op `op` for at least `length` i32 layer inputs (allocated persistently: no scratch may be in use). */
+function getInputRegion(ia: InstanceArena, op: number, length: number): { readonly at: number; readonly capacity: number } {
+  let region = ia.inputs.get(op);
+  if (!region || region.capacity < length) {
+    region = { at: ia.arena.alloc(length * 4 + INPUT_SLACK), capacity: length };
+    ia.inputs.set(op, region);
+  }
+  return region;
+}
+
+/**
+ * The tail on the position-major accumulators at `accAt`, in one pass (kernels.wat `epilogue`); returns the quantized x
+ * held as i32 in `region` (the next layer reads it there), or as float64 when a value lies outside i32.
+ */
+function runTail(ia: InstanceArena, tail: LayerTail, layer: LayerPlan, accAt: number, integerAcc: boolean, region: { readonly at: number }): Float64Array | WasmLayerInput {
+  const { arena } = ia;
   const e = tail.epilogue;
   const channels = layer.outChannels;
   const batch = layer.isConv ? layer.batch : layer.outer;
   const positions = layer.isConv ? layer.positions : 1;
   const outPositions = e.pool ? e.pool.positions : positions;
-  const count = batch * channels * outPositions;
+  const count = tailOutputLength(tail, layer);
   // scratch lies above the tiles packed for this layer, so no address below is 0 (0 means "none" to the kernel)
   let biasAt = 0;
   if (tail.bias) {
@@ -479,5 +508,6 @@ function runTail(arena: KernelArena, tail: LayerTail, layer: LayerPlan, accAt: n
   const [lo, hi] = getIntegerRange(e.quantize.bits, e.quantize.signed);
   arena.exports.epilogue(accAt, integerAcc ? 1 : 0, batch, positions, channels, biasAt, e.moveScale, e.relu ? 1 : 0, tapStartsAt, tapsAt, outPositions,
     2 ** e.quantize.fl, lo, hi, outAt);
-  return arena.f64(outAt, count).slice();
+  const { fits, min, max } = toInt32(arena, outAt, count, region.at);
+  return fits ? { owner: ia, at: region.at, length: count, min, max } : arena.f64(outAt, count).slice();
 }
