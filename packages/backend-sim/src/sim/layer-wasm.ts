@@ -1,11 +1,12 @@
 /**
  * @fileoverview The WebAssembly layer engine: all tiles of a weight layer run inside one WebAssembly memory per
  * instance — the layer's inputs converted once, each row range gathered (im2col) once for every tile that reads it,
- * each tile read (fast MVM — one for all the column tiles of a row range — or faithful bit-serial read) and finished (slice combine, signed-input correction,
- * truncation window, scatter-add into the layer's accumulators) without leaving it; only the layer's result is copied
- * out. Every step is the TypeScript reference's arithmetic in the same order (kernels.wat; only the fast path's
- * integer contributions, exact in any order, are added group by group), so results are equal bit for bit; layers it does not take (compacted maps, read noise, recorded integers, weights or inputs outside the i16
- * MVM) stay with the reference engine.
+ * each tile read (fast MVM — one for all the column tiles of a row range — or faithful bit-serial read) and finished
+ * (slice combine, signed-input correction, truncation window, scatter-add into the layer's accumulators) without
+ * leaving it; only the layer's result is copied out (a fused tail's x_int stays for the next layer). Every step is the
+ * TypeScript reference's arithmetic in the same order (kernels.wat; only integer contributions, exact in any order,
+ * are added group by group or in i32), so results are equal bit for bit; layers it does not take (compacted maps, read
+ * noise, recorded integers, weights or inputs outside the i16 MVM) stay with the reference engine.
  */
 import type { Program, ScheduleOp } from "../program/types.js";
 import type { SimInstance } from "./instance.js";
@@ -61,11 +62,17 @@ export interface LayerTail {
   readonly epilogue: Epilogue;
 }
 
+/** One MVM for a group of fast-path column tiles, and each tile's max |W_eff| (for its own accumulation bound). */
+interface FastGroup {
+  readonly mvm: WasmIntegerMvm;
+  readonly maxAbsWeights: readonly number[];
+}
+
 /** One instance's arena and the tiles packed into it, per path. */
 interface InstanceArena {
   readonly arena: KernelArena;
-  /** the fast path's MVMs, one per group of column tiles (key: their ids), with each tile's max |W_eff| */
-  readonly fast: Map<string, { readonly mvm: WasmIntegerMvm; readonly maxAbsWeights: readonly number[] } | null>;
+  /** the fast path's MVMs, one per group of column tiles (key: their ids) */
+  readonly fast: Map<string, FastGroup | null>;
   readonly faithful: Map<number, WasmIntegerCellTile | WasmFloatCellTile>;
   /** per quantize op (schedule index): where its i32 x_int lives, reused by every pass, and how many it holds */
   readonly inputs: Map<number, { readonly at: number; readonly capacity: number }>;
@@ -127,7 +134,7 @@ function groupFastTiles(pending: ReadonlyMap<number, PendingTile>): number[][] {
  * The one MVM of a group of fast-path column tiles (W_eff side by side, in the group's order) and each tile's
  * max |W_eff|, or null when their weights do not fit the i16 MVM.
  */
-function getGroupMvm(ia: InstanceArena, members: readonly PendingTile[], instance: SimInstance, program: Program) {
+function getGroupMvm(ia: InstanceArena, members: readonly PendingTile[], instance: SimInstance, program: Program): FastGroup | null {
   const key = members.map((p) => p.plan.tile.id).join(",");
   let group = ia.fast.get(key);
   if (group === undefined) {
@@ -167,7 +174,7 @@ function getFaithfulKernel(ia: InstanceArena, pending: PendingTile, instance: Si
 /**
  * Runs the recorded tiles of `layer` (in recording order) and returns the layer's accumulators `[outNumel]` — what
  * the reference engine's accumulate builds — or, given the layer's `tail`, what that tail's quantize produces (the
- * next layer's x_int, [batch, channels, ...]); or undefined when a tile cannot run here (nothing has changed then,
+ * next layer's x_int, [batch, channels, ...], held in this memory when it fits i32); or undefined when a tile cannot run here (nothing has changed then,
  * and the caller replays the tiles through the reference engine).
  */
 export function accumulateLayerWasm(
