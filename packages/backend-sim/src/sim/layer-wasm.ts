@@ -306,10 +306,8 @@ export function accumulateLayerWasm(
 /** A fast tile's exact i32 sums `[outer, stride]` at `srcAt` into the layer's i32 accumulators (kernels.wat finish_i32). */
 function finishTileI32(arena: KernelArena, layer: LayerPlan, p: PendingTile, srcAt: number, stride: number, outer: number, accAt: number): void {
   const t = p.plan.tile;
-  const tr = p.truncate;
   const mark = arena.mark();
-  arena.exports.finish_i32(srcAt, outer, stride, t.cols, correctionsI32(arena, p), tr ? tr.dL : 0, tr && tr.oRwl <= 32 ? 32 - tr.oRwl : 0,
-    accAt, layer.outChannels, t.group * layer.record.matrix.cols + t.col0);
+  arena.exports.finish_i32(srcAt, outer, stride, t.cols, correctionsI32(arena, p), ...windowI32(p), accAt, layer.outChannels, columnBase(layer, p));
   arena.release(mark);
 }
 
@@ -319,11 +317,21 @@ function finishTileI32(arena: KernelArena, layer: LayerPlan, p: PendingTile, src
  */
 function finishSlicesI32(arena: KernelArena, layer: LayerPlan, p: PendingTile, srcAt: number, stride: number, scheme: number, outer: number, accAt: number): void {
   const t = p.plan.tile;
-  const tr = p.truncate;
   const mark = arena.mark();
   arena.exports.finish_slices_i32(srcAt, stride, outer, t.cols, scheme, p.shiftAdd!.slices, p.shiftAdd!.cellBits, correctionsI32(arena, p),
-    tr ? tr.dL : 0, tr && tr.oRwl <= 32 ? 32 - tr.oRwl : 0, accAt, layer.outChannels, t.group * layer.record.matrix.cols + t.col0);
+    ...windowI32(p), accAt, layer.outChannels, columnBase(layer, p));
   arena.release(mark);
+}
+
+/** Where a tile's first column lands among the layer's output channels. */
+function columnBase(layer: LayerPlan, p: PendingTile): number {
+  return p.plan.tile.group * layer.record.matrix.cols + p.plan.tile.col0;
+}
+
+/** The i32 finishes' truncation: [D_L, wrap shift 32 − O_RWL] (0, 0 without a truncate op; no wrap past 32 bits). */
+function windowI32(p: PendingTile): [number, number] {
+  const tr = p.truncate;
+  return tr ? [tr.dL, tr.oRwl <= 32 ? 32 - tr.oRwl : 0] : [0, 0];
 }
 
 /** A tile's integer corrections as i32 in scratch (fitsIntegerAccumulation has checked that they are integers). */
@@ -352,7 +360,7 @@ function finishTile(arena: KernelArena, layer: LayerPlan, p: PendingTile, srcAt:
   // truncate 2: a window wider than 53 bits wraps no float64 integer (truncateWindowImpl)
   const truncate = !tr ? 0 : tr.oRwl > WIDEST_WRAP ? 2 : 1;
   arena.exports.finish(srcAt, stride, outer, t.cols, scheme, slices, placeAt, correctionAt, truncate, tr ? 2 ** -tr.dL : 1, truncate === 1 ? 2 ** tr!.oRwl : 2,
-    accAt, outBaseAt, t.group * layer.record.matrix.cols + t.col0, 1);
+    accAt, outBaseAt, columnBase(layer, p), 1);
   arena.release(mark);
 }
 
