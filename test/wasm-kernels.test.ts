@@ -430,7 +430,7 @@ interface SampledCase {
 }
 
 const SAMPLED_ROWS = [1, 5, 16, 25, 31, 64, 100, 127, 128, 129, 300];
-const SAMPLED_COLS = [1, 3, 4, 7, 9, 13, 24, 25, 28, 44, 68, 100, 128];
+const SAMPLED_COLS = [1, 3, 4, 7, 9, 13, 24, 25, 28, 32, 36, 44, 48, 52, 56, 68, 100, 128];
 const SAMPLED_ADCS: readonly (readonly [number, number])[] = [[0, 255], [0, 15], [-Infinity, Infinity], [-8, 7], [1, 6], [-7, -2]];
 
 function sampledCase(seed: number): SampledCase {
@@ -459,6 +459,8 @@ function sampledCase(seed: number): SampledCase {
     for (let b = 0; b < bits; b++) if (random() < density) x |= 1 << b;
     return x;
   });
+  // an undriven first vector in about a third of the cases: among driven ones, it takes the kernel's early exit
+  if (random() < 0.3) xu.fill(0, 0, rows);
   const [adcMin, adcMax] = pick(SAMPLED_ADCS);
   return {
     name: `seed ${seed}: ${rows}×${physCols}, σ ${sigma.toFixed(2)}, ${steps} steps of ${dacBits} bits, ${outer} vectors, density ${density}, ADC [${adcMin}, ${adcMax}]`,
@@ -476,8 +478,15 @@ describe("the WebAssembly float-cell read's float32 kernel (f32 sums, exact f64 
   it("the sampled cases cover every path of the kernel", () => {
     for (const dacBits of [1, 2]) expect(SAMPLED.some((c) => c.dacBits === dacBits), `${dacBits}-bit DAC`).toBe(true);
     expect(SAMPLED.some((c) => c.steps === 10)).toBe(true);
-    // blocks of 24 columns and narrower last blocks of 16, 8 and 4
-    for (const rest of [4, 8, 12, 16, 20]) expect(SAMPLED.some((c) => Math.ceil(c.physCols / 4) * 4 % 24 === rest), `last block of ${rest} columns`).toBe(true);
+    // blocks of 28 columns, alone or followed by a narrower last block of every width
+    for (const rest of [0, 4, 8, 12, 16, 20, 24]) {
+      expect(SAMPLED.some((c) => c.physCols > 28 && Math.ceil(c.physCols / 4) * 4 % 28 === rest), `28-column blocks and a last block of ${rest} columns`).toBe(true);
+    }
+    // an all-zero input vector among driven ones (the kernel's early exit), where the ADC reads 0 as 0 and where it does not
+    const vectors = (c: SampledCase) => range(0, c.outer).map((o) => c.xu.subarray(o * c.rows, (o + 1) * c.rows));
+    const mixed = (c: SampledCase) => vectors(c).some((v) => v.every((x) => x === 0)) && vectors(c).some((v) => v.some((x) => x !== 0));
+    expect(SAMPLED.some((c) => mixed(c) && c.adcMin <= 0 && c.adcMax >= 0), "undriven vector, ADC reads 0 as 0").toBe(true);
+    expect(SAMPLED.some((c) => mixed(c) && c.adcMin > 0), "undriven vector, ADC range above 0").toBe(true);
     expect(SAMPLED.some((c) => c.rows > 256)).toBe(true);
     expect(SAMPLED.some((c) => c.rows % 16 !== 0 && c.rows > 16)).toBe(true);
     expect(SAMPLED.some((c) => c.adcMin > 0)).toBe(true);

@@ -320,10 +320,12 @@ const indent = (text, spaces) => text.replace(/^(?=.)/gm, " ".repeat(spaces));
 
 /**
  * read_float32's column block widths, widest first; a block takes the widest that fits the columns left (cols is a
- * multiple of 4). The widest, 24, is six f32x4 accumulators (read_float's six f64x2 ones; more would spill) and must
- * match the 96 bytes of f32 sums read_float32 keeps before its i32 shift-add sums in the scratch.
+ * multiple of 4), so a tile takes one block per 28 columns: a row costs a block about the same however narrow (an
+ * index load and a loop step, and the adds into one accumulator wait on each other), so the last block should not
+ * be split further. The widest, 28, is seven f32x4 accumulators (eight measured slower on LeNet-5's 128 × 68 tile) and
+ * must match the 112 bytes of f32 sums read_float32 keeps before its i32 shift-add sums in the scratch.
  */
-const FLOAT32_BLOCK_WIDTHS = [24, 16, 8, 4];
+const FLOAT32_BLOCK_WIDTHS = [28, 24, 20, 16, 12, 8, 4];
 /**
  * Bit-planes read_float32's 1-bit-DAC input transpose extracts: one per bit of the inputs' low bytes (so kernels.wat
  * takes that path only for steps ≤ 8).

@@ -245,13 +245,13 @@ export function accumulateLayerWasm(
       const key = `${x.at}:${t.group}:${t.row0}:${t.rows}:${t.bias_row}:${p.inputOffset}:${narrowPadded}`;
       let xuAt = gathered.get(key);
       if (xuAt === undefined) {
-        // + 16: gather_runs stores eight rows at a time, up to 14 bytes past the last row
-        xuAt = arena.scratch((narrowPadded ? outer * narrowPadded * 2 : outer * t.rows_used * 4) + 16);
+        // + 32: gather_runs stores eight rows at a time, up to 28 bytes past the last row
+        xuAt = arena.scratch((narrowPadded ? outer * narrowPadded * 2 : outer * t.rows_used * 4) + 32);
         const images = layer.isConv ? layer.batch : outer;
         const imageStride = layer.isConv ? layer.inChannels * layer.plane : layer.plane;
         const { starts, runs } = p.plan.inputRuns;
         // runs pay off once they average ≥ 2 rows (kernel rows of a conv, a linear layer's rows)
-        if (narrowPadded && runs.length <= p.plan.inputOffsets.length) {
+        if (runs.length <= p.plan.inputOffsets.length) {
           const startsAt = arena.scratch(starts.length * 4);
           arena.i32(startsAt, starts.length).set(starts);
           const runsAt = arena.scratch(runs.length * 4);

@@ -16,10 +16,10 @@ export type FloatCellKernelOption = FloatCellKernel | "auto";
 
 /** Columns per block of read_float (six f64x2 accumulators): the row stride of the stored cells and of `out`. */
 const STRIDE_COLUMNS = 12;
-/** read_float32 reads columns in blocks of 24, 16, 8 or 4 (f32x4 lanes): it computes physCols rounded up to 4. */
+/** read_float32 reads columns in blocks of 28, 24, …, 8 or 4 (f32x4 lanes): it computes physCols rounded up to 4. */
 const LANE_COLUMNS = 4;
-/** read_float32's block width (six f32x4 accumulators), for the size of its scratch. */
-const BLOCK_COLUMNS = 24;
+/** read_float32's widest block (seven f32x4 accumulators), for the size of its scratch. */
+const BLOCK_COLUMNS = 28;
 /**
  * read_float32 applies while every column's (2^db − 1)·Σ|cell| stays below this: its f32 sums stay well inside
  * (−2^22, 2^22), where F + 1.5·2^23 rounds F to an integer exactly and the codes are exact in f32 and i32.

@@ -328,15 +328,15 @@
   ;; Kernel (b), float32 form: read_float32(cells, cells32, stride, cols, thresholds, xu, outer, rows, steps, dacBits,
   ;; adcMin, adcMax, counts, idx, vals, sums, out, outI32) → how many (o, t, c) column sums it recomputed in f64 (as f64).
   ;; Writes what read_float (same cells, stride, xu, …, out) writes in columns c < cols, bit for bit (columns
-  ;; cols..stride come out 0), about twice as fast: column sums in f32x4 (24 columns per pass in six accumulators, where
-  ;; read_float sums 12 in six f64x2), recomputed exactly only where the result could differ; ADC and shift-add in i32.
+  ;; cols..stride come out 0), about twice as fast: column sums in f32x4 (28 columns per pass in seven accumulators,
+  ;; where read_float sums 12 in six f64x2), recomputed exactly only where the result could differ; ADC and shift-add in i32.
   ;; cells: f64 [rows, stride] as read_float's; cells32: the same cells rounded to f32 (cols a multiple of 4, ≤ stride;
   ;; padding columns 0). thresholds: f32 [cols], per column 0.5 − B[c] rounded down (0 when B[c] ≥ 0.5), B[c] a bound on
   ;; |F − R| for every step (float-cell-tile.ts derives it), F the f32 column sum, R the reference's f64 one; the
   ;; wrapper checks (2^db − 1)·Σ_r |G[r, c]| < 2^21, so |F|, |R| < 2^22, and every |out| < 2^31. adcMin ≤ adcMax: the
   ;; ADC's range as i32 (beyond i32, e.g. ±Infinity, passed as −2^31 / 2^31 − 1). xu: i32 [outer, rows] + 64 readable
   ;; bytes. Scratch: counts i32 [steps], idx i32 [steps, rows] (f32 row byte offsets), vals f32 [steps, rows] (1-bit
-  ;; DAC, ≤ 8 steps: the input bit-planes u64 [steps, ⌈rows/64⌉] instead), sums 192 bytes. out: f64 [outer, stride], or
+  ;; DAC, ≤ 8 steps: the input bit-planes u64 [steps, ⌈rows/64⌉] instead), sums 224 bytes. out: f64 [outer, stride], or
   ;; (outI32 ≠ 0) the same exact integers as i32 [outer, stride], for finish_slices_i32.
   ;; Why it is exact: the result depends on R only through Math.round(R) = floor(R + 0.5), which changes only where R
   ;; crosses a half-integer. F + 1.5·2^23 rounds F to the nearest integer Rn (|F| < 2^22 keeps the sum in [2^23, 2^24),
@@ -347,8 +347,10 @@
   ;; in any order (its bound holds for any order). The clamped codes are integers, so out[o, c] = Σ_t 2^(t·db)·code_t
   ;; is exact in any order while |out| < 2^31: it is summed in i32 and converted once (the reference's f64 sum of those
   ;; integers is exact too, and never −0).
-  ;; Blocks of 24 columns (the last 16, 8 or 4 wide) go through all steps while their cells (rows × 96 bytes) are in the
-  ;; L1 cache; a block's steps take one vector test for ambiguous lanes, and its shift-add sums stay in the scratch.
+  ;; Blocks of 28 columns (the last 4 to 24 wide: one block per 28 columns, as each row of a block costs about as much
+  ;; however narrow) go through all steps while their cells (rows × 112 bytes) are in the L1 cache; a block's steps
+  ;; take one vector test for ambiguous lanes, and its shift-add sums stay in the scratch. An all-zero input vector
+  ;; skips all of it when the ADC reads 0 as 0.
   ;; The unrolled parts (each block width's step loop, the transpose's eight planes, $adcExact's four lanes) come from
   ;; float32ColumnBlocks, float32InputPlanes and adcExactLanes in scripts/wat-kernels.mjs, at the `;; @insert` lines.
   (func (export "read_float32")
@@ -362,7 +364,7 @@
     (local $zeroReadsZero i32) (local $oneBit i32) (local $shift i32) (local $j i32) (local $thr i32) (local $col i32)
     (local $codes i32) (local $rowAt i32) (local $transpose i32) (local $words i32) (local $plane i32) (local $planeRow i32)
     (local $any i32) (local $word i64) (local $rowShift i64) (local $fallbacks f64)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128)
     (local $vv v128) (local $amb v128) (local $code v128) (local $magic v128) (local $magicBits v128) (local $minV v128)
     (local $maxV v128)
     (local.set $mask (i32.sub (i32.shl (i32.const 1) (local.get $dacBits)) (i32.const 1)))
@@ -379,13 +381,33 @@
     (local.set $magic (v128.const f32x4 12582912 12582912 12582912 12582912))
     (local.set $magicBits (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000))
     ;; the i32 shift-add sums of a block's columns follow its f32 sums in the scratch
-    (local.set $codes (i32.add (local.get $sums) (i32.const 96)))
+    (local.set $codes (i32.add (local.get $sums) (i32.const 112)))
     (local.set $outRow (local.get $out))
     ;; log2 of the bytes per output value: 2 for i32, 3 for f64
     (local.set $outShift (i32.sub (i32.const 3) (i32.ne (local.get $outI32) (i32.const 0))))
     (block $doneO
       (loop $loopO
         (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        ;; an all-zero input vector (over half of a first convolution's, on blank image borders) whose 0 the ADC reads
+        ;; as 0: its row is all +0, found with one OR per four inputs instead of the transpose and the step lists
+        (if (local.get $zeroReadsZero)
+          (then
+            (local.set $vv (v128.const i64x2 0 0))
+            (local.set $r (i32.const 0))
+            (loop $loopZ
+              ;; four inputs, those past the vector's last masked off (the next vector's, or the 64 readable bytes)
+              (local.set $vv (v128.or (local.get $vv) (v128.and
+                (v128.load (i32.add (local.get $xu) (i32.shl (local.get $r) (i32.const 2))))
+                (i32x4.gt_s (i32x4.splat (i32.sub (local.get $rows) (local.get $r))) (v128.const i32x4 0 1 2 3)))))
+              (local.set $r (i32.add (local.get $r) (i32.const 4)))
+              (br_if $loopZ (i32.lt_u (local.get $r) (local.get $rows))))
+            (if (i32.eqz (v128.any_true (local.get $vv)))
+              (then
+                (call $zeroWords (local.get $outRow) (i32.shl (local.get $stride) (local.get $outShift)))
+                (local.set $xu (i32.add (local.get $xu) (i32.shl (local.get $rows) (i32.const 2))))
+                (local.set $outRow (i32.add (local.get $outRow) (i32.shl (local.get $stride) (local.get $outShift))))
+                (local.set $o (i32.add (local.get $o) (i32.const 1)))
+                (br $loopO)))))
         ;; the rows each step drives at a non-zero DAC value, ascending, with that value (f32 row byte offset kept;
         ;; values only for db > 1): only the non-zero digits are visited, lowest first — digit t is non-zero iff bit
         ;; t·db of y = x | x >>> 1 | … | x >>> (db − 1) is set (as count_active)
@@ -525,7 +547,7 @@
             (local.set $p (i32.add (local.get $cells32) (i32.shl (local.get $cb) (i32.const 2))))
             (local.set $thr (i32.add (local.get $thresholds) (i32.shl (local.get $cb) (i32.const 2))))
             (local.set $col (i32.add (local.get $cells) (i32.shl (local.get $cb) (i32.const 3))))
-            ;; the block's i32 sums zeroed, then the step loop of the widest block (24, 16, 8 or 4 columns) that fits
+            ;; the block's i32 sums zeroed, then the step loop of the widest block (28, 24, …, 4 columns) that fits
             ;; the $left columns, $width set to its width (float32ColumnBlocks)
             ;; @insert read-float32-column-blocks
             ;; the block's sums, exact integers: as i32, or converted to f64
@@ -846,21 +868,25 @@
         (br $loopB))))
 
   ;; gather_runs(x, images, imageStride, positions, starts, runs, rows, biasRow, biasInput, inputOffset, rowsPadded, dst):
-  ;; gather's narrow form (dst i16 [images·positions, rowsPadded]) by runs of up to 8 tile rows whose inputs lie side by
-  ;; side in the image (a kernel row's taps, a linear layer's rows): runs i32 [n, 2] = (first row, offset of its first
-  ;; input, −1: a run of padding rows), those of position p at starts[p] .. starts[p + 1], in row order. Each run is
-  ;; 8 loads' worth: x + inputOffset as i32x4 pairs narrowed to i16x8 (the caller has checked that its values fit i16)
-  ;; and stored whole, the lanes past the run overwritten by the next run, the bias row after them, or lying in the
-  ;; padding rows, whose weights are 0. Reads up to 28 bytes past an image and writes up to 14 past a row (the caller
-  ;; leaves room after x and after dst). Equal to gather on every row and the bias row.
+  ;; gather by runs of up to 8 tile rows whose inputs lie side by side in the image (a kernel row's taps, a linear
+  ;; layer's rows): runs i32 [n, 2] = (first row, offset of its first input, −1: a run of padding rows), those of
+  ;; position p at starts[p] .. starts[p + 1], in row order. Each run is 8 loads' worth: x + inputOffset as two i32x4,
+  ;; stored whole, the lanes past the run overwritten by the next run, the bias row or the next position's row after
+  ;; them, or lying in the padding rows, whose weights are 0. As gather, rowsPadded ≠ 0 narrows (dst i16
+  ;; [images·positions, rowsPadded], the caller has checked that the values fit i16), else dst is i32 [images·positions,
+  ;; rows + biasRow]. Reads up to 28 bytes past an image and writes up to 28 past the last row (the caller leaves room
+  ;; after x and after dst). Equal to gather on every row and the bias row.
   (func (export "gather_runs")
     (param $x i32) (param $images i32) (param $imageStride i32) (param $positions i32) (param $starts i32) (param $runs i32)
     (param $rows i32) (param $biasRow i32) (param $biasInput i32) (param $inputOffset i32) (param $rowsPadded i32) (param $dst i32)
     (local $b i32) (local $p i32) (local $img i32) (local $k i32) (local $kEnd i32) (local $off i32) (local $src i32) (local $row i32)
-    (local $rowBytes i32) (local $offV v128) (local $padV v128)
+    (local $rowBytes i32) (local $first i32) (local $at i32) (local $offV v128) (local $padV v128)
     (local.set $offV (i32x4.splat (local.get $inputOffset)))
     (local.set $padV (i16x8.splat (local.get $inputOffset)))
-    (local.set $rowBytes (i32.shl (local.get $rowsPadded) (i32.const 1)))
+    (local.set $rowBytes (select
+      (i32.shl (local.get $rowsPadded) (i32.const 1))
+      (i32.shl (i32.add (local.get $rows) (local.get $biasRow)) (i32.const 2))
+      (local.get $rowsPadded)))
     (local.set $row (local.get $dst))
     (block $doneB
       (loop $loopB
@@ -877,18 +903,29 @@
                 (br_if $doneK (i32.ge_u (local.get $k) (local.get $kEnd)))
                 (local.set $off (i32.load offset=4 (i32.add (local.get $runs) (i32.shl (local.get $k) (i32.const 3)))))
                 (local.set $src (i32.add (local.get $img) (i32.shl (local.get $off) (i32.const 2))))
-                (v128.store
-                  (i32.add (local.get $row) (i32.shl (i32.load (i32.add (local.get $runs) (i32.shl (local.get $k) (i32.const 3)))) (i32.const 1)))
-                  (select
-                    (i16x8.narrow_i32x4_s
-                      (i32x4.add (v128.load (local.get $src)) (local.get $offV))
-                      (i32x4.add (v128.load offset=16 (local.get $src)) (local.get $offV)))
-                    (local.get $padV)
-                    (i32.ge_s (local.get $off) (i32.const 0))))
+                (local.set $first (i32.load (i32.add (local.get $runs) (i32.shl (local.get $k) (i32.const 3)))))
+                (if (local.get $rowsPadded)
+                  (then
+                    (v128.store (i32.add (local.get $row) (i32.shl (local.get $first) (i32.const 1)))
+                      (select
+                        (i16x8.narrow_i32x4_s
+                          (i32x4.add (v128.load (local.get $src)) (local.get $offV))
+                          (i32x4.add (v128.load offset=16 (local.get $src)) (local.get $offV)))
+                        (local.get $padV)
+                        (i32.ge_s (local.get $off) (i32.const 0)))))
+                  (else
+                    (local.set $at (i32.add (local.get $row) (i32.shl (local.get $first) (i32.const 2))))
+                    (v128.store offset=0 (local.get $at)
+                      (select (i32x4.add (v128.load (local.get $src)) (local.get $offV)) (local.get $offV) (i32.ge_s (local.get $off) (i32.const 0))))
+                    (v128.store offset=16 (local.get $at)
+                      (select (i32x4.add (v128.load offset=16 (local.get $src)) (local.get $offV)) (local.get $offV) (i32.ge_s (local.get $off) (i32.const 0))))))
                 (local.set $k (i32.add (local.get $k) (i32.const 1)))
                 (br $loopK)))
             (if (local.get $biasRow)
-              (then (i32.store16 (i32.add (local.get $row) (i32.shl (local.get $rows) (i32.const 1))) (local.get $biasInput))))
+              (then
+                (if (local.get $rowsPadded)
+                  (then (i32.store16 (i32.add (local.get $row) (i32.shl (local.get $rows) (i32.const 1))) (local.get $biasInput)))
+                  (else (i32.store (i32.add (local.get $row) (i32.shl (local.get $rows) (i32.const 2))) (local.get $biasInput))))))
             (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
             (local.set $p (i32.add (local.get $p) (i32.const 1)))
             (br $loopP)))
