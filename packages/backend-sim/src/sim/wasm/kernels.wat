@@ -1175,9 +1175,16 @@
     (param $cellBits i32) (param $correction i32) (param $dL i32) (param $wrapShift i32) (param $acc i32) (param $accStride i32)
     (param $colBase i32)
     (local $o i32) (local $j i32) (local $s i32) (local $row i32) (local $c0 i32) (local $dst i32) (local $v i32)
-    (local $offset i32) (local $left i32) (local $sliceBytes i32)
+    (local $offset i32) (local $left i32) (local $sliceBytes i32) (local $cols4 i32) (local $place v128) (local $vv v128)
     (local.set $left (i32.sub (i32.const 0) (local.get $dL)))
     (local.set $sliceBytes (i32.shl (local.get $slices) (i32.const 2)))
+    ;; four slices (8-bit weights in 2-bit cells): four columns at a time, one i32x4 of slices per column weighted by
+    ;; place = 2^(s·cb) and summed across (hsum4); other slice counts take the scalar loop only
+    (local.set $cols4 (select (i32.and (local.get $cols) (i32.const -4)) (i32.const 0) (i32.eq (local.get $slices) (i32.const 4))))
+    (local.set $place (i32x4.replace_lane 3 (i32x4.replace_lane 2 (i32x4.replace_lane 1 (i32x4.splat (i32.const 1))
+      (i32.shl (i32.const 1) (local.get $cellBits)))
+      (i32.shl (i32.const 1) (i32.shl (local.get $cellBits) (i32.const 1))))
+      (i32.shl (i32.const 1) (i32.mul (local.get $cellBits) (i32.const 3)))))
     (block $doneO
       (loop $loopO
         (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
@@ -1198,6 +1205,36 @@
         (local.set $dst (i32.add (local.get $acc) (i32.shl (i32.add (i32.mul (local.get $o) (local.get $accStride)) (local.get $colBase)) (i32.const 2))))
         (local.set $c0 (local.get $row))
         (local.set $j (i32.const 0))
+        (block $doneJ4
+          (loop $loopJ4
+            (br_if $doneJ4 (i32.ge_u (local.get $j) (local.get $cols4)))
+            (if (i32.eq (local.get $scheme) (i32.const 1))
+              (then
+                (local.set $vv (call $hsum4
+                  (i32x4.mul (local.get $place) (i32x4.sub (v128.load offset=0 (local.get $c0)) (v128.load offset=16 (local.get $c0))))
+                  (i32x4.mul (local.get $place) (i32x4.sub (v128.load offset=32 (local.get $c0)) (v128.load offset=48 (local.get $c0))))
+                  (i32x4.mul (local.get $place) (i32x4.sub (v128.load offset=64 (local.get $c0)) (v128.load offset=80 (local.get $c0))))
+                  (i32x4.mul (local.get $place) (i32x4.sub (v128.load offset=96 (local.get $c0)) (v128.load offset=112 (local.get $c0))))))
+                (local.set $c0 (i32.add (local.get $c0) (i32.const 128))))
+              (else
+                (local.set $vv (i32x4.sub
+                  (call $hsum4
+                    (i32x4.mul (local.get $place) (v128.load offset=0 (local.get $c0)))
+                    (i32x4.mul (local.get $place) (v128.load offset=16 (local.get $c0)))
+                    (i32x4.mul (local.get $place) (v128.load offset=32 (local.get $c0)))
+                    (i32x4.mul (local.get $place) (v128.load offset=48 (local.get $c0))))
+                  (i32x4.splat (local.get $offset))))
+                (local.set $c0 (i32.add (local.get $c0) (i32.const 64)))))
+            (local.set $vv (i32x4.sub (local.get $vv) (v128.load (i32.add (local.get $correction) (i32.shl (local.get $j) (i32.const 2))))))
+            (local.set $vv (select
+              (i32x4.shr_s (local.get $vv) (local.get $dL))
+              (i32x4.shl (local.get $vv) (local.get $left))
+              (i32.ge_s (local.get $dL) (i32.const 0))))
+            (local.set $vv (i32x4.shr_s (i32x4.shl (local.get $vv) (local.get $wrapShift)) (local.get $wrapShift)))
+            (v128.store (local.get $dst) (i32x4.add (v128.load (local.get $dst)) (local.get $vv)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $loopJ4)))
         (block $doneJ
           (loop $loopJ
             (br_if $doneJ (i32.ge_u (local.get $j) (local.get $cols)))
