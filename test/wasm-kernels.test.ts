@@ -440,8 +440,10 @@ function sampledCase(seed: number): SampledCase {
   const rows = pick(SAMPLED_ROWS);
   const physCols = pick(SAMPLED_COLS);
   const dacBits = 1 + Math.floor(random() * 2);
-  // 8 steps mostly; 10 one-bit steps take the kernel's general input path (its bit-plane path handles ≤ 8)
-  const steps = dacBits === 1 && random() < 0.2 ? 10 : 8;
+  // 8 steps mostly; 10 one-bit steps take the kernel's general input path (its bit-plane path handles ≤ 8); 5 steps
+  // leave input bits beyond the DAC's reach, which every kernel ignores
+  const u = random();
+  const steps = dacBits === 1 && u < 0.2 ? 10 : u > 0.8 ? 5 : 8;
   const outer = 1 + Math.floor(random() * 12);
   const sigma = 0.1 + 0.4 * random();
   const cells = new Float64Array(rows * physCols).map(() => {
@@ -453,7 +455,7 @@ function sampledCase(seed: number): SampledCase {
     return level * Math.exp(sigma * normal());
   });
   const density = pick([0, 0.05, 0.3, 0.9]);
-  const bits = steps * dacBits;
+  const bits = steps * dacBits + (steps === 5 ? 3 : 0);
   const xu = new Int32Array(outer * rows).map(() => {
     let x = 0;
     for (let b = 0; b < bits; b++) if (random() < density) x |= 1 << b;
@@ -478,6 +480,9 @@ describe("the WebAssembly float-cell read's float32 kernel (f32 sums, exact f64 
   it("the sampled cases cover every path of the kernel", () => {
     for (const dacBits of [1, 2]) expect(SAMPLED.some((c) => c.dacBits === dacBits), `${dacBits}-bit DAC`).toBe(true);
     expect(SAMPLED.some((c) => c.steps === 10)).toBe(true);
+    for (const dacBits of [1, 2]) {
+      expect(SAMPLED.some((c) => c.steps === 5 && c.dacBits === dacBits && c.xu.some((x) => x >>> (5 * dacBits) !== 0)), `bits beyond 5 steps of ${dacBits} bits`).toBe(true);
+    }
     // blocks of 28 columns, alone or followed by a narrower last block of every width
     for (const rest of [0, 4, 8, 12, 16, 20, 24]) {
       expect(SAMPLED.some((c) => c.physCols > 28 && Math.ceil(c.physCols / 4) * 4 % 28 === rest), `28-column blocks and a last block of ${rest} columns`).toBe(true);

@@ -420,16 +420,57 @@ ${chain(0)}
 
 /**
  * read_float32's 1-bit-DAC input transpose for sixteen rows (fragment of its loop over row groups; $vv holds the rows'
- * low input bytes, $planeRow the address of their 64-row word in plane 0, $rowShift their bit offset in it): for each
- * step t < min(steps, 8), bit t of the sixteen bytes (i8x16.bitmask of the bytes shifted left by 7 − t) is ORed into
- * plane t (u64 [steps, words]).
+ * low input bytes, $rowShift their bit offset in the current 64-row word): bit t of the sixteen bytes
+ * (i8x16.bitmask of the bytes shifted left by 7 − t) ORed into plane t, the i64 $p<t>, for t < 8 (planes of steps
+ * past the call's are left unread).
  */
 export function float32InputPlanes() {
+  return `${lines(FLOAT32_TRANSPOSE_STEPS, (t) => `(local.set $p${t} (i64.or (local.get $p${t})
+  (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.shl (local.get $vv) (i32.const ${FLOAT32_TRANSPOSE_STEPS - 1 - t})))) (local.get $rowShift))))`)}
+`;
+}
+
+/** read_float32's planes cleared before each 64-row word ($p<t> = 0). */
+export function float32ClearPlanes() {
+  return `${lines(FLOAT32_TRANSPOSE_STEPS, (t) => `(local.set $p${t} (i64.const 0))`)}
+`;
+}
+
+/** Where each step's list of active rows starts: $k<t> = idx + t·rows·4 (its slot in the idx scratch [steps, rows]). */
+export function float32ListStarts() {
+  return `${lines(FLOAT32_TRANSPOSE_STEPS, (t) => `(local.set $k${t} ${t === 0 ? "(local.get $idx)" : `(i32.add (local.get $idx) (i32.shl (i32.mul (local.get $rows) (i32.const ${t})) (i32.const 2)))`})`)}
+`;
+}
+
+/**
+ * read_float32's step lists from one 64-row word's planes (fragment after the word's transpose; $rowAt is the f32 row
+ * byte offset of the word's first row): for each step t < steps, the byte offset of every row whose bit is set in
+ * $p<t>, ascending, appended at $k<t>.
+ */
+export function float32StepLists() {
   return `${lines(FLOAT32_TRANSPOSE_STEPS, (t) => `(if (i32.gt_u (local.get $steps) (i32.const ${t}))
   (then
-    (local.set $plane ${t === 0 ? "(local.get $planeRow)" : `(i32.add (local.get $planeRow) (i32.shl (i32.mul (i32.const ${t}) (local.get $words)) (i32.const 3)))`})
-    (i64.store (local.get $plane) (i64.or (i64.load (local.get $plane))
-      (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.shl (local.get $vv) (i32.const ${FLOAT32_TRANSPOSE_STEPS - 1 - t})))) (local.get $rowShift))))))`)}
+    (local.set $word (local.get $p${t}))
+    (block $doneList${t}
+      (loop $loopList${t}
+        (br_if $doneList${t} (i64.eqz (local.get $word)))
+        (i32.store (local.get $k${t}) (i32.add (local.get $rowAt) (i32.mul (i32.wrap_i64 (i64.ctz (local.get $word))) (local.get $rowBytes32))))
+        (local.set $k${t} (i32.add (local.get $k${t}) (i32.const 4)))
+        (local.set $word (i64.and (local.get $word) (i64.sub (local.get $word) (i64.const 1))))
+        (br $loopList${t})))))`)}
+`;
+}
+
+/** Each step's list length into counts[t] (t < steps), $any ≠ 0 iff some list is not empty. */
+export function float32ListCounts() {
+  return `${lines(FLOAT32_TRANSPOSE_STEPS, (t) => {
+    const length = `(i32.sub (local.get $k${t}) ${t === 0 ? "(local.get $idx)" : `(i32.add (local.get $idx) (i32.shl (i32.mul (local.get $rows) (i32.const ${t})) (i32.const 2)))`})`;
+    return `(if (i32.gt_u (local.get $steps) (i32.const ${t}))
+  (then
+    (local.set $n ${length})
+    (i32.store offset=${4 * t} (local.get $counts) (i32.shr_u (local.get $n) (i32.const 2)))
+    (local.set $any (i32.or (local.get $any) (local.get $n)))))`;
+  })}
 `;
 }
 
@@ -467,7 +508,11 @@ export const KERNEL_FAMILIES = {
     SPECIALISED_CELL_BITS.flatMap((cellBits) => REGISTER_KERNEL_WORDS.map((words) => registerReadKernel(cellBits, words))).join("\n"),
   "sparse-read-kernel": () => sparseReadKernel(),
   // fragments of read_float32 and its helper $adcExact, indented to where kernels.wat inserts them
-  "read-float32-input-planes": () => indent(float32InputPlanes(), 16),
+  "read-float32-list-starts": () => indent(float32ListStarts(), 12),
+  "read-float32-clear-planes": () => indent(float32ClearPlanes(), 16),
+  "read-float32-input-planes": () => indent(float32InputPlanes(), 18),
+  "read-float32-step-lists": () => indent(float32StepLists(), 16),
+  "read-float32-list-counts": () => indent(float32ListCounts(), 12),
   "read-float32-column-blocks": () => indent(float32ColumnBlocks(), 12),
   "adc-exact-lanes": () => indent(adcExactLanes(), 6),
   // mvm_i16's chunk, in its dense loop and in its loop over listed chunks

@@ -335,8 +335,8 @@
   ;; |F − R| for every step (float-cell-tile.ts derives it), F the f32 column sum, R the reference's f64 one; the
   ;; wrapper checks (2^db − 1)·Σ_r |G[r, c]| < 2^21, so |F|, |R| < 2^22, and every |out| < 2^31. adcMin ≤ adcMax: the
   ;; ADC's range as i32 (beyond i32, e.g. ±Infinity, passed as −2^31 / 2^31 − 1). xu: i32 [outer, rows] + 64 readable
-  ;; bytes. Scratch: counts i32 [steps], idx i32 [steps, rows] (f32 row byte offsets), vals f32 [steps, rows] (1-bit
-  ;; DAC, ≤ 8 steps: the input bit-planes u64 [steps, ⌈rows/64⌉] instead), sums 224 bytes. out: f64 [outer, stride], or
+  ;; bytes. Scratch: counts i32 [steps], idx i32 [steps, rows] (f32 row byte offsets), vals f32 [steps, rows] (unused
+  ;; with a 1-bit DAC), sums 224 bytes. out: f64 [outer, stride], or
   ;; (outI32 ≠ 0) the same exact integers as i32 [outer, stride], for finish_slices_i32.
   ;; Why it is exact: the result depends on R only through Math.round(R) = floor(R + 0.5), which changes only where R
   ;; crosses a half-integer. F + 1.5·2^23 rounds F to the nearest integer Rn (|F| < 2^22 keeps the sum in [2^23, 2^24),
@@ -351,8 +351,9 @@
   ;; however narrow) go through all steps while their cells (rows × 112 bytes) are in the L1 cache; a block's steps
   ;; take one vector test for ambiguous lanes, and its shift-add sums stay in the scratch. An all-zero input vector
   ;; skips all of it when the ADC reads 0 as 0.
-  ;; The unrolled parts (each block width's step loop, the transpose's eight planes, $adcExact's four lanes) come from
-  ;; float32ColumnBlocks, float32InputPlanes and adcExactLanes in scripts/wat-kernels.mjs, at the `;; @insert` lines.
+  ;; The unrolled parts (each block width's step loop, the transpose's eight planes and step lists, $adcExact's four
+  ;; lanes) come from float32ColumnBlocks, float32InputPlanes, float32StepLists (and their helpers) and adcExactLanes in
+  ;; scripts/wat-kernels.mjs, at the `;; @insert` lines.
   (func (export "read_float32")
     (param $cells i32) (param $cells32 i32) (param $stride i32) (param $cols i32) (param $thresholds i32) (param $xu i32)
     (param $outer i32) (param $rows i32) (param $steps i32) (param $dacBits i32) (param $adcMin i32) (param $adcMax i32)
@@ -362,8 +363,10 @@
     (local $outShift i32)
     (local $q i32) (local $rowBytes32 i32) (local $listBase i32) (local $outRow i32) (local $slot i32) (local $kEnd i32)
     (local $zeroReadsZero i32) (local $oneBit i32) (local $shift i32) (local $j i32) (local $thr i32) (local $col i32)
-    (local $codes i32) (local $rowAt i32) (local $transpose i32) (local $words i32) (local $plane i32) (local $planeRow i32)
+    (local $codes i32) (local $rowAt i32) (local $transpose i32)
     (local $any i32) (local $word i64) (local $rowShift i64) (local $fallbacks f64)
+    (local $k0 i32) (local $k1 i32) (local $k2 i32) (local $k3 i32) (local $k4 i32) (local $k5 i32) (local $k6 i32) (local $k7 i32)
+    (local $p0 i64) (local $p1 i64) (local $p2 i64) (local $p3 i64) (local $p4 i64) (local $p5 i64) (local $p6 i64) (local $p7 i64)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128)
     (local $vv v128) (local $amb v128) (local $code v128) (local $magic v128) (local $magicBits v128) (local $minV v128)
     (local $maxV v128)
@@ -374,7 +377,6 @@
     (local.set $recip (i32.div_u (i32.add (i32.const 65535) (local.get $dacBits)) (local.get $dacBits)))
     (local.set $rowBytes32 (i32.shl (local.get $stride) (i32.const 2)))
     (local.set $transpose (i32.and (local.get $oneBit) (i32.le_u (local.get $steps) (i32.const 8))))
-    (local.set $words (i32.shr_u (i32.add (local.get $rows) (i32.const 63)) (i32.const 6)))
     (local.set $zeroReadsZero (i32.and (i32.le_s (local.get $adcMin) (i32.const 0)) (i32.ge_s (local.get $adcMax) (i32.const 0))))
     (local.set $minV (i32x4.splat (local.get $adcMin)))
     (local.set $maxV (i32x4.splat (local.get $adcMax)))
@@ -417,66 +419,44 @@
         (local.set $any (i32.const 0))
         (if (local.get $transpose)
           (then
-            ;; 1-bit DAC, ≤ 8 steps: the input bit-planes of sixteen rows at once (their bytes' bit t by
-            ;; i8x16.bitmask), then each step's rows from its plane's set bits — one unpredictable loop exit per
-            ;; (step, 64 rows) instead of one per row. Planes: u64 [steps, words] in the `vals` scratch.
-            (call $zeroWords (local.get $vals) (i32.shl (i32.mul (local.get $steps) (local.get $words)) (i32.const 3)))
-            (block $doneG
-              (loop $loopG
-                (br_if $doneG (i32.ge_u (local.get $r) (local.get $rows)))
-                ;; the low bytes of rows r..r + 15, those past the last row masked to 0 (the wrapper leaves 64
-                ;; readable bytes after the inputs)
-                (local.set $vv (v128.and
-                  (i8x16.narrow_i16x8_u
-                    (i16x8.narrow_i32x4_u
-                      (v128.and (v128.load offset=0 (local.get $xu)) (v128.const i32x4 255 255 255 255))
-                      (v128.and (v128.load offset=16 (local.get $xu)) (v128.const i32x4 255 255 255 255)))
-                    (i16x8.narrow_i32x4_u
-                      (v128.and (v128.load offset=32 (local.get $xu)) (v128.const i32x4 255 255 255 255))
-                      (v128.and (v128.load offset=48 (local.get $xu)) (v128.const i32x4 255 255 255 255))))
-                  (i8x16.gt_u (i8x16.splat (select (i32.const 16) (i32.sub (local.get $rows) (local.get $r))
-                      (i32.gt_u (i32.sub (local.get $rows) (local.get $r)) (i32.const 16))))
-                    (v128.const i8x16 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15))))
-                (local.set $planeRow (i32.add (local.get $vals) (i32.shl (i32.shr_u (local.get $r) (i32.const 6)) (i32.const 3))))
-                (local.set $rowShift (i64.extend_i32_u (i32.and (local.get $r) (i32.const 63))))
-                ;; for each step t < min(steps, 8): bit t of the sixteen bytes ORed into plane t (float32InputPlanes)
-                ;; @insert read-float32-input-planes
-                (local.set $xu (i32.add (local.get $xu) (i32.const 64)))
-                (local.set $r (i32.add (local.get $r) (i32.const 16)))
-                (br $loopG)))
+            ;; 1-bit DAC, ≤ 8 steps: per 64 rows, their input bit-planes in registers $p0..$p7 (sixteen rows at once:
+            ;; their bytes' bit t by i8x16.bitmask), then each step's rows appended to its list from its plane's set
+            ;; bits — one unpredictable loop exit per (step, 64 rows) instead of one per row. $k<t>: where step t's
+            ;; list goes on.
+            ;; @insert read-float32-list-starts
+            (block $doneWord
+              (loop $loopWord
+                (br_if $doneWord (i32.ge_u (local.get $r) (local.get $rows)))
+                ;; @insert read-float32-clear-planes
+                (local.set $rowShift (i64.const 0))
+                (loop $loopG
+                  ;; the low bytes of rows r..r + 15, those past the last row masked to 0 (the wrapper leaves 64
+                  ;; readable bytes after the inputs)
+                  (local.set $vv (v128.and
+                    (i8x16.narrow_i16x8_u
+                      (i16x8.narrow_i32x4_u
+                        (v128.and (v128.load offset=0 (local.get $xu)) (v128.const i32x4 255 255 255 255))
+                        (v128.and (v128.load offset=16 (local.get $xu)) (v128.const i32x4 255 255 255 255)))
+                      (i16x8.narrow_i32x4_u
+                        (v128.and (v128.load offset=32 (local.get $xu)) (v128.const i32x4 255 255 255 255))
+                        (v128.and (v128.load offset=48 (local.get $xu)) (v128.const i32x4 255 255 255 255))))
+                    (i8x16.gt_u (i8x16.splat (select (i32.const 16) (i32.sub (local.get $rows) (local.get $r))
+                        (i32.gt_u (i32.sub (local.get $rows) (local.get $r)) (i32.const 16))))
+                      (v128.const i8x16 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15))))
+                  ;; bit t of the sixteen bytes into plane t at bit $rowShift (float32InputPlanes)
+                  ;; @insert read-float32-input-planes
+                  (local.set $xu (i32.add (local.get $xu) (i32.const 64)))
+                  (local.set $r (i32.add (local.get $r) (i32.const 16)))
+                  (local.set $rowShift (i64.add (local.get $rowShift) (i64.const 16)))
+                  (br_if $loopG (i32.and (i64.lt_u (local.get $rowShift) (i64.const 64)) (i32.lt_u (local.get $r) (local.get $rows)))))
+                ;; each step t < steps: its rows among these 64, ascending (float32StepLists)
+                ;; @insert read-float32-step-lists
+                (local.set $rowAt (i32.add (local.get $rowAt) (i32.shl (local.get $rowBytes32) (i32.const 6))))
+                (br $loopWord)))
             ;; the next vector's inputs start `rows` after this one's
             (local.set $xu (i32.sub (local.get $xu) (i32.shl (i32.sub (local.get $r) (local.get $rows)) (i32.const 2))))
-            ;; each step's list from its plane, ascending rows
-            (local.set $t (i32.const 0))
-            (block $donePT
-              (loop $loopPT
-                (br_if $donePT (i32.ge_u (local.get $t) (local.get $steps)))
-                (local.set $slot (i32.add (local.get $idx) (i32.shl (i32.mul (local.get $t) (local.get $rows)) (i32.const 2))))
-                (local.set $k (local.get $slot))
-                (local.set $plane (i32.add (local.get $vals) (i32.shl (i32.mul (local.get $t) (local.get $words)) (i32.const 3))))
-                (local.set $rowAt (i32.const 0))
-                (local.set $j (i32.const 0))
-                (block $doneW
-                  (loop $loopW
-                    (br_if $doneW (i32.ge_u (local.get $j) (local.get $words)))
-                    (local.set $word (i64.load (local.get $plane)))
-                    (block $doneWB
-                      (loop $loopWB
-                        (br_if $doneWB (i64.eqz (local.get $word)))
-                        (i32.store (local.get $k) (i32.add (local.get $rowAt)
-                          (i32.mul (i32.wrap_i64 (i64.ctz (local.get $word))) (local.get $rowBytes32))))
-                        (local.set $k (i32.add (local.get $k) (i32.const 4)))
-                        (local.set $word (i64.and (local.get $word) (i64.sub (local.get $word) (i64.const 1))))
-                        (br $loopWB)))
-                    (local.set $plane (i32.add (local.get $plane) (i32.const 8)))
-                    (local.set $rowAt (i32.add (local.get $rowAt) (i32.shl (local.get $rowBytes32) (i32.const 6))))
-                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
-                    (br $loopW)))
-                (i32.store (i32.add (local.get $counts) (i32.shl (local.get $t) (i32.const 2)))
-                           (i32.shr_u (i32.sub (local.get $k) (local.get $slot)) (i32.const 2)))
-                (local.set $any (i32.or (local.get $any) (i32.sub (local.get $k) (local.get $slot))))
-                (local.set $t (i32.add (local.get $t) (i32.const 1)))
-                (br $loopPT))))
+            ;; @insert read-float32-list-counts
+            )
           (else
         (if (local.get $oneBit)
           (then
