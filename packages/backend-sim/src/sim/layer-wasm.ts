@@ -225,8 +225,8 @@ export function accumulateLayerWasm(
     // accumulators position-major [outer, channels], so that each tile adds contiguous rows; transposed at the end
     const channels = layer.outChannels;
     const accBytes = outer * channels * (integerAcc ? 4 : 8);
-    // + 16: the epilogue reads channels in pairs, one element past the last row when the count is odd
-    const accAt = arena.scratch(accBytes + 16);
+    // + 24: the epilogue reads channels in fours, up to three elements past the last row
+    const accAt = arena.scratch(accBytes + 24);
     arena.bytes.fill(0, accAt, accAt + accBytes);
     const outBaseAt = arena.scratch(outer * 4);
     const outBase = arena.i32(outBaseAt, outer);
@@ -508,7 +508,7 @@ function runTail(ia: InstanceArena, tail: LayerTail, layer: LayerPlan, accAt: nu
   // scratch lies above the tiles packed for this layer, so no address below is 0 (0 means "none" to the kernel)
   let biasAt = 0;
   if (tail.bias) {
-    biasAt = arena.scratch(channels * 8 + 8); // read in pairs
+    biasAt = arena.scratch(channels * 8 + 24); // read in fours
     arena.f64(biasAt, channels).set(Array.from(tail.bias));
   }
   let tapStartsAt = 0;

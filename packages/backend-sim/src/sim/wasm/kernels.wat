@@ -1004,20 +1004,23 @@
 
   ;; epilogue(acc, accI32, batch, positions, channels, bias, moveScale, relu, tapStarts, taps, outPositions, qScale,
   ;;          lo, hi, out): a layer's digital tail on its position-major accumulators acc [batch, positions, channels]
-  ;; (f64, or i32 when accI32): a = acc + bias[c] (bias 0: none), v = a·moveScale, ReLU (v < 0 → 0) when relu, the first
+  ;; (f64, or i32 when accI32): a = acc + bias[c] (bias 0: none), v = a·moveScale, ReLU (v < 0 → 0) when relu, the
   ;; maximum over the window taps[tapStarts[q] .. tapStarts[q + 1]) of positions when tapStarts ≠ 0 (else q = p),
   ;; then x = clamp(nearest(v·qScale) + 0, lo, hi) (f64.nearest is round half to even, + 0 turns −0 into +0, as
   ;; roundHalfEven) into out f64 [batch, channels, outPositions] — addPerChannelImpl, the move, reluImpl, maxPoolImpl
-  ;; and quantizeActivationsImpl in one pass, with the same float64 operations per element, two channels per f64x2
-  ;; (a position's channels are adjacent in acc). With an odd channel count the last pair reads one element past a
-  ;; row of acc and of bias (the caller leaves 8 bytes after each) and stores only its first lane.
+  ;; and quantizeActivationsImpl in one pass, with the same float64 operations on the element each window keeps.
+  ;; The window's maximum is taken first, on the accumulators: adding a constant, multiplying by moveScale > 0 (a
+  ;; power of two) and the ReLU are each monotone non-decreasing in float64, so the maximum of their results is their
+  ;; result on the maximum (a −0 among the values ends as +0 either way). Four channels at a time (a position's
+  ;; channels are adjacent in acc), i32x4 or two f64x2; past the last channel the lanes read up to 3 elements past a
+  ;; row of acc and of bias (the caller leaves 24 bytes after each) and are not stored.
   (func (export "epilogue")
     (param $acc i32) (param $accI32 i32) (param $batch i32) (param $positions i32) (param $channels i32) (param $bias i32)
     (param $moveScale f64) (param $relu i32) (param $tapStarts i32) (param $taps i32) (param $outPositions i32)
     (param $qScale f64) (param $lo f64) (param $hi f64) (param $out i32)
     (local $b i32) (local $c i32) (local $q i32) (local $k i32) (local $kStart i32) (local $kEnd i32) (local $p i32)
-    (local $at i32) (local $image i32) (local $outImage i32) (local $dst i32) (local $planeBytes i32)
-    (local $v v128) (local $best v128) (local $add v128) (local $addMask v128)
+    (local $at i32) (local $image i32) (local $outImage i32) (local $dst i32) (local $planeBytes i32) (local $half i32)
+    (local $v v128) (local $w v128) (local $bestI v128) (local $bestLo v128) (local $bestHi v128)
     (local $moveV v128) (local $qScaleV v128) (local $loV v128) (local $hiV v128)
     (local.set $moveV (f64x2.splat (local.get $moveScale)))
     (local.set $qScaleV (f64x2.splat (local.get $qScale)))
@@ -1044,12 +1047,10 @@
             (block $doneC
               (loop $loopC
                 (br_if $doneC (i32.ge_u (local.get $c) (local.get $channels)))
-                ;; the digital bias is added only where it is non-zero (addPerChannelImpl skips a 0)
-                (local.set $add (v128.const f64x2 0 0))
-                (if (local.get $bias)
-                  (then (local.set $add (v128.load (i32.add (local.get $bias) (i32.shl (local.get $c) (i32.const 3)))))))
-                (local.set $addMask (f64x2.ne (local.get $add) (v128.const f64x2 0 0)))
-                (local.set $best (v128.const f64x2 -inf -inf))
+                ;; the window's maximum accumulators of channels c .. c + 3, as two f64x2 pairs
+                (local.set $bestI (v128.const i32x4 -2147483648 -2147483648 -2147483648 -2147483648))
+                (local.set $bestLo (v128.const f64x2 -inf -inf))
+                (local.set $bestHi (v128.const f64x2 -inf -inf))
                 (local.set $k (local.get $kStart))
                 (block $doneK
                   (loop $loopK
@@ -1060,30 +1061,45 @@
                       (local.get $tapStarts)))
                     (local.set $at (i32.add (i32.mul (i32.add (local.get $image) (local.get $p)) (local.get $channels)) (local.get $c)))
                     (if (local.get $accI32)
-                      (then (local.set $v (f64x2.convert_low_i32x4_s
-                        (v128.load64_zero (i32.add (local.get $acc) (i32.shl (local.get $at) (i32.const 2)))))))
-                      (else (local.set $v (v128.load (i32.add (local.get $acc) (i32.shl (local.get $at) (i32.const 3)))))))
-                    (local.set $v (v128.bitselect (f64x2.add (local.get $v) (local.get $add)) (local.get $v) (local.get $addMask)))
-                    (local.set $v (f64x2.mul (local.get $v) (local.get $moveV)))
-                    (if (local.get $relu)
-                      (then (local.set $v (v128.bitselect (v128.const f64x2 0 0) (local.get $v)
-                        (f64x2.lt (local.get $v) (v128.const f64x2 0 0))))))
-                    (local.set $best (select
-                      (v128.bitselect (local.get $v) (local.get $best) (f64x2.gt (local.get $v) (local.get $best)))
-                      (local.get $v)
-                      (local.get $tapStarts)))
+                      (then (local.set $bestI (i32x4.max_s (local.get $bestI) (v128.load (i32.add (local.get $acc) (i32.shl (local.get $at) (i32.const 2)))))))
+                      (else
+                        (local.set $v (v128.load (i32.add (local.get $acc) (i32.shl (local.get $at) (i32.const 3)))))
+                        (local.set $bestLo (v128.bitselect (local.get $v) (local.get $bestLo) (f64x2.gt (local.get $v) (local.get $bestLo))))
+                        (local.set $v (v128.load offset=16 (i32.add (local.get $acc) (i32.shl (local.get $at) (i32.const 3)))))
+                        (local.set $bestHi (v128.bitselect (local.get $v) (local.get $bestHi) (f64x2.gt (local.get $v) (local.get $bestHi))))))
                     (local.set $k (i32.add (local.get $k) (i32.const 1)))
                     (br $loopK)))
-                (local.set $v (f64x2.add (f64x2.nearest (f64x2.mul (local.get $best) (local.get $qScaleV))) (v128.const f64x2 0 0)))
-                (local.set $v (v128.bitselect (local.get $loV)
-                  (v128.bitselect (local.get $hiV) (local.get $v) (f64x2.gt (local.get $v) (local.get $hiV)))
-                  (f64x2.lt (local.get $v) (local.get $loV))))
-                (local.set $dst (i32.add (i32.add (local.get $outImage) (i32.mul (local.get $c) (local.get $planeBytes)))
-                  (i32.shl (local.get $q) (i32.const 3))))
-                (f64.store (local.get $dst) (f64x2.extract_lane 0 (local.get $v)))
-                (if (i32.lt_u (i32.add (local.get $c) (i32.const 1)) (local.get $channels))
-                  (then (f64.store (i32.add (local.get $dst) (local.get $planeBytes)) (f64x2.extract_lane 1 (local.get $v)))))
-                (local.set $c (i32.add (local.get $c) (i32.const 2)))
+                (if (local.get $accI32)
+                  (then
+                    (local.set $bestLo (f64x2.convert_low_i32x4_s (local.get $bestI)))
+                    (local.set $bestHi (f64x2.convert_low_i32x4_s
+                      (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $bestI) (local.get $bestI))))))
+                ;; each pair: + bias (only where non-zero: addPerChannelImpl skips a 0), · moveScale, ReLU, quantize
+                (local.set $half (i32.const 0))
+                (loop $loopHalf
+                  (local.set $v (select (local.get $bestLo) (local.get $bestHi) (i32.eqz (local.get $half))))
+                  (if (local.get $bias)
+                    (then
+                      (local.set $w (v128.load (i32.add (local.get $bias) (i32.shl (i32.add (local.get $c) (local.get $half)) (i32.const 3)))))
+                      (local.set $v (v128.bitselect (f64x2.add (local.get $v) (local.get $w)) (local.get $v)
+                        (f64x2.ne (local.get $w) (v128.const f64x2 0 0))))))
+                  (local.set $v (f64x2.mul (local.get $v) (local.get $moveV)))
+                  (if (local.get $relu)
+                    (then (local.set $v (v128.bitselect (v128.const f64x2 0 0) (local.get $v)
+                      (f64x2.lt (local.get $v) (v128.const f64x2 0 0))))))
+                  (local.set $v (f64x2.add (f64x2.nearest (f64x2.mul (local.get $v) (local.get $qScaleV))) (v128.const f64x2 0 0)))
+                  (local.set $v (v128.bitselect (local.get $loV)
+                    (v128.bitselect (local.get $hiV) (local.get $v) (f64x2.gt (local.get $v) (local.get $hiV)))
+                    (f64x2.lt (local.get $v) (local.get $loV))))
+                  (local.set $dst (i32.add (i32.add (local.get $outImage) (i32.mul (i32.add (local.get $c) (local.get $half)) (local.get $planeBytes)))
+                    (i32.shl (local.get $q) (i32.const 3))))
+                  (if (i32.lt_u (i32.add (local.get $c) (local.get $half)) (local.get $channels))
+                    (then (f64.store (local.get $dst) (f64x2.extract_lane 0 (local.get $v)))))
+                  (if (i32.lt_u (i32.add (i32.add (local.get $c) (local.get $half)) (i32.const 1)) (local.get $channels))
+                    (then (f64.store (i32.add (local.get $dst) (local.get $planeBytes)) (f64x2.extract_lane 1 (local.get $v)))))
+                  (local.set $half (i32.add (local.get $half) (i32.const 2)))
+                  (br_if $loopHalf (i32.lt_u (local.get $half) (i32.const 4))))
+                (local.set $c (i32.add (local.get $c) (i32.const 4)))
                 (br $loopC)))
             (local.set $q (i32.add (local.get $q) (i32.const 1)))
             (br $loopQ)))
