@@ -380,33 +380,41 @@ function convertInput(arena: KernelArena, x: Float64Array): { at: number; min: n
   return { at, min, max };
 }
 
-/** kernels.wat to_i32 of the f64 values at `srcAt` into `dstAt`: whether all fit i32, and their range over 0 and the values. */
-function toInt32(arena: KernelArena, srcAt: number, n: number, dstAt: number): { fits: boolean; min: number; max: number } {
+/**
+ * kernels.wat to_i32 of the f64 values at `srcAt` into `dstAt`, quantized on the way when `quantize` says how: whether
+ * all fit i32, and their range over 0 and the values.
+ */
+function toInt32(arena: KernelArena, srcAt: number, n: number, dstAt: number, quantize?: { scale: number; lo: number; hi: number }): { fits: boolean; min: number; max: number } {
   const mark = arena.mark();
   const rangeAt = arena.scratch(16);
-  const fits = arena.exports.to_i32(srcAt, n, dstAt, rangeAt) === 1;
+  const fits = arena.exports.to_i32(srcAt, n, dstAt, rangeAt, quantize ? 1 : 0, quantize?.scale ?? 1, quantize?.lo ?? 0, quantize?.hi ?? 0) === 1;
   const [min, max] = arena.f64(rangeAt, 2);
   arena.release(mark);
   return { fits, min: min!, max: max! };
 }
 
+/** Float64 values that write themselves where they are wanted (a pass's inputs, copied straight from their tensors). */
+export interface Float64Source {
+  readonly length: number;
+  write(out: Float64Array): void;
+}
+
 /**
- * quantizeActivationsImpl(x, fl, bits, signed) into the instance's WebAssembly memory as i32 (kernels.wat `quantize`,
- * the same float64 operations per element, then `to_i32`), where the layer that reads it finds it at its accumulate:
+ * quantizeActivationsImpl(x, fl, bits, signed) into the instance's WebAssembly memory as i32 (kernels.wat `to_i32`
+ * quantizing: the same float64 operations per element), where the layer that reads it finds it at its accumulate:
  * the quantize op at schedule index `op` keeps one region for every pass. Undefined when a value lies outside i32
  * (the caller quantizes in TypeScript then).
  */
-export function quantizeLayerInputWasm(instance: SimInstance, op: number, x: Float64Array, fl: number, bits: number, signed: boolean): WasmLayerInput | undefined {
+export function quantizeLayerInputWasm(instance: SimInstance, op: number, x: Float64Source, fl: number, bits: number, signed: boolean): WasmLayerInput | undefined {
   const ia = getInstanceArena(instance);
   const { arena } = ia;
   const region = getInputRegion(ia, op, x.length);
   const mark = arena.mark();
   try {
     const at = arena.scratch(x.length * 8);
-    arena.f64(at, x.length).set(x);
+    x.write(arena.f64(at, x.length));
     const [lo, hi] = getIntegerRange(bits, signed);
-    arena.exports.quantize(at, x.length, 2 ** fl, lo, hi, at);
-    const { fits, min, max } = toInt32(arena, at, x.length, region.at);
+    const { fits, min, max } = toInt32(arena, at, x.length, region.at, { scale: 2 ** fl, lo, hi });
     return fits ? { owner: ia, at: region.at, length: x.length, min, max } : undefined;
   } finally {
     arena.release(mark);

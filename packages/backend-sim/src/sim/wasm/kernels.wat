@@ -1341,39 +1341,21 @@
   ;; ---------------------------------------------------------------------------------------------------------------
   ;; Activations on their way into a layer.
   ;;
-  ;; quantize(src, n, scale, lo, hi, dst): dst[i] = clamp(nearest(src[i]·scale) + 0, lo, hi), f64 → f64, two at a time:
+  ;; to_i32(src, n, dst, range, quantize, scale, lo, hi) → 1, or 0 when a value lies outside [−2^31, 2^31) (±∞
+  ;; included): dst[i] = v_i as i32 (truncated toward 0, NaN → 0: what an Int32Array.set of the f64 values stores for
+  ;; values in that range) and range = f64 [min, max] over 0 and the v_i, NaN skipped (the JS `v < min` / `v > max`
+  ;; scan from 0), two at a time. v_i = src[i] (f64 [n]), or when quantize ≠ 0 clamp(nearest(src[i]·scale) + 0, lo, hi):
   ;; quantizeActivationsImpl's float64 operations per element (f64.nearest rounds half to even; + 0 turns −0 into +0,
-  ;; as roundHalfEven does; the clamp as its `q < lo ? lo : q > hi ? hi : q`, so NaN passes through). src may be dst.
-  (func (export "quantize")
-    (param $src i32) (param $n i32) (param $scale f64) (param $lo f64) (param $hi f64) (param $dst i32)
-    (local $end i32) (local $v v128) (local $scaleV v128) (local $loV v128) (local $hiV v128) (local $s f64)
+  ;; as roundHalfEven does; the clamp as its `q < lo ? lo : q > hi ? hi : q`, so NaN passes through) — a layer input
+  ;; quantized and made i32 in one pass.
+  (func (export "to_i32")
+    (param $src i32) (param $n i32) (param $dst i32) (param $range i32) (param $quantize i32) (param $scale f64)
+    (param $lo f64) (param $hi f64) (result i32)
+    (local $end i32) (local $v v128) (local $minV v128) (local $maxV v128) (local $s f64) (local $min f64) (local $max f64)
+    (local $scaleV v128) (local $loV v128) (local $hiV v128)
     (local.set $scaleV (f64x2.splat (local.get $scale)))
     (local.set $loV (f64x2.splat (local.get $lo)))
     (local.set $hiV (f64x2.splat (local.get $hi)))
-    (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
-    (block $done
-      (loop $loop
-        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
-        (local.set $v (f64x2.add (f64x2.nearest (f64x2.mul (v128.load (local.get $src)) (local.get $scaleV))) (v128.const f64x2 0 0)))
-        (local.set $v (v128.bitselect (local.get $loV)
-          (v128.bitselect (local.get $hiV) (local.get $v) (f64x2.gt (local.get $v) (local.get $hiV)))
-          (f64x2.lt (local.get $v) (local.get $loV))))
-        (v128.store (local.get $dst) (local.get $v))
-        (local.set $src (i32.add (local.get $src) (i32.const 16)))
-        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
-        (br $loop)))
-    (if (i32.and (local.get $n) (i32.const 1))
-      (then
-        (local.set $s (f64.add (f64.nearest (f64.mul (f64.load (local.get $src)) (local.get $scale))) (f64.const 0)))
-        (f64.store (local.get $dst) (select (local.get $lo) (select (local.get $hi) (local.get $s) (f64.gt (local.get $s) (local.get $hi)))
-          (f64.lt (local.get $s) (local.get $lo)))))))
-
-  ;; to_i32(src, n, dst, range) → 1, or 0 when a value lies outside [−2^31, 2^31) (±∞ included): dst[i] = src[i] as
-  ;; i32 (truncated toward 0, NaN → 0: what an Int32Array.set of the f64 array stores for values in that range) and
-  ;; range = f64 [min, max] over 0 and the values, NaN skipped (the JS `v < min` / `v > max` scan from 0). src f64 [n].
-  (func (export "to_i32")
-    (param $src i32) (param $n i32) (param $dst i32) (param $range i32) (result i32)
-    (local $end i32) (local $v v128) (local $minV v128) (local $maxV v128) (local $s f64) (local $min f64) (local $max f64)
     (local.set $minV (v128.const f64x2 0 0))
     (local.set $maxV (v128.const f64x2 0 0))
     (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
@@ -1381,6 +1363,12 @@
       (loop $loop
         (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
         (local.set $v (v128.load (local.get $src)))
+        (if (local.get $quantize)
+          (then
+            (local.set $v (f64x2.add (f64x2.nearest (f64x2.mul (local.get $v) (local.get $scaleV))) (v128.const f64x2 0 0)))
+            (local.set $v (v128.bitselect (local.get $loV)
+              (v128.bitselect (local.get $hiV) (local.get $v) (f64x2.gt (local.get $v) (local.get $hiV)))
+              (f64x2.lt (local.get $v) (local.get $loV))))))
         ;; pmin(m, v) = v < m ? v : m, pmax(m, v) = m < v ? v : m: a NaN v leaves m as it is
         (local.set $minV (f64x2.pmin (local.get $minV) (local.get $v)))
         (local.set $maxV (f64x2.pmax (local.get $maxV) (local.get $v)))
@@ -1393,6 +1381,11 @@
     (if (i32.and (local.get $n) (i32.const 1))
       (then
         (local.set $s (f64.load (local.get $src)))
+        (if (local.get $quantize)
+          (then
+            (local.set $s (f64.add (f64.nearest (f64.mul (local.get $s) (local.get $scale))) (f64.const 0)))
+            (local.set $s (select (local.get $lo) (select (local.get $hi) (local.get $s) (f64.gt (local.get $s) (local.get $hi)))
+              (f64.lt (local.get $s) (local.get $lo))))))
         (if (f64.lt (local.get $s) (local.get $min)) (then (local.set $min (local.get $s))))
         (if (f64.gt (local.get $s) (local.get $max)) (then (local.set $max (local.get $s))))
         (i32.store (local.get $dst) (i32.trunc_sat_f64_s (local.get $s)))))

@@ -55,8 +55,7 @@ export interface KernelExports {
   finish_i32(src: number, outer: number, srcStride: number, cols: number, correction: number, dL: number, wrapShift: number, acc: number, accStride: number, colBase: number): void;
   finish_slices_i32(src: number, srcStride: number, outer: number, cols: number, scheme: number, slices: number, cellBits: number, correction: number,
     dL: number, wrapShift: number, acc: number, accStride: number, colBase: number): void;
-  quantize(src: number, n: number, scale: number, lo: number, hi: number, dst: number): void;
-  to_i32(src: number, n: number, dst: number, range: number): number;
+  to_i32(src: number, n: number, dst: number, range: number, quantize: number, scale: number, lo: number, hi: number): number;
 }
 
 let compiled: WasmModule | undefined;
