@@ -354,6 +354,15 @@ ${lines(accs.length, (a) => `    (local.set $a${a} (f32x4.add (local.get $a${a})
     (local.set $k (i32.add (local.get $k) (i32.const 1)))
     (br $loop${label}${width})))`;
   };
+  // the rows set in step t's plane (kept at vals + 8t), ascending: F += row_r
+  const planeLoop = () => `(local.set $word (i64.load (i32.add (local.get $vals) (i32.shl (local.get $t) (i32.const 3)))))
+(block $doneP${width}
+  (loop $loopP${width}
+    (br_if $doneP${width} (i64.eqz (local.get $word)))
+    (local.set $q (i32.add (local.get $p) (i32.mul (i32.wrap_i64 (i64.ctz (local.get $word))) (local.get $rowBytes32))))
+${lines(accs.length, (a) => `    (local.set $a${a} (f32x4.add (local.get $a${a}) ${`(v128.load offset=${16 * a} (local.get $q))`}))`)}
+    (local.set $word (i64.and (local.get $word) (i64.sub (local.get $word) (i64.const 1))))
+    (br $loopP${width})))`;
   return `(local.set $width (i32.const ${width}))
 (local.set $t (i32.const 0))
 (block $doneT${width}
@@ -368,12 +377,17 @@ ${lines(accs.length, (a) => `    (local.set $a${a} (f32x4.add (local.get $a${a})
         (local.set $kEnd (i32.add (local.get $listBase) (local.get $n)))
         (local.set $k (local.get $listBase))
 ${lines(accs.length, (a) => `        (local.set $a${a} (v128.const i64x2 0 0))`)}
+        (if (local.get $planeRows)
+          (then
+            ;; ≤ 64 rows, 1-bit DAC: the step's rows straight from its bit-plane (no list), no multiply
+${indent(planeLoop(), 12)})
+          (else
         (if (local.get $oneBit)
           (then
             ;; 1-bit DAC: every listed value is 1, so no multiply
 ${indent(rowLoop("K", false), 12)})
           (else
-${indent(rowLoop("V", true), 12)}))
+${indent(rowLoop("V", true), 12)}))))
         ;; ambiguous lanes: |F − Rn| ≥ 0.5 − B[c], Rn = (F + 1.5·2^23) − 1.5·2^23 (see read_float32's contract)
         (local.set $amb (v128.const i64x2 0 0))
 ${lines(accs.length, (a) => `        (local.set $amb (v128.or (local.get $amb) (f32x4.ge
@@ -381,8 +395,20 @@ ${lines(accs.length, (a) => `        (local.set $amb (v128.or (local.get $amb) (
           (v128.load offset=${16 * a} (local.get $thr)))))`)}
         (if (v128.any_true (local.get $amb))
           (then
-            ;; rare: some sum is too close to a half-integer to decide its rounding
+            ;; rare: some sum is too close to a half-integer to decide its rounding ($adcExact reads the step's list:
+            ;; made from its plane first where there is none)
 ${lines(accs.length, (a) => `            (v128.store offset=${16 * a} (local.get $sums) (local.get $a${a}))`)}
+            (if (local.get $planeRows)
+              (then
+                (local.set $word (i64.load (i32.add (local.get $vals) (i32.shl (local.get $t) (i32.const 3)))))
+                (local.set $q (i32.add (local.get $idx) (i32.shl (local.get $listBase) (i32.const 2))))
+                (block $doneL${width}
+                  (loop $loopL${width}
+                    (br_if $doneL${width} (i64.eqz (local.get $word)))
+                    (i32.store (local.get $q) (i32.mul (i32.wrap_i64 (i64.ctz (local.get $word))) (local.get $rowBytes32)))
+                    (local.set $q (i32.add (local.get $q) (i32.const 4)))
+                    (local.set $word (i64.and (local.get $word) (i64.sub (local.get $word) (i64.const 1))))
+                    (br $loopL${width})))))
             (local.set $fallbacks (f64.add (local.get $fallbacks) (f64.convert_i32_u
               (call $adcExact (local.get $sums) (local.get $codes) (local.get $thr) (local.get $col) (i32.const ${width}) (local.get $listBase)
                 (local.get $kEnd) (local.get $idx) (local.get $vals) (local.get $oneBit) (local.get $shift) (local.get $minV) (local.get $maxV))))))
@@ -461,6 +487,20 @@ export function float32StepLists() {
 `;
 }
 
+/**
+ * ≤ 64 rows: each step's plane kept at vals + 8t (the block loops read their rows from it) and its row count into
+ * counts[t] (t < steps), $any ≠ 0 iff some step drives a row.
+ */
+export function float32PlaneCounts() {
+  return `${lines(FLOAT32_TRANSPOSE_STEPS, (t) => `(if (i32.gt_u (local.get $steps) (i32.const ${t}))
+  (then
+    (i64.store offset=${8 * t} (local.get $vals) (local.get $p${t}))
+    (local.set $n (i32.wrap_i64 (i64.popcnt (local.get $p${t}))))
+    (i32.store offset=${4 * t} (local.get $counts) (local.get $n))
+    (local.set $any (i32.or (local.get $any) (local.get $n)))))`)}
+`;
+}
+
 /** Each step's list length into counts[t] (t < steps), $any ≠ 0 iff some list is not empty. */
 export function float32ListCounts() {
   return `${lines(FLOAT32_TRANSPOSE_STEPS, (t) => {
@@ -511,8 +551,9 @@ export const KERNEL_FAMILIES = {
   "read-float32-list-starts": () => indent(float32ListStarts(), 12),
   "read-float32-clear-planes": () => indent(float32ClearPlanes(), 16),
   "read-float32-input-planes": () => indent(float32InputPlanes(), 18),
-  "read-float32-step-lists": () => indent(float32StepLists(), 16),
-  "read-float32-list-counts": () => indent(float32ListCounts(), 12),
+  "read-float32-step-lists": () => indent(float32StepLists(), 20),
+  "read-float32-list-counts": () => indent(float32ListCounts(), 16),
+  "read-float32-plane-counts": () => indent(float32PlaneCounts(), 16),
   "read-float32-column-blocks": () => indent(float32ColumnBlocks(), 12),
   "adc-exact-lanes": () => indent(adcExactLanes(), 6),
   // mvm_i16's chunk, in its dense loop and in its loop over listed chunks

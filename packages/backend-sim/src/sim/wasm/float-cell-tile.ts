@@ -143,8 +143,8 @@ export class WasmFloatCellTile {
     const countsAt = arena.scratch(steps * 4);
     const idxAt = arena.scratch(steps * rowsUsed * 4);
     if (rounding) {
-      // the DAC values of the active rows, f32 [steps, rows]
-      const valsAt = arena.scratch(steps * rowsUsed * 4);
+      // the DAC values of the active rows, f32 [steps, rows], or (1-bit DAC, ≤ 8 steps, ≤ 64 rows) the steps' bit-planes
+      const valsAt = arena.scratch(Math.max(steps * rowsUsed * 4, 64));
       // the kernel reads the inputs sixteen rows at a time: up to 64 bytes past them must exist (their values are unused)
       arena.ensure(xAt + outer * rowsUsed * 4 + 64);
       const sumsAt = arena.scratch(2 * BLOCK_COLUMNS * 4);

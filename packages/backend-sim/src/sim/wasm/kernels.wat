@@ -363,7 +363,7 @@
     (local $outShift i32)
     (local $q i32) (local $rowBytes32 i32) (local $listBase i32) (local $outRow i32) (local $slot i32) (local $kEnd i32)
     (local $zeroReadsZero i32) (local $oneBit i32) (local $shift i32) (local $j i32) (local $thr i32) (local $col i32)
-    (local $codes i32) (local $rowAt i32) (local $transpose i32)
+    (local $codes i32) (local $rowAt i32) (local $transpose i32) (local $planeRows i32)
     (local $any i32) (local $word i64) (local $rowShift i64) (local $fallbacks f64)
     (local $k0 i32) (local $k1 i32) (local $k2 i32) (local $k3 i32) (local $k4 i32) (local $k5 i32) (local $k6 i32) (local $k7 i32)
     (local $p0 i64) (local $p1 i64) (local $p2 i64) (local $p3 i64) (local $p4 i64) (local $p5 i64) (local $p6 i64) (local $p7 i64)
@@ -377,6 +377,8 @@
     (local.set $recip (i32.div_u (i32.add (i32.const 65535) (local.get $dacBits)) (local.get $dacBits)))
     (local.set $rowBytes32 (i32.shl (local.get $stride) (i32.const 2)))
     (local.set $transpose (i32.and (local.get $oneBit) (i32.le_u (local.get $steps) (i32.const 8))))
+    ;; ≤ 64 rows: one plane word per step, which the block loops walk themselves (no step lists)
+    (local.set $planeRows (i32.and (local.get $transpose) (i32.le_u (local.get $rows) (i32.const 64))))
     (local.set $zeroReadsZero (i32.and (i32.le_s (local.get $adcMin) (i32.const 0)) (i32.ge_s (local.get $adcMax) (i32.const 0))))
     (local.set $minV (i32x4.splat (local.get $adcMin)))
     (local.set $maxV (i32x4.splat (local.get $adcMax)))
@@ -422,7 +424,8 @@
             ;; 1-bit DAC, ≤ 8 steps: per 64 rows, their input bit-planes in registers $p0..$p7 (sixteen rows at once:
             ;; their bytes' bit t by i8x16.bitmask), then each step's rows appended to its list from its plane's set
             ;; bits — one unpredictable loop exit per (step, 64 rows) instead of one per row. $k<t>: where step t's
-            ;; list goes on.
+            ;; list goes on. With ≤ 64 rows there are no lists: the planes are kept (in `vals`) and each block's step
+            ;; loop walks its plane's bits itself, a pass and a loop exit per step fewer.
             ;; @insert read-float32-list-starts
             (block $doneWord
               (loop $loopWord
@@ -449,14 +452,22 @@
                   (local.set $r (i32.add (local.get $r) (i32.const 16)))
                   (local.set $rowShift (i64.add (local.get $rowShift) (i64.const 16)))
                   (br_if $loopG (i32.and (i64.lt_u (local.get $rowShift) (i64.const 64)) (i32.lt_u (local.get $r) (local.get $rows)))))
-                ;; each step t < steps: its rows among these 64, ascending (float32StepLists)
-                ;; @insert read-float32-step-lists
+                ;; each step t < steps: its rows among these 64, ascending (float32StepLists; none with planes)
+                (if (i32.eqz (local.get $planeRows))
+                  (then
+                    ;; @insert read-float32-step-lists
+                    ))
                 (local.set $rowAt (i32.add (local.get $rowAt) (i32.shl (local.get $rowBytes32) (i32.const 6))))
                 (br $loopWord)))
             ;; the next vector's inputs start `rows` after this one's
             (local.set $xu (i32.sub (local.get $xu) (i32.shl (i32.sub (local.get $r) (local.get $rows)) (i32.const 2))))
-            ;; @insert read-float32-list-counts
-            )
+            (if (local.get $planeRows)
+              (then
+                ;; @insert read-float32-plane-counts
+                )
+              (else
+                ;; @insert read-float32-list-counts
+                )))
           (else
         (if (local.get $oneBit)
           (then
