@@ -501,9 +501,41 @@ function getInputRegion(ia: InstanceArena, op: number, length: number): { readon
   return region;
 }
 
+/** The epilogue's integer form for a tail (see kernels.wat `epilogue`), or undefined where it does not apply. */
+interface IntegerTail {
+  readonly shift: number;
+  readonly aLo: number;
+  readonly aHi: number;
+  readonly L: number;
+  readonly H: number;
+}
+
+/**
+ * Whether the tail can run in i32 with the float64 form's results: i32 accumulators, moveScale·qScale = 2^−k with
+ * 0 ≤ k ≤ 24, integer biases, an i32 quantize range, and clamping bounds (see kernels.wat) that keep every sum in i32.
+ */
+function integerTail(tail: LayerTail, integerAcc: boolean, lo: number, hi: number): IntegerTail | undefined {
+  const e = tail.epilogue;
+  const shift = -Math.log2(e.moveScale * 2 ** e.quantize.fl);
+  if (!integerAcc || !Number.isInteger(shift) || shift < 0 || shift > 24) return undefined;
+  let largestBias = 0;
+  for (const b of Array.from(tail.bias ?? [])) {
+    if (!Number.isInteger(b)) return undefined;
+    largestBias = Math.max(largestBias, Math.abs(b));
+  }
+  const L = (lo - 1) * 2 ** shift;
+  const H = (hi + 1) * 2 ** shift;
+  const aLo = L - largestBias;
+  const aHi = H + largestBias;
+  // the rounding adds up to 2^k to a value in [L, H]
+  const LIMIT = 2 ** 31 - 2 ** (shift + 1);
+  return aLo > -LIMIT && aHi < LIMIT ? { shift, aLo, aHi, L, H } : undefined;
+}
+
 /**
  * The tail on the position-major accumulators at `accAt`, in one pass (kernels.wat `epilogue`); returns the quantized x
- * held as i32 in `region` (the next layer reads it there), or as float64 when a value lies outside i32.
+ * held as i32 in `region` (the next layer reads it there), or as float64 when a value lies outside i32. Takes the
+ * kernel's integer form where it applies (integerTail), writing `region` directly.
  */
 function runTail(ia: InstanceArena, tail: LayerTail, layer: LayerPlan, accAt: number, integerAcc: boolean, region: { readonly at: number }): Float64Array | WasmLayerInput {
   const { arena } = ia;
@@ -513,11 +545,14 @@ function runTail(ia: InstanceArena, tail: LayerTail, layer: LayerPlan, accAt: nu
   const positions = layer.isConv ? layer.positions : 1;
   const outPositions = e.pool ? e.pool.positions : positions;
   const count = tailOutputLength(tail, layer);
+  const [lo, hi] = getIntegerRange(e.quantize.bits, e.quantize.signed);
+  const asInteger = integerTail(tail, integerAcc, lo, hi);
   // scratch lies above the tiles packed for this layer, so no address below is 0 (0 means "none" to the kernel)
   let biasAt = 0;
   if (tail.bias) {
     biasAt = arena.scratch(channels * 8 + 24); // read in fours
-    arena.f64(biasAt, channels).set(Array.from(tail.bias));
+    if (asInteger) arena.i32(biasAt, channels).set(Array.from(tail.bias));
+    else arena.f64(biasAt, channels).set(Array.from(tail.bias));
   }
   let tapStartsAt = 0;
   let tapsAt = 0;
@@ -527,10 +562,17 @@ function runTail(ia: InstanceArena, tail: LayerTail, layer: LayerPlan, accAt: nu
     tapsAt = arena.scratch(Math.max(1, e.pool.taps.length) * 4);
     arena.i32(tapsAt, e.pool.taps.length).set(e.pool.taps);
   }
+  const run = (outAt: number, integer?: IntegerTail, rangeAt = 0): void =>
+    arena.exports.epilogue(accAt, integerAcc ? 1 : 0, batch, positions, channels, biasAt, e.moveScale, e.relu ? 1 : 0, tapStartsAt, tapsAt, outPositions,
+      2 ** e.quantize.fl, lo, hi, outAt, integer?.shift ?? -1, integer?.aLo ?? 0, integer?.aHi ?? 0, integer?.L ?? 0, integer?.H ?? 0, rangeAt);
+  if (asInteger) {
+    const rangeAt = arena.scratch(8);
+    run(region.at, asInteger, rangeAt);
+    const [min, max] = arena.i32(rangeAt, 2);
+    return { owner: ia, at: region.at, length: count, min: min!, max: max! };
+  }
   const outAt = arena.scratch(count * 8);
-  const [lo, hi] = getIntegerRange(e.quantize.bits, e.quantize.signed);
-  arena.exports.epilogue(accAt, integerAcc ? 1 : 0, batch, positions, channels, biasAt, e.moveScale, e.relu ? 1 : 0, tapStartsAt, tapsAt, outPositions,
-    2 ** e.quantize.fl, lo, hi, outAt);
+  run(outAt);
   const { fits, min, max } = toInt32(arena, outAt, count, region.at);
   return fits ? { owner: ia, at: region.at, length: count, min, max } : arena.f64(outAt, count).slice();
 }

@@ -1025,19 +1025,28 @@
   ;; result on the maximum (a −0 among the values ends as +0 either way). Four channels at a time (a position's
   ;; channels are adjacent in acc), i32x4 or two f64x2; past the last channel the lanes read up to 3 elements past a
   ;; row of acc and of bias (the caller leaves 24 bytes after each) and are not stored.
+  ;; Integer form (shift k ≥ 0; i32 accumulators, bias i32 [channels] of integers, moveScale·qScale = 2^−k): the same
+  ;; values in i32 — a = clamp(acc, aLo, aHi) + bias, clamped to [L, H], ReLU, then round half to even of a / 2^k as
+  ;; (a + 2^(k−1) − 1 + ((a >> k) & 1)) >> k (a >> 0 for k = 0), clamped to [lo, hi]: (acc + b)·2^−fl·2^fq is exact in
+  ;; float64 and nearest rounds it half to even; the caller picks L ≤ (lo − 1)·2^k and H ≥ (hi + 1)·2^k, beyond which
+  ;; every a ends at lo or hi, and aLo = L − max|b|, aHi = H + max|b|, so that no i32 sum wraps. out is then i32
+  ;; [batch, channels, outPositions] and range i32 [min, max] over 0 and the values (what to_i32 would report).
   (func (export "epilogue")
     (param $acc i32) (param $accI32 i32) (param $batch i32) (param $positions i32) (param $channels i32) (param $bias i32)
     (param $moveScale f64) (param $relu i32) (param $tapStarts i32) (param $taps i32) (param $outPositions i32)
     (param $qScale f64) (param $lo f64) (param $hi f64) (param $out i32)
+    (param $shift i32) (param $aLo i32) (param $aHi i32) (param $L i32) (param $H i32) (param $range i32)
     (local $b i32) (local $c i32) (local $q i32) (local $k i32) (local $kStart i32) (local $kEnd i32) (local $p i32)
     (local $at i32) (local $image i32) (local $outImage i32) (local $dst i32) (local $planeBytes i32) (local $half i32)
     (local $v v128) (local $w v128) (local $bestI v128) (local $bestLo v128) (local $bestHi v128)
     (local $moveV v128) (local $qScaleV v128) (local $loV v128) (local $hiV v128)
+    (local $lane i32) (local $minR v128) (local $maxR v128) (local $laneMask v128)
     (local.set $moveV (f64x2.splat (local.get $moveScale)))
     (local.set $qScaleV (f64x2.splat (local.get $qScale)))
     (local.set $loV (f64x2.splat (local.get $lo)))
     (local.set $hiV (f64x2.splat (local.get $hi)))
-    (local.set $planeBytes (i32.shl (local.get $outPositions) (i32.const 3)))
+    ;; bytes per output value: 4 for the integer form's i32, 8 for f64
+    (local.set $planeBytes (i32.shl (local.get $outPositions) (select (i32.const 2) (i32.const 3) (i32.ge_s (local.get $shift) (i32.const 0)))))
     (local.set $outImage (local.get $out))
     (block $doneB
       (loop $loopB
@@ -1080,6 +1089,37 @@
                         (local.set $bestHi (v128.bitselect (local.get $v) (local.get $bestHi) (f64x2.gt (local.get $v) (local.get $bestHi))))))
                     (local.set $k (i32.add (local.get $k) (i32.const 1)))
                     (br $loopK)))
+                (if (i32.ge_s (local.get $shift) (i32.const 0))
+                  (then
+                    ;; integer form: clamp, + bias, clamp, ReLU, round half to even by k bits, clamp (see above)
+                    (local.set $bestI (i32x4.max_s (i32x4.min_s (local.get $bestI) (i32x4.splat (local.get $aHi))) (i32x4.splat (local.get $aLo))))
+                    (if (local.get $bias)
+                      (then (local.set $bestI (i32x4.add (local.get $bestI) (v128.load (i32.add (local.get $bias) (i32.shl (local.get $c) (i32.const 2))))))))
+                    (local.set $bestI (i32x4.max_s (i32x4.min_s (local.get $bestI) (i32x4.splat (local.get $H))) (i32x4.splat (local.get $L))))
+                    (if (local.get $relu) (then (local.set $bestI (i32x4.max_s (local.get $bestI) (v128.const i32x4 0 0 0 0)))))
+                    (if (local.get $shift)
+                      (then (local.set $bestI (i32x4.shr_s
+                        (i32x4.add
+                          (i32x4.add (local.get $bestI) (i32x4.splat (i32.sub (i32.shl (i32.const 1) (i32.sub (local.get $shift) (i32.const 1))) (i32.const 1))))
+                          (v128.and (i32x4.shr_s (local.get $bestI) (local.get $shift)) (v128.const i32x4 1 1 1 1)))
+                        (local.get $shift)))))
+                    (local.set $bestI (i32x4.max_s (i32x4.min_s (local.get $bestI) (i32x4.splat (i32.trunc_f64_s (local.get $hi))))
+                      (i32x4.splat (i32.trunc_f64_s (local.get $lo)))))
+                    ;; lanes past the last channel: 0 in the range (which spans 0 anyway), not stored
+                    (local.set $laneMask (i32x4.gt_s (i32x4.splat (i32.sub (local.get $channels) (local.get $c))) (v128.const i32x4 0 1 2 3)))
+                    (local.set $minR (i32x4.min_s (local.get $minR) (v128.and (local.get $bestI) (local.get $laneMask))))
+                    (local.set $maxR (i32x4.max_s (local.get $maxR) (v128.and (local.get $bestI) (local.get $laneMask))))
+                    (local.set $dst (i32.add (i32.add (local.get $outImage) (i32.mul (local.get $c) (local.get $planeBytes)))
+                      (i32.shl (local.get $q) (i32.const 2))))
+                    (i32.store (local.get $dst) (i32x4.extract_lane 0 (local.get $bestI)))
+                    (if (i32.lt_u (i32.add (local.get $c) (i32.const 1)) (local.get $channels))
+                      (then (i32.store (i32.add (local.get $dst) (local.get $planeBytes)) (i32x4.extract_lane 1 (local.get $bestI)))))
+                    (if (i32.lt_u (i32.add (local.get $c) (i32.const 2)) (local.get $channels))
+                      (then (i32.store (i32.add (local.get $dst) (i32.shl (local.get $planeBytes) (i32.const 1))) (i32x4.extract_lane 2 (local.get $bestI)))))
+                    (if (i32.lt_u (i32.add (local.get $c) (i32.const 3)) (local.get $channels))
+                      (then (i32.store (i32.add (local.get $dst) (i32.mul (local.get $planeBytes) (i32.const 3))) (i32x4.extract_lane 3 (local.get $bestI)))))
+                    (local.set $c (i32.add (local.get $c) (i32.const 4)))
+                    (br $loopC)))
                 (if (local.get $accI32)
                   (then
                     (local.set $bestLo (f64x2.convert_low_i32x4_s (local.get $bestI)))
@@ -1116,7 +1156,16 @@
             (br $loopQ)))
         (local.set $outImage (i32.add (local.get $outImage) (i32.mul (local.get $channels) (local.get $planeBytes))))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
-        (br $loopB))))
+        (br $loopB)))
+    (if (i32.ge_s (local.get $shift) (i32.const 0))
+      (then
+        ;; the lanes' minimum and maximum: halves folded onto each other twice
+        (local.set $minR (i32x4.min_s (local.get $minR) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $minR) (local.get $minR))))
+        (local.set $minR (i32x4.min_s (local.get $minR) (i8x16.shuffle 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3 (local.get $minR) (local.get $minR))))
+        (local.set $maxR (i32x4.max_s (local.get $maxR) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $maxR) (local.get $maxR))))
+        (local.set $maxR (i32x4.max_s (local.get $maxR) (i8x16.shuffle 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3 (local.get $maxR) (local.get $maxR))))
+        (i32.store (local.get $range) (i32x4.extract_lane 0 (local.get $minR)))
+        (i32.store offset=4 (local.get $range) (i32x4.extract_lane 0 (local.get $maxR))))))
 
   ;; finish_i32(src, outer, srcStride, cols, correction, dL, wrapShift, acc, accStride, colBase): finish for the fast
   ;; path on the MVM's exact i32 sums (mvm_i16 with asI32): v = src[o, j] − correction[j]; truncation window

@@ -51,7 +51,8 @@ export interface KernelExports {
   finish(src: number, srcStride: number, outer: number, cols: number, scheme: number, slices: number, place: number, correction: number,
     truncate: number, down: number, m: number, acc: number, outBase: number, colBase: number, channelStride: number): void;
   epilogue(acc: number, accI32: number, batch: number, positions: number, channels: number, bias: number, moveScale: number, relu: number,
-    tapStarts: number, taps: number, outPositions: number, qScale: number, lo: number, hi: number, out: number): void;
+    tapStarts: number, taps: number, outPositions: number, qScale: number, lo: number, hi: number, out: number,
+    shift: number, aLo: number, aHi: number, L: number, H: number, range: number): void;
   finish_i32(src: number, outer: number, srcStride: number, cols: number, correction: number, dL: number, wrapShift: number, acc: number, accStride: number, colBase: number): void;
   finish_slices_i32(src: number, srcStride: number, outer: number, cols: number, scheme: number, slices: number, cellBits: number, correction: number,
     dL: number, wrapShift: number, acc: number, accStride: number, colBase: number): void;
