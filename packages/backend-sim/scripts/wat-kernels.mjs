@@ -373,6 +373,9 @@ ${lines(accs.length, (a) => `    (local.set $a${a} (f32x4.add (local.get $a${a})
     (if (i32.or (local.get $n) (i32.eqz (local.get $zeroReadsZero)))
       (then
         (local.set $shift (i32.mul (local.get $t) (local.get $dacBits)))
+        ;; the thresholds of the tightest bound that holds for the step's n rows (tables for n ≤ 8, ≤ 32, any)
+        (local.set $thrStep (i32.add (local.get $thr) (i32.mul (local.get $tableBytes)
+          (i32.add (i32.gt_u (local.get $n) (i32.const 8)) (i32.gt_u (local.get $n) (i32.const 32))))))
         (local.set $listBase (i32.mul (local.get $t) (local.get $rows)))
         (local.set $kEnd (i32.add (local.get $listBase) (local.get $n)))
         (local.set $k (local.get $listBase))
@@ -392,7 +395,7 @@ ${indent(rowLoop("V", true), 12)}))))
         (local.set $amb (v128.const i64x2 0 0))
 ${lines(accs.length, (a) => `        (local.set $amb (v128.or (local.get $amb) (f32x4.ge
           (f32x4.abs (f32x4.sub (local.get $a${a}) (f32x4.sub (f32x4.add (local.get $a${a}) (local.get $magic)) (local.get $magic))))
-          (v128.load offset=${16 * a} (local.get $thr)))))`)}
+          (v128.load offset=${16 * a} (local.get $thrStep)))))`)}
         (if (v128.any_true (local.get $amb))
           (then
             ;; rare: some sum is too close to a half-integer to decide its rounding ($adcExact reads the step's list:
@@ -410,7 +413,7 @@ ${lines(accs.length, (a) => `            (v128.store offset=${16 * a} (local.get
                     (local.set $word (i64.and (local.get $word) (i64.sub (local.get $word) (i64.const 1))))
                     (br $loopL${width})))))
             (local.set $fallbacks (f64.add (local.get $fallbacks) (f64.convert_i32_u
-              (call $adcExact (local.get $sums) (local.get $codes) (local.get $thr) (local.get $col) (i32.const ${width}) (local.get $listBase)
+              (call $adcExact (local.get $sums) (local.get $codes) (local.get $thrStep) (local.get $col) (i32.const ${width}) (local.get $listBase)
                 (local.get $kEnd) (local.get $idx) (local.get $vals) (local.get $oneBit) (local.get $shift) (local.get $minV) (local.get $maxV))))))
           (else
             ;; code = bits(F + 1.5·2^23) − bits(1.5·2^23), clamped (adcMin ≤ adcMax: as the JS below min → min, else

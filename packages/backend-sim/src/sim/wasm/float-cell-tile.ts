@@ -18,6 +18,12 @@ export type FloatCellKernelOption = FloatCellKernel | "auto";
 const STRIDE_COLUMNS = 12;
 /** read_float32 reads columns in blocks of 28, 24, …, 8 or 4 (f32x4 lanes): it computes physCols rounded up to 4. */
 const LANE_COLUMNS = 4;
+/**
+ * The bounds on the rows a step drives for which read_float32 gets threshold tables (kernels.wat picks by the step's
+ * count): the bound on |F − R| grows with the rows summed, so steps of few rows (sparse inputs) fall back to the exact
+ * f64 sum far less often than the whole tile's bound would make them.
+ */
+const STEP_ROW_BOUNDS = [8, 32, Infinity];
 /** read_float32's widest block (seven f32x4 accumulators), for the size of its scratch. */
 const BLOCK_COLUMNS = 28;
 /**
@@ -148,8 +154,8 @@ export class WasmFloatCellTile {
       // the kernel reads the inputs sixteen rows at a time: up to 64 bytes past them must exist (their values are unused)
       arena.ensure(xAt + outer * rowsUsed * 4 + 64);
       const sumsAt = arena.scratch(2 * BLOCK_COLUMNS * 4);
-      const thresholdsAt = arena.scratch(cols * 4);
-      new Float32Array(arena.bytes.buffer, thresholdsAt, cols).set(rounding.thresholds);
+      const thresholdsAt = arena.scratch(rounding.thresholds.length * 4);
+      new Float32Array(arena.bytes.buffer, thresholdsAt, rounding.thresholds.length).set(rounding.thresholds);
       // the ADC range in i32 (no code reaches beyond: |code| ≤ 2^21 + 1)
       const min = Math.max(adcMin, -(2 ** 31));
       const max = Math.min(adcMax, 2 ** 31 - 1);
@@ -167,10 +173,11 @@ export class WasmFloatCellTile {
   }
 
   /**
-   * read_float32's thresholds for `dacBits`-bit steps (cached), or undefined when its bound does not apply.
+   * read_float32's thresholds for `dacBits`-bit steps (cached), or undefined when its bound does not apply: a table per
+   * entry of STEP_ROW_BOUNDS, n = that bound (at most rowsUsed).
    *
-   * The bound: with u = 2^-24 and A = Σ_active |v·G[r, c]| ≤ (2^db − 1)·S[c], S[c] = Σ_r |G[r, c]|, over the m ≤ n =
-   * rowsUsed rows a step drives, each f32 term p = fl32(v·fl32(G)) is within (2u + u²)|v·G| of v·G (the product is
+   * The bound: with u = 2^-24 and A = Σ_active |v·G[r, c]| ≤ (2^db − 1)·S[c], S[c] = Σ_r |G[r, c]|, over the m ≤ n
+   * rows a step drives, each f32 term p = fl32(v·fl32(G)) is within (2u + u²)|v·G| of v·G (the product is
    * exact for v = 1, 2), and f32 summation of the m terms from 0, in any order, adds at most γ_(m−1)·Σ|p|, γ_k =
    * ku/(1 − ku) (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., 2002, §3.1 and §4.2); the
    * reference's f64 sum R errs by at most γ_m·A in unit 2^-53. For n ≤ 4096, γ_(m−1)(1 + u)² ≤ (n − 1)(1 + 2^-11)·u,
@@ -188,14 +195,18 @@ export class WasmFloatCellTile {
     for (const s of absColumnSums) largestAbsSum = Math.max(largestAbsSum, scale * s);
     let rounding: RoundingThresholds | undefined;
     if (rowsUsed <= FLOAT32_READ_MAX_ROWS && largestAbsSum < FLOAT32_READ_MAX_COLUMN_SUM) {
-      const thresholds = new Float32Array(cols);
+      // one table per bound on the rows a step drives (the kernel takes the tightest that holds for the step)
+      const thresholds = new Float32Array(STEP_ROW_BOUNDS.length * cols);
       let largestBound = 0;
-      for (let c = 0; c < cols; c++) {
-        const bound = (rowsUsed + 3) * 2 ** -24 * scale * absColumnSums[c]! * 1.001 + 2 ** -40;
-        largestBound = Math.max(largestBound, bound);
-        // 0: every sum of the column is recomputed (|F − Rn| ≥ 0 always holds)
-        thresholds[c] = bound >= 0.5 ? 0 : roundDownToFloat32(0.5 - bound);
-      }
+      STEP_ROW_BOUNDS.forEach((stepRows, table) => {
+        const n = Math.min(stepRows, rowsUsed);
+        for (let c = 0; c < cols; c++) {
+          const bound = (n + 3) * 2 ** -24 * scale * absColumnSums[c]! * 1.001 + 2 ** -40;
+          largestBound = Math.max(largestBound, bound);
+          // 0: every sum of the column is recomputed (|F − Rn| ≥ 0 always holds)
+          thresholds[table * cols + c] = bound >= 0.5 ? 0 : roundDownToFloat32(0.5 - bound);
+        }
+      });
       rounding = { thresholds, largestAbsSum, worthIt: largestBound <= FLOAT32_AUTO_MAX_BOUND };
     }
     this.thresholdCache.set(dacBits, rounding);

@@ -331,12 +331,13 @@
   ;; cols..stride come out 0), about twice as fast: column sums in f32x4 (28 columns per pass in seven accumulators,
   ;; where read_float sums 12 in six f64x2), recomputed exactly only where the result could differ; ADC and shift-add in i32.
   ;; cells: f64 [rows, stride] as read_float's; cells32: the same cells rounded to f32 (cols a multiple of 4, ≤ stride;
-  ;; padding columns 0). thresholds: f32 [cols], per column 0.5 − B[c] rounded down (0 when B[c] ≥ 0.5), B[c] a bound on
-  ;; |F − R| for every step (float-cell-tile.ts derives it), F the f32 column sum, R the reference's f64 one; the
+  ;; padding columns 0). thresholds: f32 [3, cols], per column 0.5 − B[c] rounded down (0 when B[c] ≥ 0.5), B[c] a bound
+  ;; on |F − R| (float-cell-tile.ts derives it), F the f32 column sum, R the reference's f64 one, for a step that drives
+  ;; at most 8 rows, at most 32, and any number (each step takes the tightest table that holds for it); the
   ;; wrapper checks (2^db − 1)·Σ_r |G[r, c]| < 2^21, so |F|, |R| < 2^22, and every |out| < 2^31. adcMin ≤ adcMax: the
   ;; ADC's range as i32 (beyond i32, e.g. ±Infinity, passed as −2^31 / 2^31 − 1). xu: i32 [outer, rows] + 64 readable
-  ;; bytes. Scratch: counts i32 [steps], idx i32 [steps, rows] (f32 row byte offsets), vals f32 [steps, rows] (unused
-  ;; with a 1-bit DAC), sums 224 bytes. out: f64 [outer, stride], or
+  ;; bytes. Scratch: counts i32 [steps], idx i32 [steps, rows] (f32 row byte offsets), vals f32 [steps, rows] (1-bit
+  ;; DAC: the steps' bit-planes u64 [steps] when rows ≤ 64, else unused), sums 224 bytes. out: f64 [outer, stride], or
   ;; (outI32 ≠ 0) the same exact integers as i32 [outer, stride], for finish_slices_i32.
   ;; Why it is exact: the result depends on R only through Math.round(R) = floor(R + 0.5), which changes only where R
   ;; crosses a half-integer. F + 1.5·2^23 rounds F to the nearest integer Rn (|F| < 2^22 keeps the sum in [2^23, 2^24),
@@ -363,7 +364,7 @@
     (local $outShift i32)
     (local $q i32) (local $rowBytes32 i32) (local $listBase i32) (local $outRow i32) (local $slot i32) (local $kEnd i32)
     (local $zeroReadsZero i32) (local $oneBit i32) (local $shift i32) (local $j i32) (local $thr i32) (local $col i32)
-    (local $codes i32) (local $rowAt i32) (local $transpose i32) (local $planeRows i32)
+    (local $codes i32) (local $rowAt i32) (local $transpose i32) (local $planeRows i32) (local $thrStep i32) (local $tableBytes i32)
     (local $any i32) (local $word i64) (local $rowShift i64) (local $fallbacks f64)
     (local $k0 i32) (local $k1 i32) (local $k2 i32) (local $k3 i32) (local $k4 i32) (local $k5 i32) (local $k6 i32) (local $k7 i32)
     (local $p0 i64) (local $p1 i64) (local $p2 i64) (local $p3 i64) (local $p4 i64) (local $p5 i64) (local $p6 i64) (local $p7 i64)
@@ -376,6 +377,7 @@
     ;; t = bit / db for bit = t·db < 32 as (bit·⌈2^16 / db⌉) >> 16, exact (the excess t·db·(⌈2^16/db⌉ − 2^16/db) < 32)
     (local.set $recip (i32.div_u (i32.add (i32.const 65535) (local.get $dacBits)) (local.get $dacBits)))
     (local.set $rowBytes32 (i32.shl (local.get $stride) (i32.const 2)))
+    (local.set $tableBytes (i32.shl (local.get $cols) (i32.const 2)))
     (local.set $transpose (i32.and (local.get $oneBit) (i32.le_u (local.get $steps) (i32.const 8))))
     ;; ≤ 64 rows: one plane word per step, which the block loops walk themselves (no step lists)
     (local.set $planeRows (i32.and (local.get $transpose) (i32.le_u (local.get $rows) (i32.const 64))))
