@@ -124,6 +124,16 @@ describe("the optimized simulator engine", () => {
     });
   }
 
+  // tiles of one row range finished alike let their MVM finish its sums itself (mvm_i16's fused finish); windows that
+  // differ between them take the finish per tile
+  it(`equals the reference engine bit for bit on a layer of ${split.grid[1]} column tiles per row range whose 8-bit windows shift by 1 or 2 bits, by tile`, () => {
+    const program: Program = {
+      ...base,
+      schedule: base.schedule.map((op) => (op.op === "truncate" && op.layer === split.name ? { ...op, d_l: 1 + (op.tile % 2), o_rwl: 8 } : op)),
+    };
+    expect(compareEngines(program, inputs, ideal), "fast path").toBe("");
+  });
+
   it("keeps an activation read by two ops unfused, and gives it as an output", () => {
     const relu = base.schedule.find((op) => "kind" in op && op.kind === "relu") as Extract<Program["schedule"][number], { inputs: unknown }>;
     const twiceRead = relu.outputs[0]!;

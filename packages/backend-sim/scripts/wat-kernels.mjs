@@ -542,6 +542,37 @@ export function mvmI16Chunk() {
 }
 
 /**
+ * mvm_i16's fused finish (fragment of its output stage; $accRow and $corrAt address the pass's first column): for each
+ * quad of the pass's eight columns, the lane sums of its four accumulators (kernels.wat $hsum4, inline: ab = [a0 + a2,
+ * a1 + a3, b0 + b2, b1 + b3], likewise cd, then their pairs) less the correction, windowed and wrapped as
+ * $finishQuad, added into the accumulators.
+ */
+export function mvmI16FinishQuads() {
+  const quad = (q) => {
+    const [a, b, c, d] = [0, 1, 2, 3].map((i) => `(local.get $a${4 * q + i})`);
+    const halves = (x, y) => `(i32x4.add
+  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 ${x} ${y})
+  (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 ${x} ${y}))`;
+    return `(local.set $h0 ${halves(a, b)})
+(local.set $h1 ${halves(c, d)})
+(local.set $h0 (i32x4.sub
+  (i32x4.add
+    (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $h0) (local.get $h1))
+    (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $h0) (local.get $h1)))
+  (v128.load offset=${16 * q} (local.get $corrAt))))
+(local.set $h0 (select
+  (i32x4.shr_s (local.get $h0) (local.get $dL))
+  (i32x4.shl (local.get $h0) (i32.sub (i32.const 0) (local.get $dL)))
+  (i32.ge_s (local.get $dL) (i32.const 0))))
+(local.set $h0 (i32x4.shr_s (i32x4.shl (local.get $h0) (local.get $wrapShift)) (local.get $wrapShift)))
+(v128.store offset=${16 * q} (local.get $accRow) (i32x4.add (v128.load offset=${16 * q} (local.get $accRow)) (local.get $h0)))`;
+  };
+  return `${quad(0)}
+${quad(1)}
+`;
+}
+
+/**
  * Each family's generated functions (or function-body fragments), keyed by the name kernels.wat uses in its
  * `;; @insert <family>` line.
  */
@@ -563,6 +594,7 @@ export const KERNEL_FAMILIES = {
 
   "mvm-i16-dense-chunk": () => indent(mvmI16Chunk(), 18),
   "mvm-i16-listed-chunk": () => indent(mvmI16Chunk(), 20),
+  "mvm-i16-finish-quads": () => indent(mvmI16FinishQuads(), 16),
 };
 
 const INSERT_LINE = /^[ \t]*;;[ \t]*@insert[ \t]+(\S+)[ \t]*$/gm;

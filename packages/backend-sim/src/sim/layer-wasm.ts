@@ -15,7 +15,7 @@ import type { Epilogue } from "./epilogue.js";
 import { getEffectiveWeights, type LayerPlan, type TilePlan } from "./layer-plan.js";
 import { WasmFloatCellTile } from "./wasm/float-cell-tile.js";
 import { WasmIntegerCellTile } from "./wasm/integer-cell-tile.js";
-import { WasmIntegerMvm } from "./wasm/integer-mvm.js";
+import { WasmIntegerMvm, type FusedFinish } from "./wasm/integer-mvm.js";
 import { KernelArena } from "./wasm/module.js";
 
 /**
@@ -225,8 +225,9 @@ export function accumulateLayerWasm(
     // accumulators position-major [outer, channels], so that each tile adds contiguous rows; transposed at the end
     const channels = layer.outChannels;
     const accBytes = outer * channels * (integerAcc ? 4 : 8);
-    // + 24: the epilogue reads channels in fours, up to three elements past the last row
-    const accAt = arena.scratch(accBytes + 24);
+    // + 32: the epilogue reads channels in fours, up to three elements past the last row; an MVM that finishes its
+    // sums itself adds 0s up to seven past it
+    const accAt = arena.scratch(accBytes + 32);
     arena.bytes.fill(0, accAt, accAt + accBytes);
     const outBaseAt = arena.scratch(outer * 4);
     const outBase = arena.i32(outBaseAt, outer);
@@ -268,7 +269,10 @@ export function accumulateLayerWasm(
         gathered.set(key, xuAt);
       }
       const tileMark = arena.mark();
-      if (k.kind === "fast") {
+      const fused = k.kind === "fast" && integerAcc ? fusedFinish(arena, layer, k, pending, kernels) : undefined;
+      if (k.kind === "fast" && fused) {
+        k.mvm.mvmNarrowAt(xuAt, outer, 0, true, { ...fused, accAt, accStride: channels });
+      } else if (k.kind === "fast") {
         const stride = k.mvm.colsPadded;
         const outAt = arena.scratch(outer * stride * (integerAcc ? 4 : 8));
         k.mvm.mvmNarrowAt(xuAt, outer, outAt, integerAcc);
@@ -340,6 +344,28 @@ function correctionsI32(arena: KernelArena, p: PendingTile): number {
   const at = arena.scratch(n * 4);
   arena.i32(at, n).set(p.plan.correction);
   return at;
+}
+
+/**
+ * What a fast group's MVM needs to finish its sums into the accumulators itself (mvm_i16's fused finish_i32), when its
+ * tiles finish alike: one window, and each tile's columns landing where the group's columns put them (a layer's
+ * column tiles side by side). The corrections, in scratch, follow the group's columns, 0 past the last.
+ */
+function fusedFinish(arena: KernelArena, layer: LayerPlan, k: Extract<TileKernel, { kind: "fast" }>, pending: ReadonlyMap<number, PendingTile>,
+  kernels: ReadonlyMap<number, TileKernel>): Omit<FusedFinish, "accAt" | "accStride"> | undefined {
+  const first = pending.get(k.members[0]!)!;
+  const [dL, wrapShift] = windowI32(first);
+  const colBase = columnBase(layer, first);
+  const at = arena.scratch(k.mvm.colsPadded * 4);
+  const correction = arena.i32(at, k.mvm.colsPadded).fill(0);
+  for (const member of k.members) {
+    const m = pending.get(member)!;
+    const { colOffset } = kernels.get(member) as Extract<TileKernel, { kind: "fast" }>;
+    const [mdL, mWrap] = windowI32(m);
+    if (mdL !== dL || mWrap !== wrapShift || columnBase(layer, m) !== colBase + colOffset) return undefined;
+    correction.set(m.plan.correction, colOffset);
+  }
+  return { correctionAt: at, dL, wrapShift, colBase };
 }
 
 /**

@@ -8,6 +8,16 @@ import { KernelArena, argError, roundUp } from "./module.js";
 const KERNEL = "WebAssembly integer MVM";
 const I32_MAX = 2 ** 31 - 1;
 
+/** finish_i32's arguments, for an MVM that finishes its sums into the accumulators itself (mvmNarrowAt). */
+export interface FusedFinish {
+  readonly correctionAt: number;
+  readonly dL: number;
+  readonly wrapShift: number;
+  readonly accAt: number;
+  readonly accStride: number;
+  readonly colBase: number;
+}
+
 /**
  * A weight matrix `[rowsUsed, cols]` stored transposed as i16 in WebAssembly memory. `pack` says up front whether the
  * weights qualify; `mvm` says per call whether the inputs do (else the caller keeps integerMvmImpl).
@@ -86,14 +96,17 @@ export class WasmIntegerMvm {
    * The multiply alone, on inputs already narrowed: i16 `[outer, rowsPadded]` at `xAt` (the padding rows may hold
    * anything: their weights are 0; gather_runs leaves run overhang there), every |x| ≤
    * `maxInput` (the caller's guarantee: larger values would wrap); writes `[outer, colsPadded]` at `outAt`, f64 or
-   * (asI32) the exact i32 sums.
+   * (asI32) the exact i32 sums — or, given `finish`, adds those sums finished as kernels.wat finish_i32 does into the
+   * i32 accumulators it names instead (see mvm_i16: its correction has colsPadded entries, and its accumulators room
+   * for 28 bytes past their last row).
    */
-  mvmNarrowAt(xAt: number, outer: number, outAt: number, asI32 = false): void {
+  mvmNarrowAt(xAt: number, outer: number, outAt: number, asI32 = false, finish?: FusedFinish): void {
     const { arena } = this;
     const mark = arena.mark();
     // the list of a vector's non-zero 8-row chunks: an i32 per chunk
     const listAt = arena.scratch(this.rowsPadded / 2);
-    arena.exports.mvm_i16(this.weightsAt, this.rowsPadded, this.colsPadded, xAt, outer, outAt, asI32 ? 1 : 0, listAt);
+    arena.exports.mvm_i16(this.weightsAt, this.rowsPadded, this.colsPadded, xAt, outer, outAt, asI32 || finish ? 1 : 0, listAt, finish?.correctionAt ?? 0,
+      finish?.dL ?? 0, finish?.wrapShift ?? 0, finish?.accAt ?? 0, finish?.accStride ?? 0, finish?.colBase ?? 0);
     arena.release(mark);
   }
 }

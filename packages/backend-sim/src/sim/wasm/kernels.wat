@@ -680,15 +680,18 @@
   ;;   out[o, c] = Σ_r x[o, r]·w[r, c] with i32x4.dot_i16x8_s and wrapping i32 adds: exact (and so equal to the float64
   ;;   reference) when the true sum fits in i32, which the wrapper guarantees by rows·max|x|·max|w| ≤ 2^31 − 1.
   ;; list: scratch i32 [rowsPadded/8].
+  ;; acc ≠ 0 (asI32 ≠ 0): finish_i32 fused in, out unused — each vector's sums less correction [colsPadded] (0 past the
+  ;;   tile's columns), truncated and wrapped (dL, wrapShift), are added into acc at o·accStride + colBase (the columns
+  ;;   past the tile's add 0 there, up to 28 bytes past the last row: the caller leaves room).
   ;; Eight columns per pass (eight i32x4 accumulators), each 8-row input chunk loaded once for all eight. The chunks of
   ;; a vector that are all 0 add nothing, so they are skipped: activations after a ReLU, and images' blank regions,
   ;; leave a third to a half of the chunks 0 (a vector's non-zero chunks are listed once, then every pass walks the
-  ;; list; a vector with few zero chunks takes the plain loop). The dot products of a chunk come from mvmI16Chunk in
-  ;; scripts/wat-kernels.mjs, at the `;; @insert` lines.
+  ;; list; a vector with few zero chunks takes the plain loop). The dot products of a chunk, and the fused finish, come
+  ;; from mvmI16Chunk and mvmI16FinishQuads in scripts/wat-kernels.mjs, at the `;; @insert` lines.
   (func $mvmI16 (export "mvm_i16")
     (param $w i32) (param $rowsPadded i32) (param $colsPadded i32) (param $x i32) (param $outer i32) (param $out i32) (param $asI32 i32)
-    (param $list i32)
-    (local $o i32) (local $c i32) (local $rowBytes i32) (local $blockBytes i32) (local $wp i32) (local $xp i32) (local $xEnd i32)
+    (param $list i32) (param $correction i32) (param $dL i32) (param $wrapShift i32) (param $acc i32) (param $accStride i32) (param $colBase i32)
+    (local $accRow i32) (local $corrAt i32) (local $h0 v128) (local $h1 v128) (local $o i32) (local $c i32) (local $rowBytes i32) (local $blockBytes i32) (local $wp i32) (local $xp i32) (local $xEnd i32)
     (local $e i32) (local $listEnd i32) (local $off i32) (local $wk i32)
     (local $xv v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
     (local.set $rowBytes (i32.shl (local.get $rowsPadded) (i32.const 1)))
@@ -746,7 +749,17 @@
                     ;; @insert mvm-i16-listed-chunk
                     (local.set $e (i32.add (local.get $e) (i32.const 4)))
                     (br $loopE)))))
-            ;; lane sums of accumulators 0..3 and 4..7: as i32 (asI32), or converted to f64 two lanes at a time
+            ;; lane sums of accumulators 0..3 and 4..7: finished into acc, as i32 (asI32), or converted to f64 two lanes at
+            ;; a time
+            (if (local.get $acc)
+              (then
+                (local.set $accRow (i32.add (local.get $acc)
+                  (i32.shl (i32.add (i32.add (i32.mul (local.get $o) (local.get $accStride)) (local.get $colBase)) (local.get $c)) (i32.const 2))))
+                (local.set $corrAt (i32.add (local.get $correction) (i32.shl (local.get $c) (i32.const 2))))
+                ;; inline (a call per quad cost as much as the finish itself): hsum4, then finish_i32's window
+                ;; @insert mvm-i16-finish-quads
+                )
+              (else
             (if (local.get $asI32)
               (then
                 (v128.store (local.get $out) (call $hsum4 (local.get $a0) (local.get $a1) (local.get $a2) (local.get $a3)))
@@ -759,7 +772,7 @@
                 (local.set $xv (call $hsum4 (local.get $a4) (local.get $a5) (local.get $a6) (local.get $a7)))
                 (v128.store offset=32 (local.get $out) (f64x2.convert_low_i32x4_s (local.get $xv)))
                 (v128.store offset=48 (local.get $out) (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $xv) (local.get $xv))))
-                (local.set $out (i32.add (local.get $out) (i32.const 64)))))
+                (local.set $out (i32.add (local.get $out) (i32.const 64)))))))
             (local.set $wp (i32.add (local.get $wp) (local.get $blockBytes)))
             (local.set $c (i32.add (local.get $c) (i32.const 8)))
             (br $loopC)))
@@ -777,7 +790,7 @@
                   (local.get $maxInput))
       (then (return (i32.const 0))))
     (call $mvmI16 (local.get $w) (local.get $rowsPadded) (local.get $colsPadded) (local.get $narrow) (local.get $outer) (local.get $out) (i32.const 0)
-      (local.get $list))
+      (local.get $list) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0))
     (i32.const 1))
 
   ;; [Σ lanes of a, Σ lanes of b, Σ lanes of c, Σ lanes of d] with wrapping i32 adds (a transposing reduction).
@@ -1169,6 +1182,17 @@
         (i32.store (local.get $range) (i32x4.extract_lane 0 (local.get $minR)))
         (i32.store offset=4 (local.get $range) (i32x4.extract_lane 0 (local.get $maxR))))))
 
+  ;; Four columns of finish_i32: dst[0..3] += wrap(window(v − correction[0..3])) — the window floor(·2^−D_L) as an
+  ;; arithmetic shift right by dL (left by −dL), the wrap to O_RWL bits as (a << wrapShift) >> wrapShift.
+  (func $finishQuad (param $v v128) (param $correction i32) (param $dL i32) (param $wrapShift i32) (param $dst i32)
+    (local.set $v (i32x4.sub (local.get $v) (v128.load (local.get $correction))))
+    (local.set $v (select
+      (i32x4.shr_s (local.get $v) (local.get $dL))
+      (i32x4.shl (local.get $v) (i32.sub (i32.const 0) (local.get $dL)))
+      (i32.ge_s (local.get $dL) (i32.const 0))))
+    (local.set $v (i32x4.shr_s (i32x4.shl (local.get $v) (local.get $wrapShift)) (local.get $wrapShift)))
+    (v128.store (local.get $dst) (i32x4.add (v128.load (local.get $dst)) (local.get $v))))
+
   ;; finish_i32(src, outer, srcStride, cols, correction, dL, wrapShift, acc, accStride, colBase): finish for the fast
   ;; path on the MVM's exact i32 sums (mvm_i16 with asI32): v = src[o, j] − correction[j]; truncation window
   ;; floor(v·2^−D_L) = v >> D_L (or v << −D_L), wrapped to O_RWL bits by (a << wrapShift) >> wrapShift with
@@ -1179,7 +1203,6 @@
     (param $src i32) (param $outer i32) (param $srcStride i32) (param $cols i32) (param $correction i32) (param $dL i32)
     (param $wrapShift i32) (param $acc i32) (param $accStride i32) (param $colBase i32)
     (local $o i32) (local $j i32) (local $row i32) (local $dst i32) (local $v i32) (local $cols4 i32) (local $left i32)
-    (local $vv v128)
     (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
     (local.set $left (i32.sub (i32.const 0) (local.get $dL)))
     (block $doneO
@@ -1191,15 +1214,8 @@
         (block $doneJ4
           (loop $loopJ4
             (br_if $doneJ4 (i32.ge_u (local.get $j) (local.get $cols4)))
-            (local.set $vv (i32x4.sub
-              (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))
-              (v128.load (i32.add (local.get $correction) (i32.shl (local.get $j) (i32.const 2))))))
-            (local.set $vv (select
-              (i32x4.shr_s (local.get $vv) (local.get $dL))
-              (i32x4.shl (local.get $vv) (local.get $left))
-              (i32.ge_s (local.get $dL) (i32.const 0))))
-            (local.set $vv (i32x4.shr_s (i32x4.shl (local.get $vv) (local.get $wrapShift)) (local.get $wrapShift)))
-            (v128.store (local.get $dst) (i32x4.add (v128.load (local.get $dst)) (local.get $vv)))
+            (call $finishQuad (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))
+              (i32.add (local.get $correction) (i32.shl (local.get $j) (i32.const 2))) (local.get $dL) (local.get $wrapShift) (local.get $dst))
             (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
             (local.set $j (i32.add (local.get $j) (i32.const 4)))
             (br $loopJ4)))
@@ -1283,13 +1299,8 @@
                     (i32x4.mul (local.get $place) (v128.load offset=48 (local.get $c0))))
                   (i32x4.splat (local.get $offset))))
                 (local.set $c0 (i32.add (local.get $c0) (i32.const 64)))))
-            (local.set $vv (i32x4.sub (local.get $vv) (v128.load (i32.add (local.get $correction) (i32.shl (local.get $j) (i32.const 2))))))
-            (local.set $vv (select
-              (i32x4.shr_s (local.get $vv) (local.get $dL))
-              (i32x4.shl (local.get $vv) (local.get $left))
-              (i32.ge_s (local.get $dL) (i32.const 0))))
-            (local.set $vv (i32x4.shr_s (i32x4.shl (local.get $vv) (local.get $wrapShift)) (local.get $wrapShift)))
-            (v128.store (local.get $dst) (i32x4.add (v128.load (local.get $dst)) (local.get $vv)))
+            (call $finishQuad (local.get $vv) (i32.add (local.get $correction) (i32.shl (local.get $j) (i32.const 2))) (local.get $dL) (local.get $wrapShift)
+              (local.get $dst))
             (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
             (local.set $j (i32.add (local.get $j) (i32.const 4)))
             (br $loopJ4)))

@@ -42,7 +42,8 @@ export interface KernelExports {
   read_float32(cells: number, cells32: number, stride: number, cols: number, thresholds: number, xu: number, outer: number, rows: number,
     steps: number, dacBits: number, adcMin: number, adcMax: number, counts: number, idx: number, vals: number, sums: number, out: number, outI32: number): number;
   narrow_inputs(x: number, outer: number, rows: number, rowsPadded: number, dst: number): number;
-  mvm_i16(w: number, rowsPadded: number, colsPadded: number, x: number, outer: number, out: number, asI32: number, list: number): void;
+  mvm_i16(w: number, rowsPadded: number, colsPadded: number, x: number, outer: number, out: number, asI32: number, list: number,
+    correction: number, dL: number, wrapShift: number, acc: number, accStride: number, colBase: number): void;
   mvm(w: number, rows: number, rowsPadded: number, colsPadded: number, x: number, outer: number, narrow: number, maxInput: number, out: number, list: number): number;
   gather(x: number, images: number, imageStride: number, positions: number, offsets: number, rows: number, biasRow: number, biasInput: number,
     inputOffset: number, narrowPadded: number, dst: number): void;
