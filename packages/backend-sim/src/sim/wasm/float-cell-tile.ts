@@ -20,8 +20,9 @@ const STRIDE_COLUMNS = 12;
 const LANE_COLUMNS = 4;
 /**
  * The bounds on the rows a step drives for which read_float32 gets threshold tables (kernels.wat picks by the step's
- * count): the bound on |F − R| grows with the rows summed, so steps of few rows (sparse inputs) fall back to the exact
- * f64 sum far less often than the whole tile's bound would make them.
+ * count, testing it against 8 and 32: the two lists go together): the bound on |F − R| grows with the rows summed, so
+ * steps of few rows (sparse inputs) fall back to the exact f64 sum far less often than the whole tile's bound would
+ * make them.
  */
 const STEP_ROW_BOUNDS = [8, 32, Infinity];
 /** read_float32's widest block (seven f32x4 accumulators), for the size of its scratch. */
