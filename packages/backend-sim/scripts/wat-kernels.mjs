@@ -465,9 +465,12 @@ export function float32ClearPlanes() {
 `;
 }
 
-/** Where each step's list of active rows starts: $k<t> = idx + t·rows·4 (its slot in the idx scratch [steps, rows]). */
+/** The address of step t's list of active rows: idx + t·rows·4 (its slot in the idx scratch [steps, rows]). */
+const listStart = (t) => (t === 0 ? "(local.get $idx)" : `(i32.add (local.get $idx) (i32.shl (i32.mul (local.get $rows) (i32.const ${t})) (i32.const 2)))`);
+
+/** Where each step's list of active rows starts: $k<t> = listStart(t). */
 export function float32ListStarts() {
-  return `${lines(FLOAT32_TRANSPOSE_STEPS, (t) => `(local.set $k${t} ${t === 0 ? "(local.get $idx)" : `(i32.add (local.get $idx) (i32.shl (i32.mul (local.get $rows) (i32.const ${t})) (i32.const 2)))`})`)}
+  return `${lines(FLOAT32_TRANSPOSE_STEPS, (t) => `(local.set $k${t} ${listStart(t)})`)}
 `;
 }
 
@@ -507,7 +510,7 @@ export function float32PlaneCounts() {
 /** Each step's list length into counts[t] (t < steps), $any ≠ 0 iff some list is not empty. */
 export function float32ListCounts() {
   return `${lines(FLOAT32_TRANSPOSE_STEPS, (t) => {
-    const length = `(i32.sub (local.get $k${t}) ${t === 0 ? "(local.get $idx)" : `(i32.add (local.get $idx) (i32.shl (i32.mul (local.get $rows) (i32.const ${t})) (i32.const 2)))`})`;
+    const length = `(i32.sub (local.get $k${t}) ${listStart(t)})`;
     return `(if (i32.gt_u (local.get $steps) (i32.const ${t}))
   (then
     (local.set $n ${length})
@@ -542,30 +545,60 @@ export function mvmI16Chunk() {
 }
 
 /**
+ * Statements leaving the lane sums [Σ a, Σ b, Σ c, Σ d] of four i32x4 expressions in the local `t0` (wrapping i32 adds,
+ * a transposing reduction; `t1` a second v128 temporary): t0 = [a0 + a2, a1 + a3, b0 + b2, b1 + b3], t1 likewise for
+ * c, d, then their pairs.
+ */
+function laneSums(a, b, c, d, t0, t1) {
+  const halves = (x, y) => `(i32x4.add
+  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 ${x} ${y})
+  (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 ${x} ${y}))`;
+  return `(local.set ${t0} ${halves(a, b)})
+(local.set ${t1} ${halves(c, d)})
+(local.set ${t0} (i32x4.add
+  (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get ${t0}) (local.get ${t1}))
+  (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get ${t0}) (local.get ${t1}))))`;
+}
+
+/**
+ * Statements finishing four columns (finish_i32's arithmetic): dst[0..3] += wrap(window(v − correction[0..3])), the
+ * window floor(·2^−D_L) as an arithmetic shift right by $dL (left by −$dL), the wrap to O_RWL bits as
+ * (a << $wrapShift) >> $wrapShift. `v` a v128 local (overwritten); the correction and dst i32x4 at `offset` bytes
+ * from the addresses in the locals `correction` and `dst`.
+ */
+function finishColumns(v, correction, dst, offset) {
+  return `(local.set ${v} (i32x4.sub (local.get ${v}) (v128.load offset=${offset} (local.get ${correction}))))
+(local.set ${v} (select
+  (i32x4.shr_s (local.get ${v}) (local.get $dL))
+  (i32x4.shl (local.get ${v}) (i32.sub (i32.const 0) (local.get $dL)))
+  (i32.ge_s (local.get $dL) (i32.const 0))))
+(local.set ${v} (i32x4.shr_s (i32x4.shl (local.get ${v}) (local.get $wrapShift)) (local.get $wrapShift)))
+(v128.store offset=${offset} (local.get ${dst}) (i32x4.add (v128.load offset=${offset} (local.get ${dst})) (local.get ${v})))`;
+}
+
+/** $hsum4's body: the lane sums of its parameters $a..$d (temporaries $ab, $cd), returned. */
+export function hsum4Body() {
+  return `${laneSums("(local.get $a)", "(local.get $b)", "(local.get $c)", "(local.get $d)", "$ab", "$cd")}
+(local.get $ab)
+`;
+}
+
+/** $finishQuad's body: finishColumns on its parameters. */
+export function finishQuadBody() {
+  return `${finishColumns("$v", "$correction", "$dst", 0)}
+`;
+}
+
+/**
  * mvm_i16's fused finish (fragment of its output stage; $accRow and $corrAt address the pass's first column): for each
- * quad of the pass's eight columns, the lane sums of its four accumulators (kernels.wat $hsum4, inline: ab = [a0 + a2,
- * a1 + a3, b0 + b2, b1 + b3], likewise cd, then their pairs) less the correction, windowed and wrapped as
- * $finishQuad, added into the accumulators.
+ * quad of the pass's eight columns, the lane sums of its four accumulators, finished into the accumulators — $hsum4
+ * and $finishQuad inline (a call per quad cost as much as the work).
  */
 export function mvmI16FinishQuads() {
   const quad = (q) => {
     const [a, b, c, d] = [0, 1, 2, 3].map((i) => `(local.get $a${4 * q + i})`);
-    const halves = (x, y) => `(i32x4.add
-  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 ${x} ${y})
-  (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 ${x} ${y}))`;
-    return `(local.set $h0 ${halves(a, b)})
-(local.set $h1 ${halves(c, d)})
-(local.set $h0 (i32x4.sub
-  (i32x4.add
-    (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $h0) (local.get $h1))
-    (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $h0) (local.get $h1)))
-  (v128.load offset=${16 * q} (local.get $corrAt))))
-(local.set $h0 (select
-  (i32x4.shr_s (local.get $h0) (local.get $dL))
-  (i32x4.shl (local.get $h0) (i32.sub (i32.const 0) (local.get $dL)))
-  (i32.ge_s (local.get $dL) (i32.const 0))))
-(local.set $h0 (i32x4.shr_s (i32x4.shl (local.get $h0) (local.get $wrapShift)) (local.get $wrapShift)))
-(v128.store offset=${16 * q} (local.get $accRow) (i32x4.add (v128.load offset=${16 * q} (local.get $accRow)) (local.get $h0)))`;
+    return `${laneSums(a, b, c, d, "$h0", "$h1")}
+${finishColumns("$h0", "$corrAt", "$accRow", 16 * q)}`;
   };
   return `${quad(0)}
 ${quad(1)}
@@ -591,10 +624,12 @@ export const KERNEL_FAMILIES = {
   "read-float32-column-blocks": () => indent(float32ColumnBlocks(), 12),
   "adc-exact-lanes": () => indent(adcExactLanes(), 6),
   // mvm_i16's chunk, in its dense loop and in its loop over listed chunks
-
   "mvm-i16-dense-chunk": () => indent(mvmI16Chunk(), 18),
   "mvm-i16-listed-chunk": () => indent(mvmI16Chunk(), 20),
   "mvm-i16-finish-quads": () => indent(mvmI16FinishQuads(), 16),
+  // the bodies of $hsum4 and $finishQuad (the fused finish above inlines the same text)
+  "hsum4-body": () => indent(hsum4Body(), 4),
+  "finish-quad-body": () => indent(finishQuadBody(), 4),
 };
 
 const INSERT_LINE = /^[ \t]*;;[ \t]*@insert[ \t]+(\S+)[ \t]*$/gm;

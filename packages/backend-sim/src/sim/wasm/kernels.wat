@@ -793,19 +793,11 @@
       (local.get $list) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0))
     (i32.const 1))
 
-  ;; [Σ lanes of a, Σ lanes of b, Σ lanes of c, Σ lanes of d] with wrapping i32 adds (a transposing reduction).
+  ;; [Σ lanes of a, Σ lanes of b, Σ lanes of c, Σ lanes of d] with wrapping i32 adds (laneSums in scripts/wat-kernels.mjs).
   (func $hsum4 (param $a v128) (param $b v128) (param $c v128) (param $d v128) (result v128)
     (local $ab v128) (local $cd v128)
-    ;; ab = [a0+a2, a1+a3, b0+b2, b1+b3], cd likewise
-    (local.set $ab (i32x4.add
-      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a) (local.get $b))
-      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a) (local.get $b))))
-    (local.set $cd (i32x4.add
-      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c) (local.get $d))
-      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c) (local.get $d))))
-    (i32x4.add
-      (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $ab) (local.get $cd))
-      (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $ab) (local.get $cd))))
+    ;; @insert hsum4-body
+    )
 
   ;; ---------------------------------------------------------------------------------------------------------------
   ;; Layer glue, so that a layer's tiles read their inputs from and add their results into WebAssembly memory.
@@ -1183,15 +1175,11 @@
         (i32.store offset=4 (local.get $range) (i32x4.extract_lane 0 (local.get $maxR))))))
 
   ;; Four columns of finish_i32: dst[0..3] += wrap(window(v − correction[0..3])) — the window floor(·2^−D_L) as an
-  ;; arithmetic shift right by dL (left by −dL), the wrap to O_RWL bits as (a << wrapShift) >> wrapShift.
+  ;; arithmetic shift right by dL (left by −dL), the wrap to O_RWL bits as (a << wrapShift) >> wrapShift
+  ;; (finishColumns in scripts/wat-kernels.mjs).
   (func $finishQuad (param $v v128) (param $correction i32) (param $dL i32) (param $wrapShift i32) (param $dst i32)
-    (local.set $v (i32x4.sub (local.get $v) (v128.load (local.get $correction))))
-    (local.set $v (select
-      (i32x4.shr_s (local.get $v) (local.get $dL))
-      (i32x4.shl (local.get $v) (i32.sub (i32.const 0) (local.get $dL)))
-      (i32.ge_s (local.get $dL) (i32.const 0))))
-    (local.set $v (i32x4.shr_s (i32x4.shl (local.get $v) (local.get $wrapShift)) (local.get $wrapShift)))
-    (v128.store (local.get $dst) (i32x4.add (v128.load (local.get $dst)) (local.get $v))))
+    ;; @insert finish-quad-body
+    )
 
   ;; finish_i32(src, outer, srcStride, cols, correction, dL, wrapShift, acc, accStride, colBase): finish for the fast
   ;; path on the MVM's exact i32 sums (mvm_i16 with asI32): v = src[o, j] − correction[j]; truncation window
