@@ -1,7 +1,9 @@
 /**
  * @fileoverview The WebAssembly kernel that carries activations into a layer (kernels.wat `to_i32`, quantizing them on
  * the way or not) against the TypeScript it replaces, on the values where float64 rounding and integer conversion are delicate:
- * exact ties, −0, values past 2^51 and 2^52, ±∞, NaN, the i32 limits, and odd lengths (the last element is scalar).
+ * exact ties, −0, values past 2^51 and 2^52, ±∞, NaN, the i32 limits, and odd lengths (the last element is scalar);
+ * and `quantize_f32`, its float32 form, on float32 inputs: ties, subnormals, float32's largest values, every length
+ * modulo 4 (the last group is partial).
  */
 import { describe, expect, it } from "vitest";
 import { quantizeActivationsImpl } from "@xbarc/backend-sim";
@@ -88,3 +90,43 @@ describe("the to_i32 kernel", () => {
     }
   });
 });
+
+/** [values, min, max] from kernels.wat quantize_f32 of float32 `x` in a (fl, bits, signed) format. */
+function quantizeFloat32(x: Float32Array, fl: number, lo: number, hi: number): [Int32Array, number, number] {
+  const mark = arena.mark();
+  const src = arena.scratch(x.length * 4);
+  const dst = arena.scratch(x.length * 4 + 16);
+  const range = arena.scratch(16);
+  arena.f32(src, x.length).set(x);
+  // a sentinel after the values: the partial last group must not store past them
+  arena.i32(dst + x.length * 4, 1)[0] = 0x5a5a5a5a;
+  arena.exports.quantize_f32(src, x.length, dst, range, 2 ** fl, lo, hi);
+  const result: [Int32Array, number, number] = [arena.i32(dst, x.length + 1).slice(), arena.f64(range, 2)[0]!, arena.f64(range, 2)[1]!];
+  arena.release(mark);
+  return result;
+}
+
+describe("the quantize_f32 kernel quantizing a float32 layer input", () => {
+  const DELICATE_F32 = [
+    0, -0, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.49999997, -0.49999997, 127.5, 128.5, -128.5, 255.5, 256, 1e-45, -1e-45, 1e-39, 1.1754942e-38,
+    3.4028235e38, -3.4028235e38, 2 ** 23 + 1, -(2 ** 24), Infinity, -Infinity, NaN, 3.7, -3.7, 0.0039215689,
+  ];
+  const formats: [number, number, boolean][] = [[0, 8, false], [4, 8, false], [1, 8, true], [-2, 4, true], [7, 16, false], [0, 24, true], [-126, 8, true], [127, 8, true], [126, 24, false]];
+  for (const [fl, bits, signed] of formats) {
+    it(`gives quantizeActivationsImpl's values of the widened inputs for ${bits}-bit ${signed ? "signed" : "unsigned"} values with fl ${fl}`, () => {
+      const lo = signed ? -(2 ** (bits - 1)) : 0;
+      const hi = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
+      const cases = [0, 1, 2, 3, 4, 5].map((drop) => Float32Array.from(DELICATE_F32.slice(drop)));
+      cases.push(Float32Array.from(randomValues(1003, bits + fl), (v) => v / 2 ** fl / 300));
+      for (const x of cases) {
+        const quantized = quantizeActivationsImpl(Float64Array.from(x), fl, bits, signed);
+        const [ints, min, max] = quantizeFloat32(x, fl, lo, hi);
+        const [refInts, refMin, refMax] = reference(quantized);
+        expect(Array.from(ints.subarray(0, x.length))).toEqual(Array.from(refInts));
+        expect([Object.is(min, refMin), Object.is(max, refMax)]).toEqual([true, true]);
+        expect(ints[x.length]).toBe(0x5a5a5a5a);
+      }
+    });
+  }
+});
+

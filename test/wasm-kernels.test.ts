@@ -10,7 +10,7 @@ import { getBuiltinProfile, Rng, type DeviceProfile, type Tensor } from "@xbarc/
 import { loadOnnxFile } from "@xbarc/frontend";
 import { compilePipeline, printPipeline, runPipeline } from "@xbarc/passes";
 import {
-  CHOICE_SAMPLE_VECTORS, SPARSE_MAX_COLUMN_SUM, WasmFloatCellTile, WasmIntegerCellTile, WasmIntegerMvm, bitPackedReadImpl, bitSerialReadImpl, buildAdcTable, emitProgram,
+  CHOICE_SAMPLE_VECTORS, GROUP_TABLE_MIN_VECTORS, SPARSE_MAX_COLUMN_SUM, WasmFloatCellTile, WasmIntegerCellTile, WasmIntegerMvm, bitPackedReadImpl, bitSerialReadImpl, buildAdcTable, emitProgram,
   integerMvmImpl, largestColumnSum, packBitPackedTile, sampleProgramInstance, simulateProgram, type Program,
 } from "@xbarc/backend-sim";
 import { FIXTURE_PREPROCESSING, listFixtureModels, samplesFor, sampleSize } from "./helpers/models.js";
@@ -493,12 +493,16 @@ describe("the WebAssembly float-cell read's float32 kernel (f32 sums, exact f64 
     expect(SAMPLED.some((c) => mixed(c) && c.adcMin <= 0 && c.adcMax >= 0), "undriven vector, ADC reads 0 as 0").toBe(true);
     expect(SAMPLED.some((c) => mixed(c) && c.adcMin > 0), "undriven vector, ADC range above 0").toBe(true);
     expect(SAMPLED.some((c) => c.rows > 256)).toBe(true);
+    // group tables: more than one 64-row word, and a last group of fewer than four rows
+    const grouped = (c: SampledCase) => c.dacBits === 1 && c.steps <= 8 && c.rows > 64;
+    expect(SAMPLED.some((c) => grouped(c) && c.rows > 128 && c.xu.some((x) => x !== 0)), "group tables over several words").toBe(true);
+    expect(SAMPLED.some((c) => grouped(c) && c.rows % 4 !== 0 && c.xu.some((x) => x !== 0)), "group tables, partial last group").toBe(true);
     expect(SAMPLED.some((c) => c.rows % 16 !== 0 && c.rows > 16)).toBe(true);
     expect(SAMPLED.some((c) => c.adcMin > 0)).toBe(true);
     expect(SAMPLED.some((c) => c.xu.every((x) => x === 0))).toBe(true);
   });
 
-  it("equals bitSerialReadImpl bit for bit on 150 sampled tiles (both kernels, and the automatic choice)", () => {
+  it("equals bitSerialReadImpl bit for bit on 150 sampled tiles (every kernel that applies, and the automatic choice)", () => {
     let fallbacks = 0;
     let sums = 0;
     for (const c of SAMPLED) {
@@ -510,6 +514,12 @@ describe("the WebAssembly float-cell read's float32 kernel (f32 sums, exact f64 
       expect(tile.lastKernel).toBe("float32");
       fallbacks += tile.lastFallbacks;
       sums += c.outer * c.steps * c.physCols;
+      if (tile.groupTablesApply(c.steps, c.dacBits)) {
+        expect(bitDifference(tile.read(c.xu, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax, out(), "float32-groups"), ref), `${c.name} (float32-groups)`).toBe("");
+        expect(tile.lastKernel).toBe("float32-groups");
+        fallbacks += tile.lastFallbacks;
+        sums += c.outer * c.steps * c.physCols;
+      }
       expect(bitDifference(tile.read(c.xu, c.outer, c.steps, c.dacBits, c.adcMin, c.adcMax, out(), "float64"), ref), `${c.name} (float64)`).toBe("");
       expect(tile.lastKernel).toBe("float64");
       expect(tile.lastFallbacks).toBe(0);
@@ -520,8 +530,7 @@ describe("the WebAssembly float-cell read's float32 kernel (f32 sums, exact f64 
     expect(fallbacks / sums).toBeLessThan(0.05);
   });
 
-  it("recomputes the sums that land on or within 1e-9 of a half-integer, and still equals the reference", () => {
-    const rows = 64;
+  for (const rows of [64, 130]) it(`recomputes the sums that land on or within 1e-9 of a half-integer, and still equals the reference (${rows} rows)`, () => {
     const physCols = 48;
     const steps = 8;
     const random = rng(77);
@@ -558,12 +567,39 @@ describe("the WebAssembly float-cell read's float32 kernel (f32 sums, exact f64 
     for (const [adcMin, adcMax] of [[0, 255], [-Infinity, Infinity], [0, 3]] as const) {
       const ref = bitSerialReadImpl(xu, outer, rows, cells, physCols, steps, 1, adcMin, adcMax, 0, undefined, new Float64Array(outer * physCols));
       const tile = WasmFloatCellTile.pack(cells, rows, physCols);
-      const got = tile.read(xu, outer, steps, 1, adcMin, adcMax, new Float64Array(outer * physCols));
-      expect(tile.lastKernel).toBe("float32");
-      expect(bitDifference(got, ref), `ADC [${adcMin}, ${adcMax}]`).toBe("");
-      // every (vector, step, column) of the two fully driven vectors is ambiguous
-      expect(tile.lastFallbacks).toBeGreaterThanOrEqual(2 * steps * physCols);
+      for (const kernel of tile.groupTablesApply(steps, 1) ? ["float32", "float32-groups"] as const : ["auto"] as const) {
+        const got = tile.read(xu, outer, steps, 1, adcMin, adcMax, new Float64Array(outer * physCols), kernel);
+        expect(tile.lastKernel).toBe(kernel === "auto" ? "float32" : kernel);
+        expect(bitDifference(got, ref), `ADC [${adcMin}, ${adcMax}], ${kernel}`).toBe("");
+        // every (vector, step, column) of the two fully driven vectors is ambiguous
+        expect(tile.lastFallbacks).toBeGreaterThanOrEqual(2 * steps * physCols);
+      }
     }
+  });
+
+  it(`reads with group tables from ${GROUP_TABLE_MIN_VECTORS} vectors on, where they apply, with the same results`, () => {
+    const random = rng(123);
+    const normal = gaussian(random);
+    const rows = 150;
+    const physCols = 40;
+    const cells = new Float64Array(rows * physCols).map(() => Math.floor(random() * 4) * Math.exp(0.2 * normal()));
+    // neighbouring rows share their inputs, as a convolution's taps do
+    const xu = new Int32Array((GROUP_TABLE_MIN_VECTORS + 1) * rows).map((_, i) => (i % 3 === 0 ? Math.floor(random() * 256) : 0));
+    for (let i = 0; i < xu.length; i++) if (i % 3 !== 0) xu[i] = xu[i - (i % 3)]!;
+    const tile = WasmFloatCellTile.pack(cells, rows, physCols);
+    for (const [outer, steps, dacBits, kernel] of [
+      [GROUP_TABLE_MIN_VECTORS, 8, 1, "float32-groups"], [GROUP_TABLE_MIN_VECTORS - 1, 8, 1, "float32"], [GROUP_TABLE_MIN_VECTORS + 1, 10, 1, "float32"], [GROUP_TABLE_MIN_VECTORS, 4, 2, "float32"],
+    ] as const) {
+      const ref = bitSerialReadImpl(xu, outer, rows, cells, physCols, steps, dacBits, 0, 255, 0, undefined, new Float64Array(outer * physCols));
+      const got = tile.read(xu, outer, steps, dacBits, 0, 255, new Float64Array(outer * physCols));
+      expect(tile.lastKernel, `${outer} vectors, ${steps} steps of ${dacBits} bits`).toBe(kernel);
+      expect(bitDifference(got, ref), `${outer} vectors, ${steps} steps of ${dacBits} bits`).toBe("");
+    }
+    // forced where they do not apply: a clear refusal
+    const small = WasmFloatCellTile.pack(cells.subarray(0, 64 * physCols), 64, physCols);
+    const e = catchXbarcError(() => small.read(xu, 2, 8, 1, 0, 255, new Float64Array(2 * physCols), "float32-groups"));
+    expect(e.code).toBe("XB6002");
+    expect(e.message).toMatch(/group tables need a 1-bit DAC, at most 8 steps and more than 64 rows; this read has 8 steps of 1 bits on 64 rows/);
   });
 
   it("reads with the float64 kernel when column sums reach the float32 limit or the ADC range is not integral", () => {

@@ -373,9 +373,11 @@ ${lines(accs.length, (a) => `    (local.set $a${a} (f32x4.add (local.get $a${a})
     (if (i32.or (local.get $n) (i32.eqz (local.get $zeroReadsZero)))
       (then
         (local.set $shift (i32.mul (local.get $t) (local.get $dacBits)))
-        ;; the thresholds of the tightest bound that holds for the step's n rows (tables for n ≤ 8, ≤ 32, any)
+        ;; the thresholds of the tightest bound that holds for the step's m rows (tables for m ≤ 8, ≤ 32, any; m = n
+        ;; but with group tables, whose n list entries each add up to four rows)
+        (local.set $m (i32.load (i32.add (local.get $rowCounts) (i32.shl (local.get $t) (i32.const 2)))))
         (local.set $thrStep (i32.add (local.get $thr) (i32.mul (local.get $tableBytes)
-          (i32.add (i32.gt_u (local.get $n) (i32.const 8)) (i32.gt_u (local.get $n) (i32.const 32))))))
+          (i32.add (i32.gt_u (local.get $m) (i32.const 8)) (i32.gt_u (local.get $m) (i32.const 32))))))
         (local.set $listBase (i32.mul (local.get $t) (local.get $rows)))
         (local.set $kEnd (i32.add (local.get $listBase) (local.get $n)))
         (local.set $k (local.get $listBase))
@@ -398,8 +400,9 @@ ${lines(accs.length, (a) => `        (local.set $amb (v128.or (local.get $amb) (
           (v128.load offset=${16 * a} (local.get $thrStep)))))`)}
         (if (v128.any_true (local.get $amb))
           (then
-            ;; rare: some sum is too close to a half-integer to decide its rounding ($adcExact reads the step's list:
-            ;; made from its plane first where there is none)
+            ;; rare: some sum is too close to a half-integer to decide its rounding ($adcExact reads the step's list
+            ;; of rows: made from its plane first where there is none, from its group entries into the spare list
+            ;; [steps] with group tables)
 ${lines(accs.length, (a) => `            (v128.store offset=${16 * a} (local.get $sums) (local.get $a${a}))`)}
             (if (local.get $planeRows)
               (then
@@ -412,9 +415,15 @@ ${lines(accs.length, (a) => `            (v128.store offset=${16 * a} (local.get
                     (local.set $q (i32.add (local.get $q) (i32.const 4)))
                     (local.set $word (i64.and (local.get $word) (i64.sub (local.get $word) (i64.const 1))))
                     (br $loopL${width})))))
+            (local.set $exactFrom (local.get $listBase))
+            (local.set $exactTo (local.get $kEnd))
+            (if (local.get $grouped)
+              (then
+                (local.set $exactFrom (i32.mul (local.get $steps) (local.get $rows)))
+                (local.set $exactTo (call $groupEntryRows (local.get $idx) (local.get $listBase) (local.get $kEnd) (local.get $rowBytes32) (local.get $exactFrom)))))
             (local.set $fallbacks (f64.add (local.get $fallbacks) (f64.convert_i32_u
-              (call $adcExact (local.get $sums) (local.get $codes) (local.get $thrStep) (local.get $col) (i32.const ${width}) (local.get $listBase)
-                (local.get $kEnd) (local.get $idx) (local.get $vals) (local.get $oneBit) (local.get $shift) (local.get $minV) (local.get $maxV))))))
+              (call $adcExact (local.get $sums) (local.get $codes) (local.get $thrStep) (local.get $col) (i32.const ${width}) (local.get $exactFrom)
+                (local.get $exactTo) (local.get $idx) (local.get $vals) (local.get $oneBit) (local.get $shift) (local.get $minV) (local.get $maxV))))))
           (else
             ;; code = bits(F + 1.5·2^23) − bits(1.5·2^23), clamped (adcMin ≤ adcMax: as the JS below min → min, else
             ;; above max → max); codes += code·2^(t·db)
@@ -490,6 +499,37 @@ export function float32StepLists() {
         (local.set $k${t} (i32.add (local.get $k${t}) (i32.const 4)))
         (local.set $word (i64.and (local.get $word) (i64.sub (local.get $word) (i64.const 1))))
         (br $loopList${t})))))`)}
+`;
+}
+
+/**
+ * read_float32's step lists with group tables, from one 64-row word's planes (the alternative to float32StepLists;
+ * $groupAt is the table byte offset of the word's first group, 16 groups of four rows, each 16 table rows): for each
+ * step t < steps, one entry per group in which $p<t> has a bit set — the table row (16·g + b)·rowBytes32 past $groupAt,
+ * b the group's four bits — appended at $k<t>, ascending; and the step's rows, popcnt($p<t>), added to its count at
+ * counts + 32 + 4t (the bound on F's rounding error grows with the rows summed, not the entries).
+ */
+export function float32GroupLists() {
+  const fourBits = "(i64.const 0x1111111111111111)";
+  return `${lines(FLOAT32_TRANSPOSE_STEPS, (t) => `(if (i32.gt_u (local.get $steps) (i32.const ${t}))
+  (then
+    (local.set $word (local.get $p${t}))
+    (i32.store offset=${32 + 4 * t} (local.get $counts)
+      (i32.add (i32.load offset=${32 + 4 * t} (local.get $counts)) (i32.wrap_i64 (i64.popcnt (local.get $word)))))
+    ;; bit 4g set iff group g has a row in the step
+    (local.set $groupBits (i64.and ${fourBits} (i64.or
+      (i64.or (local.get $word) (i64.shr_u (local.get $word) (i64.const 1)))
+      (i64.or (i64.shr_u (local.get $word) (i64.const 2)) (i64.shr_u (local.get $word) (i64.const 3))))))
+    (block $doneGroups${t}
+      (loop $loopGroups${t}
+        (br_if $doneGroups${t} (i64.eqz (local.get $groupBits)))
+        ;; 4g = ctz: the entry's table row is 16g + b = 4·(4g) + b
+        (local.set $bitAt (i64.ctz (local.get $groupBits)))
+        (i32.store (local.get $k${t}) (i32.add (local.get $groupAt) (i32.mul (local.get $rowBytes32) (i32.wrap_i64
+          (i64.add (i64.shl (local.get $bitAt) (i64.const 2)) (i64.and (i64.shr_u (local.get $word) (local.get $bitAt)) (i64.const 15)))))))
+        (local.set $k${t} (i32.add (local.get $k${t}) (i32.const 4)))
+        (local.set $groupBits (i64.and (local.get $groupBits) (i64.sub (local.get $groupBits) (i64.const 1))))
+        (br $loopGroups${t})))))`)}
 `;
 }
 
@@ -618,7 +658,8 @@ export const KERNEL_FAMILIES = {
   "read-float32-list-starts": () => indent(float32ListStarts(), 12),
   "read-float32-clear-planes": () => indent(float32ClearPlanes(), 16),
   "read-float32-input-planes": () => indent(float32InputPlanes(), 18),
-  "read-float32-step-lists": () => indent(float32StepLists(), 20),
+  "read-float32-step-lists": () => indent(float32StepLists(), 24),
+  "read-float32-group-lists": () => indent(float32GroupLists(), 24),
   "read-float32-list-counts": () => indent(float32ListCounts(), 16),
   "read-float32-plane-counts": () => indent(float32PlaneCounts(), 16),
   "read-float32-column-blocks": () => indent(float32ColumnBlocks(), 12),

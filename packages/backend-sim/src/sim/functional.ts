@@ -21,7 +21,7 @@ import {
 } from "./kernels.js";
 import { getLayerEpilogue } from "./epilogue.js";
 import { getEffectiveWeights, getLayerPlans, simError, widenShape, type LayerPlan } from "./layer-plan.js";
-import { accumulateLayerWasm, quantizeLayerInputWasm, readLayerInput, type Float64Source, type LayerTail, type PendingTile, type WasmLayerInput } from "./layer-wasm.js";
+import { accumulateLayerWasm, quantizeLayerInputWasm, readLayerInput, type InputSource, type LayerTail, type PendingTile, type WasmLayerInput } from "./layer-wasm.js";
 import { multiplyTile, readTile, type KernelChoice } from "./tile-kernels.js";
 
 type MvmOp = Extract<ScheduleOp, { op: "mvm" }>;
@@ -243,11 +243,11 @@ export function simulateImages(program: Program, inputs: readonly Tensor[], opti
   for (let first = 0; first < inputs.length; first += together) {
     const count = Math.min(together, inputs.length - first);
     // the pass's inputs are copied from their tensors where they are wanted (WebAssembly memory, mostly)
-    const source: Float64Source = {
+    const pass = inputs.slice(first, first + count);
+    const source: InputSource = {
       length: count * perInput,
-      write: (out) => {
-        for (let i = 0; i < count; i++) copyNumbers(inputs[first + i]!, out, i * perInput);
-      },
+      write: (out) => pass.forEach((t, i) => copyNumbers(t, out, i * perInput)),
+      writeFloat32: pass.every((t) => t.type.dtype === "f32") ? (out) => pass.forEach((t, i) => out.set(t.data as Float32Array, i * perInput)) : undefined,
     };
     const run = runOnce(program, source, count, instance, options);
     for (const [name, t] of run.outputs) {
@@ -289,7 +289,7 @@ function splitRun(run: SimulationBatch, images: number): SimulationRun[] {
 }
 
 /** Float64 values already in an array, as a source. */
-function float64Source(values: Float64Array): Float64Source {
+function float64Source(values: Float64Array): InputSource {
   return { length: values.length, write: (out) => out.set(values) };
 }
 
@@ -297,7 +297,7 @@ function float64Source(values: Float64Array): Float64Source {
  * One pass through the schedule for `images` inputs laid one after the other in `input` (float64), which is written
  * out only where it is read: into WebAssembly memory by a quantize op there, or as a buffer for anything else.
  */
-function runOnce(program: Program, input: Float64Source, images: number, instance: SimInstance, options: SimulateOptions): SimulationRun {
+function runOnce(program: Program, input: InputSource, images: number, instance: SimInstance, options: SimulateOptions): SimulationRun {
   const plans = getLayerPlans(program, images);
   const kernels = options.kernels ?? "wasm";
   const buffers = new Map<string, BufferValue>(getConstants(program));

@@ -390,6 +390,9 @@ function finishTile(arena: KernelArena, layer: LayerPlan, p: PendingTile, srcAt:
   arena.release(mark);
 }
 
+/** Widest integers quantize_f32 takes: every one of them, and lo and hi, is a float32 value. */
+const FLOAT32_BITS = 24;
+
 /** Bytes after a layer input gather_runs may read (eight inputs from a run's first). */
 const INPUT_SLACK = 32;
 
@@ -419,27 +422,38 @@ function toInt32(arena: KernelArena, srcAt: number, n: number, dstAt: number, qu
   return { fits, min: min!, max: max! };
 }
 
-/** Float64 values that write themselves where they are wanted (a pass's inputs, copied straight from their tensors). */
-export interface Float64Source {
+/** A pass's input values, which write themselves where they are wanted (copied straight from their tensors). */
+export interface InputSource {
   readonly length: number;
   write(out: Float64Array): void;
+  /** present when every value is a float32 (the tensors are): a copy with no widening */
+  writeFloat32?(out: Float32Array): void;
 }
 
 /**
  * quantizeActivationsImpl(x, fl, bits, signed) into the instance's WebAssembly memory as i32 (kernels.wat `to_i32`
- * quantizing: the same float64 operations per element), where the layer that reads it finds it at its accumulate:
- * the quantize op at schedule index `op` keeps one region for every pass. Undefined when a value lies outside i32
- * (the caller quantizes in TypeScript then).
+ * quantizing: the same float64 operations per element, or `quantize_f32` for float32 inputs in a format where float32
+ * operations give the same values), where the layer that reads it finds it at its accumulate: the quantize op at
+ * schedule index `op` keeps one region for every pass. Undefined when a value lies outside i32 (the caller quantizes
+ * in TypeScript then).
  */
-export function quantizeLayerInputWasm(instance: SimInstance, op: number, x: Float64Source, fl: number, bits: number, signed: boolean): WasmLayerInput | undefined {
+export function quantizeLayerInputWasm(instance: SimInstance, op: number, x: InputSource, fl: number, bits: number, signed: boolean): WasmLayerInput | undefined {
   const ia = getInstanceArena(instance);
   const { arena } = ia;
   const region = getInputRegion(ia, op, x.length);
   const mark = arena.mark();
   try {
+    const [lo, hi] = getIntegerRange(bits, signed);
+    if (x.writeFloat32 && bits <= FLOAT32_BITS && fl >= -126 && fl <= 127) {
+      const at = arena.scratch(x.length * 4);
+      x.writeFloat32(arena.f32(at, x.length));
+      const rangeAt = arena.scratch(16);
+      arena.exports.quantize_f32(at, x.length, region.at, rangeAt, 2 ** fl, lo, hi);
+      const [min, max] = arena.f64(rangeAt, 2);
+      return { owner: ia, at: region.at, length: x.length, min: min!, max: max! };
+    }
     const at = arena.scratch(x.length * 8);
     x.write(arena.f64(at, x.length));
-    const [lo, hi] = getIntegerRange(bits, signed);
     const { fits, min, max } = toInt32(arena, at, x.length, region.at, { scale: 2 ** fl, lo, hi });
     return fits ? { owner: ia, at: region.at, length: x.length, min, max } : undefined;
   } finally {

@@ -3,15 +3,23 @@
  * stuck-at), in WebAssembly — bit-identical to bitSerialReadImpl with noiseSigma = 0. Two kernels: read_float sums in
  * f64x2 exactly as the TypeScript code does (each column its rows in ascending order, one multiply then one add per
  * term, skipping rows and steps driven at 0); read_float32, about twice as fast, sums in f32x4 and recomputes in f64
- * the rare column sums too close to a rounding boundary of the ADC to decide (the bound: `roundingThresholds`).
+ * the rare column sums too close to a rounding boundary of the ADC to decide (the bound: `roundingThresholds`); with
+ * a 1-bit DAC on tiles of more than 64 rows it may add each step's driven rows four at a time from group tables
+ * ("float32-groups").
  */
 import { KernelArena, argError, roundUp } from "./module.js";
 
 const KERNEL = "WebAssembly float-cell read";
 
-/** Which kernel reads a float-cell tile: f64 sums throughout, or f32 sums with an exact f64 fallback. */
-export type FloatCellKernel = "float64" | "float32";
-/** A kernel, or "auto": float32 when it applies (float32Available) and its f64 fallback stays rare, else float64. */
+/**
+ * Which kernel reads a float-cell tile: f64 sums throughout, or f32 sums with an exact f64 fallback, adding each
+ * driven row or (float32-groups) the sum of the driven rows of each group of four from a table built for the read.
+ */
+export type FloatCellKernel = "float64" | "float32" | "float32-groups";
+/**
+ * A kernel, or "auto": float32 when it applies (float32Available) and its f64 fallback stays rare, with group tables
+ * when they apply (groupTablesApply) to at least GROUP_TABLE_MIN_VECTORS vectors; else float64.
+ */
 export type FloatCellKernelOption = FloatCellKernel | "auto";
 
 /** Columns per block of read_float (six f64x2 accumulators): the row stride of the stored cells and of `out`. */
@@ -25,6 +33,15 @@ const LANE_COLUMNS = 4;
  * make them.
  */
 const STEP_ROW_BOUNDS = [8, 32, Infinity];
+/**
+ * Vectors from which "auto" reads with group tables: a convolution's reads (a pass's images × output positions), whose
+ * inputs are neighbouring pixels that share their bits (measured: the CNN fixture's faithful path 8–11 % faster,
+ * LeNet-5's 2–3 %). A table costs about as much as reading five vectors; on a linear layer's reads (a vector per image)
+ * the tables, four times the cells, measured slower (the MLP fixture's first layer, whose MNIST pixels are sparse).
+ */
+export const GROUP_TABLE_MIN_VECTORS = 1024;
+/** Rows of the tables' groups (kernels.wat read_float32 with groups, group_rows_f32): 2^4 table rows per group. */
+const GROUP_ROWS = 4;
 /** read_float32's widest block (seven f32x4 accumulators), for the size of its scratch. */
 const BLOCK_COLUMNS = 28;
 /**
@@ -121,6 +138,14 @@ export class WasmFloatCellTile {
   }
 
   /**
+   * True when read_float32 can add this tile's rows from group tables ("float32-groups"): a 1-bit DAC, at most 8
+   * steps (its bit-plane path) and more than 64 rows (with fewer it walks the planes without lists).
+   */
+  groupTablesApply(steps: number, dacBits: number): boolean {
+    return dacBits === 1 && steps <= 8 && this.rowsUsed > 64;
+  }
+
+  /**
    * When the "auto" kernel reads this tile with read_float32 (which can then write its exact integers as i32,
    * `readAt`'s outI32), the largest |out| it can write (< 2^31); else undefined.
    */
@@ -138,17 +163,24 @@ export class WasmFloatCellTile {
     kernel: FloatCellKernelOption = "auto", outI32 = false): void {
     const { rowsUsed, stride, cols, arena } = this;
     if (!(Number.isInteger(steps) && steps >= 1 && Number.isInteger(dacBits) && dacBits >= 1 && steps * dacBits <= 32)) argError(KERNEL, `${steps} steps of ${dacBits} DAC bits: expected positive integers with steps·dacBits ≤ 32`);
-    if (kernel !== "auto" && kernel !== "float64" && kernel !== "float32") argError(KERNEL, `kernel "${String(kernel)}": expected "auto", "float64" or "float32"`);
+    if (kernel !== "auto" && kernel !== "float64" && kernel !== "float32" && kernel !== "float32-groups") {
+      argError(KERNEL, `kernel "${String(kernel)}": expected "auto", "float64", "float32" or "float32-groups"`);
+    }
     let rounding = kernel === "float64" ? undefined : this.roundingThresholds(dacBits);
     if (rounding && !fitsIntegerShiftAdd(rounding.largestAbsSum, steps, dacBits, adcMin, adcMax)) rounding = undefined;
-    if (kernel === "float32" && !rounding) {
+    if (kernel !== "auto" && kernel !== "float64" && !rounding) {
       argError(KERNEL, `the float32 kernel cannot read this tile with ${steps} steps of ${dacBits} DAC bits and ADC range [${adcMin}, ${adcMax}] (see float32Available)`);
+    }
+    if (kernel === "float32-groups" && !this.groupTablesApply(steps, dacBits)) {
+      argError(KERNEL, `group tables need a 1-bit DAC, at most 8 steps and more than 64 rows; this read has ${steps} steps of ${dacBits} bits on ${rowsUsed} rows`);
     }
     if (kernel === "auto" && rounding && !rounding.worthIt) rounding = undefined;
     if (outI32 && !rounding) argError(KERNEL, "i32 output needs the float32 kernel, which does not read this tile with these settings (see float32OutputBound)");
+    const groups = rounding !== undefined && (kernel === "float32-groups" || (kernel === "auto" && outer >= GROUP_TABLE_MIN_VECTORS && this.groupTablesApply(steps, dacBits)));
     const mark = arena.mark();
-    const countsAt = arena.scratch(steps * 4);
-    const idxAt = arena.scratch(steps * rowsUsed * 4);
+    // with group tables: each step's count of rows after its count of list entries (8 + 8 i32), and a spare list
+    const countsAt = arena.scratch(groups ? 64 : steps * 4);
+    const idxAt = arena.scratch((groups ? steps + 1 : steps) * rowsUsed * 4);
     if (rounding) {
       // the DAC values of the active rows, f32 [steps, rows], or (1-bit DAC, ≤ 8 steps, ≤ 64 rows) the steps' bit-planes
       const valsAt = arena.scratch(Math.max(steps * rowsUsed * 4, 64));
@@ -160,9 +192,14 @@ export class WasmFloatCellTile {
       // the ADC range in i32 (no code reaches beyond: |code| ≤ 2^21 + 1)
       const min = Math.max(adcMin, -(2 ** 31));
       const max = Math.min(adcMax, 2 ** 31 - 1);
+      let groupsAt = 0;
+      if (groups) {
+        groupsAt = arena.scratch(Math.ceil(rowsUsed / GROUP_ROWS) * 2 ** GROUP_ROWS * stride * 4);
+        arena.exports.group_rows_f32(this.cells32At, rowsUsed, stride, groupsAt);
+      }
       this.lastFallbacks = arena.exports.read_float32(this.cellsAt, this.cells32At, stride, cols, thresholdsAt, xAt, outer, rowsUsed, steps, dacBits, min, max,
-        countsAt, idxAt, valsAt, sumsAt, outAt, outI32 ? 1 : 0);
-      this.lastKernel = "float32";
+        countsAt, idxAt, valsAt, sumsAt, outAt, outI32 ? 1 : 0, groupsAt);
+      this.lastKernel = groups ? "float32-groups" : "float32";
     } else {
       const valsAt = arena.scratch(steps * rowsUsed * 8);
       const sumsAt = arena.scratch(12 * 8);
@@ -179,7 +216,8 @@ export class WasmFloatCellTile {
    *
    * The bound: with u = 2^-24 and A = Σ_active |v·G[r, c]| ≤ (2^db − 1)·S[c], S[c] = Σ_r |G[r, c]|, over the m ≤ n
    * rows a step drives, each f32 term p = fl32(v·fl32(G)) is within (2u + u²)|v·G| of v·G (the product is
-   * exact for v = 1, 2), and f32 summation of the m terms from 0, in any order, adds at most γ_(m−1)·Σ|p|, γ_k =
+   * exact for v = 1, 2), and f32 summation of the m terms from 0, in any order and grouping (so also the group
+   * tables' sums of up to four of them, then the sum of those), adds at most γ_(m−1)·Σ|p|, γ_k =
    * ku/(1 − ku) (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., 2002, §3.1 and §4.2); the
    * reference's f64 sum R errs by at most γ_m·A in unit 2^-53. For n ≤ 4096, γ_(m−1)(1 + u)² ≤ (n − 1)(1 + 2^-11)·u,
    * so |F − R| ≤ ((n − 1)(1 + 2^-11) + 2 + 2^-16)·u·A ≤ (n + 3)·u·A, and

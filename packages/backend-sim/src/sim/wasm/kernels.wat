@@ -326,7 +326,8 @@
 
   ;; ---------------------------------------------------------------------------------------------------------------
   ;; Kernel (b), float32 form: read_float32(cells, cells32, stride, cols, thresholds, xu, outer, rows, steps, dacBits,
-  ;; adcMin, adcMax, counts, idx, vals, sums, out, outI32) → how many (o, t, c) column sums it recomputed in f64 (as f64).
+  ;; adcMin, adcMax, counts, idx, vals, sums, out, outI32, groups) → how many (o, t, c) column sums it recomputed in f64
+  ;; (as f64).
   ;; Writes what read_float (same cells, stride, xu, …, out) writes in columns c < cols, bit for bit (columns
   ;; cols..stride come out 0), about twice as fast: column sums in f32x4 (28 columns per pass in seven accumulators,
   ;; where read_float sums 12 in six f64x2), recomputed exactly only where the result could differ; ADC and shift-add in i32.
@@ -339,13 +340,17 @@
   ;; bytes. Scratch: counts i32 [steps], idx i32 [steps, rows] (f32 row byte offsets), vals f32 [steps, rows] (1-bit
   ;; DAC: the steps' bit-planes u64 [steps] when rows ≤ 64, else unused), sums 224 bytes. out: f64 [outer, stride], or
   ;; (outI32 ≠ 0) the same exact integers as i32 [outer, stride], for finish_slices_i32.
+  ;; groups ≠ 0 (used with a 1-bit DAC, ≤ 8 steps and more than 64 rows): group_rows_f32's tables of cells32, f32
+  ;; [⌈rows/4⌉·16, stride]; a step then adds one table row per group of four rows it drives (the f32 sum of those
+  ;; rows) instead of each row: inputs from neighbouring pixels share their bits, so a convolution's steps drive about
+  ;; half as many groups as rows. counts then holds 16 i32 and idx [steps + 1, rows].
   ;; Why it is exact: the result depends on R only through Math.round(R) = floor(R + 0.5), which changes only where R
   ;; crosses a half-integer. F + 1.5·2^23 rounds F to the nearest integer Rn (|F| < 2^22 keeps the sum in [2^23, 2^24),
   ;; where f32 spacing is 1) and holds Rn in its low mantissa bits: Rn = bits(F + 1.5·2^23) − bits(1.5·2^23). Off
   ;; half-integers Rn = floor(F + 0.5). F − Rn is exact (Sterbenz), so |F − Rn| < 0.5 − B[c] says exactly that F is more
   ;; than B[c] from every half-integer: then no half-integer lies between F and R, and Rn is the reference's code.
   ;; Otherwise (ambiguous, about 2·B[c] of the sums) $adcExact recomputes R as the reference forms it. F may add the rows
-  ;; in any order (its bound holds for any order). The clamped codes are integers, so out[o, c] = Σ_t 2^(t·db)·code_t
+  ;; in any order and grouping (its bound holds for any), so also as sums of group table rows. The clamped codes are integers, so out[o, c] = Σ_t 2^(t·db)·code_t
   ;; is exact in any order while |out| < 2^31: it is summed in i32 and converted once (the reference's f64 sum of those
   ;; integers is exact too, and never −0).
   ;; Blocks of 28 columns (the last 4 to 24 wide: one block per 28 columns, as each row of a block costs about as much
@@ -358,7 +363,7 @@
   (func (export "read_float32")
     (param $cells i32) (param $cells32 i32) (param $stride i32) (param $cols i32) (param $thresholds i32) (param $xu i32)
     (param $outer i32) (param $rows i32) (param $steps i32) (param $dacBits i32) (param $adcMin i32) (param $adcMax i32)
-    (param $counts i32) (param $idx i32) (param $vals i32) (param $sums i32) (param $out i32) (param $outI32 i32) (result f64)
+    (param $counts i32) (param $idx i32) (param $vals i32) (param $sums i32) (param $out i32) (param $outI32 i32) (param $groups i32) (result f64)
     (local $o i32) (local $r i32) (local $t i32) (local $k i32) (local $n i32) (local $x i32) (local $y i32) (local $bit i32)
     (local $mask i32) (local $low i32) (local $recip i32) (local $cb i32) (local $left i32) (local $width i32) (local $p i32)
     (local $outShift i32)
@@ -366,6 +371,8 @@
     (local $zeroReadsZero i32) (local $oneBit i32) (local $shift i32) (local $j i32) (local $thr i32) (local $col i32)
     (local $codes i32) (local $rowAt i32) (local $transpose i32) (local $planeRows i32) (local $thrStep i32) (local $tableBytes i32)
     (local $any i32) (local $word i64) (local $rowShift i64) (local $fallbacks f64)
+    (local $grouped i32) (local $rowCounts i32) (local $m i32) (local $groupAt i32) (local $exactFrom i32) (local $exactTo i32)
+    (local $sumRows i32) (local $groupBits i64) (local $bitAt i64)
     (local $k0 i32) (local $k1 i32) (local $k2 i32) (local $k3 i32) (local $k4 i32) (local $k5 i32) (local $k6 i32) (local $k7 i32)
     (local $p0 i64) (local $p1 i64) (local $p2 i64) (local $p3 i64) (local $p4 i64) (local $p5 i64) (local $p6 i64) (local $p7 i64)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128)
@@ -381,6 +388,10 @@
     (local.set $transpose (i32.and (local.get $oneBit) (i32.le_u (local.get $steps) (i32.const 8))))
     ;; ≤ 64 rows: one plane word per step, which the block loops walk themselves (no step lists)
     (local.set $planeRows (i32.and (local.get $transpose) (i32.le_u (local.get $rows) (i32.const 64))))
+    ;; group tables: the step lists name table rows (groups of four rows), counts[8 + t] the rows behind them
+    (local.set $grouped (i32.and (i32.ne (local.get $groups) (i32.const 0)) (i32.and (local.get $transpose) (i32.eqz (local.get $planeRows)))))
+    (local.set $rowCounts (select (i32.add (local.get $counts) (i32.const 32)) (local.get $counts) (local.get $grouped)))
+    (local.set $sumRows (select (local.get $groups) (local.get $cells32) (local.get $grouped)))
     (local.set $zeroReadsZero (i32.and (i32.le_s (local.get $adcMin) (i32.const 0)) (i32.ge_s (local.get $adcMax) (i32.const 0))))
     (local.set $minV (i32x4.splat (local.get $adcMin)))
     (local.set $maxV (i32x4.splat (local.get $adcMax)))
@@ -417,7 +428,7 @@
         ;; the rows each step drives at a non-zero DAC value, ascending, with that value (f32 row byte offset kept;
         ;; values only for db > 1): only the non-zero digits are visited, lowest first — digit t is non-zero iff bit
         ;; t·db of y = x | x >>> 1 | … | x >>> (db − 1) is set (as count_active)
-        (call $zeroWords (local.get $counts) (i32.shl (local.get $steps) (i32.const 2)))
+        (call $zeroWords (local.get $counts) (select (i32.const 64) (i32.shl (local.get $steps) (i32.const 2)) (local.get $grouped)))
         (local.set $r (i32.const 0))
         (local.set $rowAt (i32.const 0))
         (local.set $any (i32.const 0))
@@ -457,8 +468,15 @@
                 ;; each step t < steps: its rows among these 64, ascending (float32StepLists; none with planes)
                 (if (i32.eqz (local.get $planeRows))
                   (then
-                    ;; @insert read-float32-step-lists
-                    ))
+                    (if (local.get $grouped)
+                      (then
+                        ;; the word's 16 groups start 16 table rows per group, 4 per row, from the table's start
+                        (local.set $groupAt (i32.shl (local.get $rowAt) (i32.const 2)))
+                        ;; @insert read-float32-group-lists
+                        )
+                      (else
+                        ;; @insert read-float32-step-lists
+                        ))))
                 (local.set $rowAt (i32.add (local.get $rowAt) (i32.shl (local.get $rowBytes32) (i32.const 6))))
                 (br $loopWord)))
             ;; the next vector's inputs start `rows` after this one's
@@ -537,7 +555,7 @@
           (loop $loopCB
             (br_if $doneCB (i32.ge_u (local.get $cb) (local.get $cols)))
             (local.set $left (i32.sub (local.get $cols) (local.get $cb)))
-            (local.set $p (i32.add (local.get $cells32) (i32.shl (local.get $cb) (i32.const 2))))
+            (local.set $p (i32.add (local.get $sumRows) (i32.shl (local.get $cb) (i32.const 2))))
             (local.set $thr (i32.add (local.get $thresholds) (i32.shl (local.get $cb) (i32.const 2))))
             (local.set $col (i32.add (local.get $cells) (i32.shl (local.get $cb) (i32.const 3))))
             ;; the block's i32 sums zeroed, then the step loop of the widest block (28, 24, …, 4 columns) that fits
@@ -614,6 +632,60 @@
       (local.set $j (i32.add (local.get $j) (i32.const 16)))
       (br_if $loopAdc (i32.lt_u (local.get $j) (i32.shl (local.get $width) (i32.const 2)))))
     (local.get $count))
+
+  ;; read_float32's list of rows for $adcExact from a step's group entries idx[from .. to) (table row byte offsets
+  ;; (16·g + b)·rowBytes): for each bit i of b, ascending, the row 4·g + i's byte offset, written from idx[out];
+  ;; returns the index past the last. The entries ascend, so the rows do.
+  (func $groupEntryRows (param $idx i32) (param $from i32) (param $to i32) (param $rowBytes i32) (param $out i32) (result i32)
+    (local $entry i32) (local $bits i32)
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $from) (local.get $to)))
+        (local.set $entry (i32.div_u (i32.load (i32.add (local.get $idx) (i32.shl (local.get $from) (i32.const 2)))) (local.get $rowBytes)))
+        (local.set $bits (i32.and (local.get $entry) (i32.const 15)))
+        (block $doneBits
+          (loop $loopBits
+            (br_if $doneBits (i32.eqz (local.get $bits)))
+            (i32.store (i32.add (local.get $idx) (i32.shl (local.get $out) (i32.const 2)))
+              (i32.mul (i32.add (i32.shl (i32.shr_u (local.get $entry) (i32.const 4)) (i32.const 2)) (i32.ctz (local.get $bits))) (local.get $rowBytes)))
+            (local.set $out (i32.add (local.get $out) (i32.const 1)))
+            (local.set $bits (i32.and (local.get $bits) (i32.sub (local.get $bits) (i32.const 1))))
+            (br $loopBits)))
+        (local.set $from (i32.add (local.get $from) (i32.const 1)))
+        (br $loop)))
+    (local.get $out))
+
+  ;; group_rows_f32(cells32, rows, stride, dst): read_float32's group tables. For each group g of four rows (4g ..
+  ;; 4g + 3) and b in 0..15, table row 16g + b (stride f32 each) = the sum of the group's rows that b's bits select,
+  ;; added as dst[16g + b] = dst[16g + (b & (b − 1))] + cells32[4g + ctz(b)]; row 16g is 0, and a row past the last
+  ;; adds nothing (no input drives it).
+  (func (export "group_rows_f32") (param $cells32 i32) (param $rows i32) (param $stride i32) (param $dst i32)
+    (local $rowBytes i32) (local $g i32) (local $b i32) (local $r i32) (local $to i32) (local $from i32) (local $add i32) (local $j i32)
+    (local.set $rowBytes (i32.shl (local.get $stride) (i32.const 2)))
+    (block $doneG
+      (loop $loopG
+        (br_if $doneG (i32.ge_u (i32.shl (local.get $g) (i32.const 2)) (local.get $rows)))
+        (call $zeroWords (local.get $dst) (local.get $rowBytes))
+        (local.set $b (i32.const 1))
+        (loop $loopB
+          (local.set $to (i32.add (local.get $dst) (i32.mul (local.get $b) (local.get $rowBytes))))
+          (local.set $from (i32.add (local.get $dst) (i32.mul (i32.and (local.get $b) (i32.sub (local.get $b) (i32.const 1))) (local.get $rowBytes))))
+          (local.set $r (i32.add (i32.shl (local.get $g) (i32.const 2)) (i32.ctz (local.get $b))))
+          (if (i32.lt_u (local.get $r) (local.get $rows))
+            (then
+              (local.set $add (i32.add (local.get $cells32) (i32.mul (local.get $r) (local.get $rowBytes))))
+              (local.set $j (i32.const 0))
+              (loop $loopJ
+                (v128.store (i32.add (local.get $to) (local.get $j))
+                  (f32x4.add (v128.load (i32.add (local.get $from) (local.get $j))) (v128.load (i32.add (local.get $add) (local.get $j)))))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br_if $loopJ (i32.lt_u (local.get $j) (local.get $rowBytes)))))
+            (else (memory.copy (local.get $to) (local.get $from) (local.get $rowBytes))))
+          (local.set $b (i32.add (local.get $b) (i32.const 1)))
+          (br_if $loopB (i32.lt_u (local.get $b) (i32.const 16))))
+        (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $rowBytes) (i32.const 4))))
+        (local.set $g (i32.add (local.get $g) (i32.const 1)))
+        (br $loopG))))
 
   ;; The reference's code for one column of one step: R = Σ_k v_k·G[r_k, c] over the step's list entries k ∈ [k,
   ;; kEnd) (ascending rows) from +0, each term one f64 multiply then one f64 add (none for a 1-bit DAC, whose values are
@@ -1453,4 +1525,58 @@
     (f64.store (local.get $range) (local.get $min))
     (f64.store offset=8 (local.get $range) (local.get $max))
     (i32.and (f64.ge (local.get $min) (f64.const -2147483648)) (f64.lt (local.get $max) (f64.const 2147483648))))
+
+  ;; quantize_f32(src, n, dst, range, scale, lo, hi): to_i32's quantizing for float32 values (f32 [n]) with a scale
+  ;; 2^fl (−126 ≤ fl ≤ 127) and lo, hi of ≤ 24 bits, in float32 four at a time: dst[i] = clamp(nearest(src[i]·scale),
+  ;; lo, hi) as i32, range = f64 [min, max] over 0 and those, NaN skipped (stored as 0). The same values as the float64
+  ;; operations on the widened inputs: a product that is a normal float32 is exact, one below 2^−126 rounds to ±0
+  ;; either way, one past float32's range becomes ±∞ and clamps as the huge float64 does, and lo, hi and every integer
+  ;; between are float32 values. No + 0 for −0: it stores 0, and pmin and pmax keep the +0 they start from.
+  (func (export "quantize_f32")
+    (param $src i32) (param $n i32) (param $dst i32) (param $range i32) (param $scale f32) (param $lo f32) (param $hi f32)
+    (local $end i32) (local $v v128) (local $minV v128) (local $maxV v128) (local $scaleV v128) (local $loV v128) (local $hiV v128)
+    (local.set $scaleV (f32x4.splat (local.get $scale)))
+    (local.set $loV (f32x4.splat (local.get $lo)))
+    (local.set $hiV (f32x4.splat (local.get $hi)))
+    (local.set $minV (v128.const f32x4 0 0 0 0))
+    (local.set $maxV (v128.const f32x4 0 0 0 0))
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (if (i32.gt_u (i32.add (local.get $src) (i32.const 16)) (local.get $end))
+          (then
+            ;; the last one to three values: the lanes past the end are 0, which leaves the range as it is
+            (local.set $v (v128.const f32x4 0 0 0 0))
+            (local.set $v (f32x4.replace_lane 0 (local.get $v) (f32.load (local.get $src))))
+            (if (i32.gt_u (i32.sub (local.get $end) (local.get $src)) (i32.const 4))
+              (then (local.set $v (f32x4.replace_lane 1 (local.get $v) (f32.load offset=4 (local.get $src))))))
+            (if (i32.gt_u (i32.sub (local.get $end) (local.get $src)) (i32.const 8))
+              (then (local.set $v (f32x4.replace_lane 2 (local.get $v) (f32.load offset=8 (local.get $src)))))))
+          (else (local.set $v (v128.load (local.get $src)))))
+        (local.set $v (f32x4.nearest (f32x4.mul (local.get $v) (local.get $scaleV))))
+        (local.set $v (v128.bitselect (local.get $loV)
+          (v128.bitselect (local.get $hiV) (local.get $v) (f32x4.gt (local.get $v) (local.get $hiV)))
+          (f32x4.lt (local.get $v) (local.get $loV))))
+        (local.set $minV (f32x4.pmin (local.get $minV) (local.get $v)))
+        (local.set $maxV (f32x4.pmax (local.get $maxV) (local.get $v)))
+        (local.set $v (i32x4.trunc_sat_f32x4_s (local.get $v)))
+        (if (i32.gt_u (i32.add (local.get $src) (i32.const 16)) (local.get $end))
+          (then
+            (i32.store (local.get $dst) (i32x4.extract_lane 0 (local.get $v)))
+            (if (i32.gt_u (i32.sub (local.get $end) (local.get $src)) (i32.const 4))
+              (then (i32.store offset=4 (local.get $dst) (i32x4.extract_lane 1 (local.get $v)))))
+            (if (i32.gt_u (i32.sub (local.get $end) (local.get $src)) (i32.const 8))
+              (then (i32.store offset=8 (local.get $dst) (i32x4.extract_lane 2 (local.get $v))))))
+          (else (v128.store (local.get $dst) (local.get $v))))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (br $loop)))
+    ;; pmin and pmax kept the lanes free of NaN
+    (f64.store (local.get $range) (f64.promote_f32 (f32.min
+      (f32.min (f32x4.extract_lane 0 (local.get $minV)) (f32x4.extract_lane 1 (local.get $minV)))
+      (f32.min (f32x4.extract_lane 2 (local.get $minV)) (f32x4.extract_lane 3 (local.get $minV))))))
+    (f64.store offset=8 (local.get $range) (f64.promote_f32 (f32.max
+      (f32.max (f32x4.extract_lane 0 (local.get $maxV)) (f32x4.extract_lane 1 (local.get $maxV)))
+      (f32.max (f32x4.extract_lane 2 (local.get $maxV)) (f32x4.extract_lane 3 (local.get $maxV)))))))
 )

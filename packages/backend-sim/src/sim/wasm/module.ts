@@ -40,7 +40,8 @@ export interface KernelExports {
   read_float(cells: number, stride: number, xu: number, outer: number, rows: number, steps: number, dacBits: number, adcMin: number, adcMax: number,
     counts: number, idx: number, vals: number, sums: number, out: number): void;
   read_float32(cells: number, cells32: number, stride: number, cols: number, thresholds: number, xu: number, outer: number, rows: number,
-    steps: number, dacBits: number, adcMin: number, adcMax: number, counts: number, idx: number, vals: number, sums: number, out: number, outI32: number): number;
+    steps: number, dacBits: number, adcMin: number, adcMax: number, counts: number, idx: number, vals: number, sums: number, out: number, outI32: number, groups: number): number;
+  group_rows_f32(cells32: number, rows: number, stride: number, dst: number): void;
   narrow_inputs(x: number, outer: number, rows: number, rowsPadded: number, dst: number): number;
   mvm_i16(w: number, rowsPadded: number, colsPadded: number, x: number, outer: number, out: number, asI32: number, list: number,
     correction: number, dL: number, wrapShift: number, acc: number, accStride: number, colBase: number): void;
@@ -58,6 +59,7 @@ export interface KernelExports {
   finish_slices_i32(src: number, srcStride: number, outer: number, cols: number, scheme: number, slices: number, cellBits: number, correction: number,
     dL: number, wrapShift: number, acc: number, accStride: number, colBase: number): void;
   to_i32(src: number, n: number, dst: number, range: number, quantize: number, scale: number, lo: number, hi: number): number;
+  quantize_f32(src: number, n: number, dst: number, range: number, scale: number, lo: number, hi: number): void;
 }
 
 let compiled: WasmModule | undefined;
@@ -196,6 +198,11 @@ export class KernelArena {
   /** A typed view of `length` elements at byte address `at` (valid until the next `ensure`). */
   f64(at: number, length: number): Float64Array {
     return new Float64Array(this.buffer, at, length);
+  }
+
+  /** A Float32 view of `length` elements at byte address `at` (valid until the next `ensure`). */
+  f32(at: number, length: number): Float32Array {
+    return new Float32Array(this.buffer, at, length);
   }
 
   /** An Int32 view of `length` elements at byte address `at` (valid until the next `ensure`). */
