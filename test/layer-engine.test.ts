@@ -113,14 +113,18 @@ describe("the optimized simulator engine", () => {
     });
   }
 
-  // a layer whose row ranges have several column tiles: the fast path runs one MVM per row range and finishes each
-  // column tile from its share of the output — in i32, or (a window wider than 32 bits) in float64
+  // a layer whose row ranges have several column tiles: both paths run one MVM or read per row range (the faithful
+  // read over the column tiles' cells side by side, integer cells or, sampled, float cells) and finish each column
+  // tile from its share of the output — in i32, or (a window wider than 32 bits) in float64
   const split = base.layers.find((l) => l.grid[1]! > 1)!;
+  const variation = { model: "lognormal", sigma: 0.1, stuck_at_on: 0, stuck_at_off: 0, read_noise: 0 } as const;
   for (const [what, dL, oRwl] of [["an 8-bit window", 1, 8], ["a 40-bit window (float64 finish)", -2, 40]] as const) {
     it(`equals the reference engine bit for bit on a layer of ${split.grid[1]} column tiles per row range with ${what}`, () => {
       const program: Program = { ...base, schedule: base.schedule.map((op) => (op.op === "truncate" && op.layer === split.name ? { ...op, d_l: dL, o_rwl: oRwl } : op)) };
       expect(compareEngines(program, inputs, ideal), "fast path").toBe("");
       expect(compareEngines(program, inputs, faithful), "faithful path").toBe("");
+      const sampled: SimulateOptions = { instance: sampleProgramInstance(program, 3, 0, variation), path: "faithful" };
+      expect(compareEngines(program, inputs, sampled), "faithful path, σ 0.1 instance").toBe("");
     });
   }
 

@@ -1,7 +1,8 @@
 /**
  * @fileoverview The WebAssembly layer engine: all tiles of a weight layer run inside one WebAssembly memory per
  * instance — the layer's inputs converted once, each row range gathered (im2col) once for every tile that reads it,
- * each tile read (fast MVM — one for all the column tiles of a row range — or faithful bit-serial read) and finished
+ * each row range's column tiles read together (one fast MVM, or one faithful bit-serial read of their cells side by
+ * side) and each tile finished
  * (slice combine, signed-input correction, truncation window, scatter-add into the layer's accumulators) without
  * leaving it; only the layer's result is copied out (a fused tail's x_int stays for the next layer). Every step is the
  * TypeScript reference's arithmetic in the same order (kernels.wat; only integer contributions, exact in any order,
@@ -73,7 +74,8 @@ interface InstanceArena {
   readonly arena: KernelArena;
   /** the fast path's MVMs, one per group of column tiles (key: their ids) */
   readonly fast: Map<string, FastGroup | null>;
-  readonly faithful: Map<number, WasmIntegerCellTile | WasmFloatCellTile>;
+  /** the faithful path's reads, one per group of column tiles (key: their ids) */
+  readonly faithful: Map<string, WasmIntegerCellTile | WasmFloatCellTile>;
   /** per quantize op (schedule index): where its i32 x_int lives, reused by every pass, and how many it holds */
   readonly inputs: Map<number, { readonly at: number; readonly capacity: number }>;
 }
@@ -104,25 +106,29 @@ export function releaseInstanceKernels(instance: SimInstance): void {
 }
 
 /**
- * A tile's packed kernel. On the fast path the column tiles of one row range (same input rows, offset and bias row)
- * share one MVM over all their columns, run once for them all: the tile's columns start at `colOffset` in its output.
+ * A tile's packed kernel. The column tiles of one row range (same input rows, offset and bias row; on the faithful
+ * path also the same steps and ADC) share one MVM or one read over all their columns, run once for them all: the
+ * tile's columns start at `colOffset` in its output.
  */
-type TileKernel =
-  | { readonly kind: "fast"; readonly mvm: WasmIntegerMvm; readonly members: readonly number[]; readonly colOffset: number; readonly maxAbsWeight: number }
-  | { readonly kind: "faithful"; readonly tile: WasmIntegerCellTile | WasmFloatCellTile };
+type TileKernel = { readonly members: readonly number[]; readonly colOffset: number } & (
+  | { readonly kind: "fast"; readonly mvm: WasmIntegerMvm; readonly maxAbsWeight: number }
+  | { readonly kind: "faithful"; readonly tile: WasmIntegerCellTile | WasmFloatCellTile });
 
 /**
- * The fast-path tiles of `pending` grouped by the input rows they read (a row range's column tiles), in recording
- * order; every group's tiles use the same rows.
+ * The tiles of `pending` on the fast path (or on the faithful path) grouped by the input rows they read (a row
+ * range's column tiles; faithful ones also by steps and ADC), in recording order; every group's tiles use the same
+ * rows. A faithful read costs per vector and step whatever its width, so one read of the group's columns saves the
+ * narrow tiles' reads (a layer's last column tile, often 8 or 12 columns wide).
  */
-function groupFastTiles(pending: ReadonlyMap<number, PendingTile>): number[][] {
+function groupTiles(pending: ReadonlyMap<number, PendingTile>, fast: boolean): number[][] {
   const inputIds = new Map<PendingTile["x"], number>();
   const groups = new Map<string, number[]>();
   for (const [id, p] of pending) {
-    if (!p.read?.fast) continue;
+    if (p.read?.fast !== fast) continue;
     const t = p.plan.tile;
     if (!inputIds.has(p.x)) inputIds.set(p.x, inputIds.size);
-    const key = `${inputIds.get(p.x)}:${t.group}:${t.row0}:${t.rows}:${t.rows_used}:${t.bias_row}:${p.inputOffset}`;
+    const read = fast ? "" : `:${p.steps}:${p.dacBits}:${p.read.adcMin}:${p.read.adcMax}`;
+    const key = `${inputIds.get(p.x)}:${t.group}:${t.row0}:${t.rows}:${t.rows_used}:${t.bias_row}:${p.inputOffset}${read}`;
     const group = groups.get(key);
     if (group) group.push(id);
     else groups.set(key, [id]);
@@ -159,16 +165,28 @@ function getGroupMvm(ia: InstanceArena, members: readonly PendingTile[], instanc
   return group;
 }
 
-/** The packed kernel of a faithful-path tile. */
-function getFaithfulKernel(ia: InstanceArena, pending: PendingTile, instance: SimInstance, cellBits: number): TileKernel {
-  const t = pending.plan.tile;
-  let tile = ia.faithful.get(t.id);
+/** The packed cells of a group of faithful-path column tiles, side by side in the group's order. */
+function getFaithfulGroupTile(ia: InstanceArena, members: readonly PendingTile[], instance: SimInstance, cellBits: number): WasmIntegerCellTile | WasmFloatCellTile {
+  const key = members.map((p) => p.plan.tile.id).join(",");
+  let tile = ia.faithful.get(key);
   if (!tile) {
-    const cells = instance.cellValues[t.id]!;
-    tile = WasmIntegerCellTile.pack(cells, t.rows_used, t.cols_used, cellBits, ia.arena) ?? WasmFloatCellTile.pack(cells, t.rows_used, t.cols_used, ia.arena);
-    ia.faithful.set(t.id, tile);
+    const rows = members[0]!.plan.tile.rows_used;
+    const cols = members.reduce((n, p) => n + p.plan.tile.cols_used, 0);
+    let cells = instance.cellValues[members[0]!.plan.tile.id]!;
+    if (members.length > 1) {
+      cells = new Float64Array(rows * cols);
+      let col0 = 0;
+      for (const p of members) {
+        const part = instance.cellValues[p.plan.tile.id]!;
+        const n = p.plan.tile.cols_used;
+        for (let r = 0; r < rows; r++) cells.set(part.subarray(r * n, (r + 1) * n), r * cols + col0);
+        col0 += n;
+      }
+    }
+    tile = WasmIntegerCellTile.pack(cells, rows, cols, cellBits, ia.arena) ?? WasmFloatCellTile.pack(cells, rows, cols, ia.arena);
+    ia.faithful.set(key, tile);
   }
-  return { kind: "faithful", tile };
+  return tile;
 }
 
 /**
@@ -185,11 +203,17 @@ export function accumulateLayerWasm(
   const cellBits = layer.record.formats.weight.cell_bits;
   // pack first: packing allocates persistently, which scratch must not be in use for
   const kernels = new Map<number, TileKernel>();
-  for (const [id, p] of pending) {
-    if (!p.read || !p.shiftAdd) return undefined;
-    if (!p.read.fast) kernels.set(id, getFaithfulKernel(ia, p, instance, cellBits));
+  for (const p of pending.values()) if (!p.read || !p.shiftAdd) return undefined;
+  for (const members of groupTiles(pending, false)) {
+    const tiles = members.map((id) => pending.get(id)!);
+    const tile = getFaithfulGroupTile(ia, tiles, instance, cellBits);
+    let colOffset = 0;
+    for (const p of tiles) {
+      kernels.set(p.plan.tile.id, { kind: "faithful", tile, members, colOffset });
+      colOffset += p.plan.tile.cols_used;
+    }
   }
-  for (const members of groupFastTiles(pending)) {
+  for (const members of groupTiles(pending, true)) {
     const tiles = members.map((id) => pending.get(id)!);
     const group = getGroupMvm(ia, tiles, instance, program);
     if (!group) return undefined;
@@ -235,9 +259,9 @@ export function accumulateLayerWasm(
     const gathered = new Map<string, number>();
     for (const [id, p] of pending) {
       const k = kernels.get(id)!;
-      // a group of fast column tiles runs its MVM once, at its first tile, which finishes them all: their
-      // contributions are integers (below 2^31 each), so adding them in any order gives the same sums
-      if (k.kind === "fast" && id !== k.members[0]) continue;
+      // a group of column tiles runs its MVM or read once, at its first tile, which finishes them all: every
+      // contribution is an integer (exact in f64 or i32), so adding them in any order gives the same sums
+      if (id !== k.members[0]) continue;
       const t = p.plan.tile;
       const x = inputs.get(p.x)!;
       // the fast path's MVM takes i16 inputs, gathered narrowed (every input fits, checked above)
@@ -283,18 +307,18 @@ export function accumulateLayerWasm(
           else finishTile(arena, layer, m, outAt + colOffset * 8, stride, 0, outer, accAt, outBaseAt);
         }
       } else {
-        const scheme = p.plan.combine === "differential" ? 1 : 2;
-        if (integerAcc && k.tile instanceof WasmFloatCellTile) {
-          // read_float32 (integerAcc says so) writes its exact integers as i32 for finish_slices_i32
-          const stride = k.tile.stride;
-          const outAt = arena.scratch(outer * stride * 4);
-          k.tile.readAt(xuAt, outer, p.steps, p.dacBits, p.read!.adcMin, p.read!.adcMax, outAt, "auto", true);
-          finishSlicesI32(arena, layer, p, outAt, stride, scheme, outer, accAt);
-        } else {
-          const stride = k.tile instanceof WasmFloatCellTile ? k.tile.stride : k.tile.colsPadded;
-          const outAt = arena.scratch(outer * stride * 8);
-          k.tile.readAt(xuAt, outer, p.steps, p.dacBits, p.read!.adcMin, p.read!.adcMax, outAt);
-          finishTile(arena, layer, p, outAt, stride, scheme, outer, accAt, outBaseAt);
+        // read_float32 (integerAcc says so) writes its exact integers as i32 for finish_slices_i32
+        const asI32 = integerAcc && k.tile instanceof WasmFloatCellTile;
+        const stride = k.tile instanceof WasmFloatCellTile ? k.tile.stride : k.tile.colsPadded;
+        const outAt = arena.scratch(outer * stride * (asI32 ? 4 : 8));
+        if (asI32) k.tile.readAt(xuAt, outer, p.steps, p.dacBits, p.read!.adcMin, p.read!.adcMax, outAt, "auto", true);
+        else k.tile.readAt(xuAt, outer, p.steps, p.dacBits, p.read!.adcMin, p.read!.adcMax, outAt);
+        for (const member of k.members) {
+          const m = pending.get(member)!;
+          const scheme = m.plan.combine === "differential" ? 1 : 2;
+          const { colOffset } = kernels.get(member)!;
+          if (asI32) finishSlicesI32(arena, layer, m, outAt + colOffset * 4, stride, scheme, outer, accAt);
+          else finishTile(arena, layer, m, outAt + colOffset * 8, stride, scheme, outer, accAt, outBaseAt);
         }
       }
       arena.release(tileMark);
