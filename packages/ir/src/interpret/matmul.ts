@@ -139,31 +139,42 @@ export function linearImpl(x: FloatArray, xShape: readonly number[], w: FloatArr
   return { data: out, shape: [...xShape.slice(0, -1), n] };
 }
 
-/** out[r·n + j] = Σ_t x[r·k + t]·w[j·k + t] (+ bias[j]) for r < rows, j < n: dot products of contiguous rows. */
+/**
+ * out[r·n + j] = Σ_t x[r·k + t]·w[j·k + t] (+ bias[j]) for r < rows, j < n: dot products of contiguous rows, each
+ * summed from t = 0 up and the bias added last (so any blocking gives the same values).
+ */
 function dotRows(x: FloatArray, w: FloatArray, out: FloatArray, rows: number, k: number, n: number, bias: FloatArray | null): void {
-  // four rows of x against one row of w per pass: each weight load feeds four multiply-adds
+  // four rows of x against four rows of w per pass: sixteen sums from eight loads (a block past the last row of w
+  // repeats it, computing and writing the same sums again)
   const rows4 = rows - (rows % 4);
+  const biasOf = (j: number): number => (bias ? bias[j]! : 0);
   let r = 0;
   for (; r < rows4; r += 4) {
     const x0 = r * k;
     const x1 = x0 + k;
     const x2 = x1 + k;
     const x3 = x2 + k;
-    for (let j = 0; j < n; j++) {
-      const wRow = j * k;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let j = 0; j < n; j += 4) {
+      const j1 = Math.min(j + 1, n - 1);
+      const j2 = Math.min(j + 2, n - 1);
+      const j3 = Math.min(j + 3, n - 1);
+      const w0 = j * k, w1 = j1 * k, w2 = j2 * k, w3 = j3 * k;
+      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+      let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
       for (let t = 0; t < k; t++) {
-        const wv = w[wRow + t]!;
-        s0 += x[x0 + t]! * wv;
-        s1 += x[x1 + t]! * wv;
-        s2 += x[x2 + t]! * wv;
-        s3 += x[x3 + t]! * wv;
+        const a0 = x[x0 + t]!, a1 = x[x1 + t]!, a2 = x[x2 + t]!, a3 = x[x3 + t]!;
+        const b0 = w[w0 + t]!, b1 = w[w1 + t]!, b2 = w[w2 + t]!, b3 = w[w3 + t]!;
+        s00 += a0 * b0; s01 += a0 * b1; s02 += a0 * b2; s03 += a0 * b3;
+        s10 += a1 * b0; s11 += a1 * b1; s12 += a1 * b2; s13 += a1 * b3;
+        s20 += a2 * b0; s21 += a2 * b1; s22 += a2 * b2; s23 += a2 * b3;
+        s30 += a3 * b0; s31 += a3 * b1; s32 += a3 * b2; s33 += a3 * b3;
       }
-      const bv = bias ? bias[j]! : 0;
-      out[r * n + j] = s0 + bv;
-      out[(r + 1) * n + j] = s1 + bv;
-      out[(r + 2) * n + j] = s2 + bv;
-      out[(r + 3) * n + j] = s3 + bv;
+      const c0 = biasOf(j), c1 = biasOf(j1), c2 = biasOf(j2), c3 = biasOf(j3);
+      const o0 = r * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
+      out[o0 + j] = s00 + c0; out[o0 + j1] = s01 + c1; out[o0 + j2] = s02 + c2; out[o0 + j3] = s03 + c3;
+      out[o1 + j] = s10 + c0; out[o1 + j1] = s11 + c1; out[o1 + j2] = s12 + c2; out[o1 + j3] = s13 + c3;
+      out[o2 + j] = s20 + c0; out[o2 + j1] = s21 + c1; out[o2 + j2] = s22 + c2; out[o2 + j3] = s23 + c3;
+      out[o3 + j] = s30 + c0; out[o3 + j1] = s31 + c1; out[o3 + j2] = s32 + c2; out[o3 + j3] = s33 + c3;
     }
   }
   for (; r < rows; r++) {
@@ -172,7 +183,7 @@ function dotRows(x: FloatArray, w: FloatArray, out: FloatArray, rows: number, k:
       const wRow = j * k;
       let s = 0;
       for (let t = 0; t < k; t++) s += x[xRow + t]! * w[wRow + t]!;
-      out[r * n + j] = s + (bias ? bias[j]! : 0);
+      out[r * n + j] = s + biasOf(j);
     }
   }
 }

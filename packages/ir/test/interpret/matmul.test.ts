@@ -76,4 +76,20 @@ describe("linearImpl", () => {
     const ref = naiveMatmul(rows, k, n, (i, t) => x[i * k + t]!, (t, j) => w[j * k + t]!).map((v, idx) => v + b[idx % n]!);
     expectClose(got.data, ref);
   });
+
+  it("sums each output from t = 0 up and adds the bias last, bit for bit, whatever the blocking (every row and column count 1..9)", () => {
+    const rand = rng(71);
+    for (const k of [0, 3, 17]) {
+      for (let rows = 1; rows <= 9; rows++) {
+        for (let n = 1; n <= 9; n++) {
+          const x = Float64Array.from(randomF32(rand, rows * k), (v) => v * 1.1);
+          const w = Float64Array.from(randomF32(rand, n * k), (v) => v / 3);
+          const b = rows % 2 === 0 ? Float64Array.from(randomF32(rand, n)) : null;
+          const got = linearImpl(x, [rows, k], w, [n, k], b);
+          const ref = naiveMatmul(rows, k, n, (i, t) => x[i * k + t]!, (t, j) => w[j * k + t]!).map((v, idx) => v + (b ? b[idx % n]! : 0));
+          expect(Array.from(got.data), `${rows}×${k} · ${n}×${k}`).toEqual(ref);
+        }
+      }
+    }
+  });
 });
