@@ -350,9 +350,9 @@
   ;; half-integers Rn = floor(F + 0.5). F − Rn is exact (Sterbenz), so |F − Rn| < 0.5 − B[c] says exactly that F is more
   ;; than B[c] from every half-integer: then no half-integer lies between F and R, and Rn is the reference's code.
   ;; Otherwise (ambiguous, about 2·B[c] of the sums) $adcExact recomputes R as the reference forms it. F may add the rows
-  ;; in any order and grouping (its bound holds for any), so also as sums of group table rows. The clamped codes are integers, so out[o, c] = Σ_t 2^(t·db)·code_t
-  ;; is exact in any order while |out| < 2^31: it is summed in i32 and converted once (the reference's f64 sum of those
-  ;; integers is exact too, and never −0).
+  ;; in any order and grouping (its bound holds for any), so also as sums of group table rows. The clamped codes are
+  ;; integers, so out[o, c] = Σ_t 2^(t·db)·code_t is exact in any order while |out| < 2^31: it is summed in i32 and
+  ;; converted once (the reference's f64 sum of those integers is exact too, and never −0).
   ;; Blocks of 28 columns (the last 4 to 24 wide: one block per 28 columns, as each row of a block costs about as much
   ;; however narrow) go through all steps while their cells (rows × 112 bytes) are in the L1 cache; a block's steps
   ;; take one vector test for ambiguous lanes, and its shift-add sums stay in the scratch. An all-zero input vector
@@ -470,7 +470,7 @@
                   (then
                     (if (local.get $grouped)
                       (then
-                        ;; the word's 16 groups start 16 table rows per group, 4 per row, from the table's start
+                        ;; where the word's first group's table rows start: 16 table rows per group of 4 input rows
                         (local.set $groupAt (i32.shl (local.get $rowAt) (i32.const 2)))
                         ;; @insert read-float32-group-lists
                         )
