@@ -599,7 +599,15 @@ describe("the WebAssembly float-cell read's float32 kernel (f32 sums, exact f64 
     const small = WasmFloatCellTile.pack(cells.subarray(0, 64 * physCols), 64, physCols);
     const e = catchXbarcError(() => small.read(xu, 2, 8, 1, 0, 255, new Float64Array(2 * physCols), "float32-groups"));
     expect(e.code).toBe("XB6002");
-    expect(e.message).toMatch(/group tables need a 1-bit DAC, at most 8 steps and more than 64 rows; this read has 8 steps of 1 bits on 64 rows/);
+    expect(e.message).toMatch(/group tables need a 1-bit DAC, at most 8 steps, more than 64 rows and a table of at most 4194304 bytes; this read has 8 steps of 1 bits on 64 rows \(a table of 49152 bytes\)/);
+    // a tile whose table would pass 4 MiB (520 rows × 516 columns: 130 groups × 16 × 516 × 4 bytes) reads without one
+    const wide = WasmFloatCellTile.pack(new Float64Array(520 * 516).fill(0.25), 520, 516);
+    expect(wide.groupTablesApply(8, 1)).toBe(false);
+    const wideInputs = new Int32Array(GROUP_TABLE_MIN_VECTORS * 520).map((_, i) => (i * 7) & 3);
+    const wideRef = bitSerialReadImpl(wideInputs, GROUP_TABLE_MIN_VECTORS, 520, new Float64Array(520 * 516).fill(0.25), 516, 8, 1, 0, 255, 0, undefined,
+      new Float64Array(GROUP_TABLE_MIN_VECTORS * 516));
+    expect(bitDifference(wide.read(wideInputs, GROUP_TABLE_MIN_VECTORS, 8, 1, 0, 255, new Float64Array(GROUP_TABLE_MIN_VECTORS * 516)), wideRef)).toBe("");
+    expect(wide.lastKernel).toBe("float32");
   });
 
   it("reads with the float64 kernel when column sums reach the float32 limit or the ADC range is not integral", () => {

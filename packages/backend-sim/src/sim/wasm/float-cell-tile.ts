@@ -42,6 +42,11 @@ const STEP_ROW_BOUNDS = [8, 32, Infinity];
 export const GROUP_TABLE_MIN_VECTORS = 1024;
 /** Rows of the tables' groups (kernels.wat read_float32 with groups, group_rows_f32): 2^4 table rows per group. */
 const GROUP_ROWS = 4;
+/**
+ * Largest group table a read builds (4 MiB: a 256-row tile of 256 columns takes 1 MiB). The table is four times the
+ * cells; past the caches it stops paying, and a crossbar of thousands of rows and columns would ask for hundreds.
+ */
+const GROUP_TABLE_MAX_BYTES = 4 * 2 ** 20;
 /** read_float32's widest block (seven f32x4 accumulators), for the size of its scratch. */
 const BLOCK_COLUMNS = 28;
 /**
@@ -139,10 +144,16 @@ export class WasmFloatCellTile {
 
   /**
    * True when read_float32 can add this tile's rows from group tables ("float32-groups"): a 1-bit DAC, at most 8
-   * steps (its bit-plane path) and more than 64 rows (with fewer it walks the planes without lists).
+   * steps (its bit-plane path), more than 64 rows (with fewer it walks the planes without lists) and a table of at
+   * most GROUP_TABLE_MAX_BYTES.
    */
   groupTablesApply(steps: number, dacBits: number): boolean {
-    return dacBits === 1 && steps <= 8 && this.rowsUsed > 64;
+    return dacBits === 1 && steps <= 8 && this.rowsUsed > 64 && this.groupTableBytes() <= GROUP_TABLE_MAX_BYTES;
+  }
+
+  /** The bytes of this tile's group table: 2^4 rows of `stride` f32 per group of four rows. */
+  private groupTableBytes(): number {
+    return Math.ceil(this.rowsUsed / GROUP_ROWS) * 2 ** GROUP_ROWS * this.stride * 4;
   }
 
   /**
@@ -172,7 +183,7 @@ export class WasmFloatCellTile {
       argError(KERNEL, `the float32 kernel cannot read this tile with ${steps} steps of ${dacBits} DAC bits and ADC range [${adcMin}, ${adcMax}] (see float32Available)`);
     }
     if (kernel === "float32-groups" && !this.groupTablesApply(steps, dacBits)) {
-      argError(KERNEL, `group tables need a 1-bit DAC, at most 8 steps and more than 64 rows; this read has ${steps} steps of ${dacBits} bits on ${rowsUsed} rows`);
+      argError(KERNEL, `group tables need a 1-bit DAC, at most 8 steps, more than 64 rows and a table of at most ${GROUP_TABLE_MAX_BYTES} bytes; this read has ${steps} steps of ${dacBits} bits on ${rowsUsed} rows (a table of ${this.groupTableBytes()} bytes)`);
     }
     if (kernel === "auto" && rounding && !rounding.worthIt) rounding = undefined;
     if (outI32 && !rounding) argError(KERNEL, "i32 output needs the float32 kernel, which does not read this tile with these settings (see float32OutputBound)");
@@ -194,7 +205,7 @@ export class WasmFloatCellTile {
       const max = Math.min(adcMax, 2 ** 31 - 1);
       let groupsAt = 0;
       if (groups) {
-        groupsAt = arena.scratch(Math.ceil(rowsUsed / GROUP_ROWS) * 2 ** GROUP_ROWS * stride * 4);
+        groupsAt = arena.scratch(this.groupTableBytes());
         arena.exports.group_rows_f32(this.cells32At, rowsUsed, stride, groupsAt);
       }
       this.lastFallbacks = arena.exports.read_float32(this.cellsAt, this.cells32At, stride, cols, thresholdsAt, xAt, outer, rowsUsed, steps, dacBits, min, max,
