@@ -136,6 +136,18 @@ function groupTiles(pending: ReadonlyMap<number, PendingTile>, fast: boolean): n
   return [...groups.values()];
 }
 
+/** Row-major `[rows, cols]` matrices side by side, in order: one `[rows, Σ cols]` matrix (a group's tiles' columns). */
+function sideBySide(rows: number, parts: readonly { readonly data: Float64Array; readonly cols: number }[]): Float64Array {
+  const width = parts.reduce((n, part) => n + part.cols, 0);
+  const out = new Float64Array(rows * width);
+  let col0 = 0;
+  for (const { data, cols } of parts) {
+    for (let r = 0; r < rows; r++) out.set(data.subarray(r * cols, (r + 1) * cols), r * width + col0);
+    col0 += cols;
+  }
+  return out;
+}
+
 /**
  * The one MVM of a group of fast-path column tiles (W_eff side by side, in the group's order) and each tile's
  * max |W_eff|, or null when their weights do not fit the i16 MVM.
@@ -145,20 +157,14 @@ function getGroupMvm(ia: InstanceArena, members: readonly PendingTile[], instanc
   let group = ia.fast.get(key);
   if (group === undefined) {
     const rows = members[0]!.plan.tile.rows_used;
-    const cols = members.reduce((n, p) => n + p.plan.tile.cols, 0);
-    const w = new Float64Array(rows * cols);
-    const maxAbsWeights: number[] = [];
-    let col0 = 0;
-    for (const p of members) {
-      const part = getEffectiveWeights(instance, p.plan, program);
-      const n = p.plan.tile.cols;
+    const parts = members.map((p) => ({ data: getEffectiveWeights(instance, p.plan, program), cols: p.plan.tile.cols }));
+    const maxAbsWeights = parts.map(({ data, cols }) => {
       let maxAbs = 0;
-      for (let i = 0; i < rows * n; i++) maxAbs = Math.max(maxAbs, Math.abs(part[i]!));
-      maxAbsWeights.push(maxAbs);
-      for (let r = 0; r < rows; r++) w.set(part.subarray(r * n, (r + 1) * n), r * cols + col0);
-      col0 += n;
-    }
-    const mvm = WasmIntegerMvm.pack(w, rows, cols, ia.arena);
+      for (let i = 0; i < rows * cols; i++) maxAbs = Math.max(maxAbs, Math.abs(data[i]!));
+      return maxAbs;
+    });
+    const cols = parts.reduce((n, part) => n + part.cols, 0);
+    const mvm = WasmIntegerMvm.pack(sideBySide(rows, parts), rows, cols, ia.arena);
     group = mvm ? { mvm, maxAbsWeights } : null;
     ia.fast.set(key, group);
   }
@@ -171,18 +177,9 @@ function getFaithfulGroupTile(ia: InstanceArena, members: readonly PendingTile[]
   let tile = ia.faithful.get(key);
   if (!tile) {
     const rows = members[0]!.plan.tile.rows_used;
-    const cols = members.reduce((n, p) => n + p.plan.tile.cols_used, 0);
-    let cells = instance.cellValues[members[0]!.plan.tile.id]!;
-    if (members.length > 1) {
-      cells = new Float64Array(rows * cols);
-      let col0 = 0;
-      for (const p of members) {
-        const part = instance.cellValues[p.plan.tile.id]!;
-        const n = p.plan.tile.cols_used;
-        for (let r = 0; r < rows; r++) cells.set(part.subarray(r * n, (r + 1) * n), r * cols + col0);
-        col0 += n;
-      }
-    }
+    const parts = members.map((p) => ({ data: instance.cellValues[p.plan.tile.id]!, cols: p.plan.tile.cols_used }));
+    const cols = parts.reduce((n, part) => n + part.cols, 0);
+    const cells = parts.length === 1 ? parts[0]!.data : sideBySide(rows, parts);
     tile = WasmIntegerCellTile.pack(cells, rows, cols, cellBits, ia.arena) ?? WasmFloatCellTile.pack(cells, rows, cols, ia.arena);
     ia.faithful.set(key, tile);
   }
