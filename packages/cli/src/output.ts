@@ -193,6 +193,27 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   writeOutputs((out) => out.add(path, data));
 }
 
+/**
+ * Where pass snapshots go: `onDump` writes each whole on its own under `dir` (created on the first), so a failed run
+ * keeps the snapshots before the failure; `paths` lists those written, in order.
+ */
+export function dumpWriter(dir: string): { readonly paths: string[]; onDump(fileName: string, text: string): void } {
+  const paths: string[] = [];
+  let dirReady = false;
+  return {
+    paths,
+    onDump(fileName, text) {
+      if (!dirReady) {
+        new OutputSet().ensureDir(dir);
+        dirReady = true;
+      }
+      const path = join(dir, fileName);
+      writeFileAtomic(path, text);
+      paths.push(path);
+    },
+  };
+}
+
 /** A file name made from a tensor or value name: path separators and other unsafe characters become `_`. */
 export function toSafeFileName(name: string): string {
   let safe = name.replace(/[\/\\:*?"<>|\s\x00-\x1f]/g, "_");

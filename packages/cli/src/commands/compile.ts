@@ -2,7 +2,7 @@
  * @fileoverview `xbarc compile`: an ONNX model (or .xir) through the compile pipeline for a device, then emitted as a
  * crossbar program (.xbar.json, optionally also .xasm), with the resource summary. `compileModel` is the API behind it.
  */
-import { basename, join, resolve as resolvePath } from "node:path";
+import { basename, resolve as resolvePath } from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { XbarcError, type DeviceProfile, type Module, type Tensor } from "@xbarc/ir";
 import {
@@ -21,7 +21,7 @@ import {
   batchOption, configOption, deviceOption, jsonOption, meanOption, parseInteger, scaleOption, seedOption, stdOption, variationOption, weightsReadOption,
   parseDumpAfter, parseNumber,
 } from "../options.js";
-import { OutputSet, printJson, writeFileAtomic, writeOutputs } from "../output.js";
+import { dumpWriter, printJson, writeOutputs } from "../output.js";
 
 /** Calibration images taken when --calib-images is given without --calib-limit. */
 export const DEFAULT_COMPILE_CALIBRATION_LIMIT = 256;
@@ -500,23 +500,8 @@ Examples:
     .action((model: string, opts: CompileCliOptions, cmd: Command) => {
       const config = opts.config !== undefined ? loadConfig(opts.config) : {};
       const settings = { ...mergeCompileSettings(opts, config, (key) => cmd.getOptionValueSource(key) === "cli"), ...getPruneAndMergeSettings(opts) };
-      const dumps: string[] = [];
-      const dumpDirs = new OutputSet();
-      let dumpDirReady = false;
-      const result = compileModel({
-        ...settings,
-        model,
-        onDump: (fileName, text) => {
-          // each snapshot is written whole on its own: a failed run keeps the snapshots before the failure
-          if (!dumpDirReady) {
-            dumpDirs.ensureDir(opts.dumpDir);
-            dumpDirReady = true;
-          }
-          const path = join(opts.dumpDir, fileName);
-          writeFileAtomic(path, text);
-          dumps.push(path);
-        },
-      });
+      const dumps = dumpWriter(opts.dumpDir);
+      const result = compileModel({ ...settings, model, onDump: dumps.onDump });
       // the program and its assembly appear together or not at all
       writeOutputs((out) => {
         out.add(opts.output, printProgramJson(result.program));
@@ -531,7 +516,7 @@ Examples:
           truncation: result.program.compile.truncation,
           hash: result.program.hash,
           outputs: { program: resolvePath(opts.output), ...(opts.asm !== undefined ? { asm: resolvePath(opts.asm) } : {}) },
-          dumps,
+          dumps: dumps.paths,
           notes: result.notes,
           summary: result.summary,
           ...(result.prune ? { prune: result.prune } : {}),

@@ -1,12 +1,12 @@
 /** @fileoverview `xbarc opt`: run a pass pipeline on an .xir or .onnx file, with per-pass dumps (the mlir-opt of xbarc). */
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import { Option, type Command } from "commander";
 import { printModule, XbarcError } from "@xbarc/ir";
 import { loadModel, runPasses } from "../api.js";
 import { irHeader, type CliContext } from "../context.js";
 import { loadDeviceProfile, withVariation, type VariationOverride } from "../config.js";
 import { batchOption, deviceOption, jsonOption, outputOption, parseDumpAfter, seedOption, variationOption, weightsReadOption } from "../options.js";
-import { OutputSet, printJson, writeFileAtomic, writeOutputs } from "../output.js";
+import { dumpWriter, printJson, writeOutputs } from "../output.js";
 
 interface OptOptions {
   passes?: string;
@@ -62,21 +62,9 @@ command that reproduces the failure.`)
       let device = opts.device !== undefined ? loadDeviceProfile(opts.device) : undefined;
       if (device && opts.variation) device = withVariation(device, opts.variation);
       const module = loadModel(input, { batch: opts.batch, weights: opts.weights });
-      const dumps: string[] = [];
-      const dumpDirs = new OutputSet();
-      let dumpDirReady = false;
-      const onDump = (fileName: string, text: string): void => {
-        // each snapshot is written whole on its own: a failed run keeps the snapshots before the failure
-        if (!dumpDirReady) {
-          dumpDirs.ensureDir(opts.dumpDir);
-          dumpDirReady = true;
-        }
-        const path = join(opts.dumpDir, fileName);
-        writeFileAtomic(path, text);
-        dumps.push(path);
-      };
+      const dumps = dumpWriter(opts.dumpDir);
       const result = runPasses(module, pipeline, {
-        ...(opts.dumpAfter !== undefined ? { dumpAfter: opts.dumpAfter, onDump } : {}),
+        ...(opts.dumpAfter !== undefined ? { dumpAfter: opts.dumpAfter, onDump: dumps.onDump } : {}),
         seed: opts.seed,
         modelName: basename(input),
         ...(device ? { device } : {}),
@@ -93,7 +81,7 @@ command that reproduces the failure.`)
           pipeline: result.pipeline,
           seed: opts.seed,
           steps: result.steps,
-          dumps,
+          dumps: dumps.paths,
           output: opts.output ?? null,
           ...(opts.output === undefined ? { text } : {}),
         });
