@@ -577,6 +577,43 @@ describe("the WebAssembly float-cell read's float32 kernel (f32 sums, exact f64 
     }
   });
 
+  it("recomputes a step's sum whose f32 rounding errors carry it past a half-integer, whatever the step's row count (each threshold table)", () => {
+    // Column j, read by vector j alone, which drives rows 0..m − 1 at step 0: s0 = 2.5 − a·2^-22 (an f32) in row 0, then
+    // m − 1 terms t = 0.6·2^-22. In f32, each s + t rounds up to s + 2^-22 (the spacing on [2, 4)), so F = s0 + (m − 1)·2^-22
+    // ends above 2.5 while the exact R = s0 + 0.6·(m − 1)·2^-22 stays below: F rounds to 3, the reference to 2. Only the
+    // bound on |F − R| for m rows, 0.4·(m − 1)·2^-22 here, sends the sum to the exact f64 fallback.
+    const rowCounts = [4, 5, 8, 9, 16, 17, 32, 33, 64, 65, 100, 130];
+    const rows = 130;
+    const physCols = rowCounts.length;
+    const outer = physCols;
+    const step = 2 ** -22;
+    const random = rng(2024);
+    const cells = new Float64Array(rows * physCols).map(() => random() / 64);
+    const xu = new Int32Array(outer * rows);
+    rowCounts.forEach((m, j) => {
+      const a = Math.floor(0.6 * (m - 1)) + 1;
+      expect(a, `m = ${m}`).toBeLessThan(m - 1);
+      const s0 = 2.5 - a * step;
+      cells[j] = s0;
+      for (let r = 1; r < m; r++) cells[r * physCols + j] = 0.6 * step;
+      for (let r = 0; r < m; r++) xu[j * rows + r] = 1;
+      // the danger is real in the order float32 adds (rows ascending from 0)
+      let f = 0;
+      for (let r = 0; r < m; r++) f = Math.fround(f + Math.fround(cells[r * physCols + j]!));
+      let exact = 0;
+      for (let r = 0; r < m; r++) exact += cells[r * physCols + j]!;
+      expect([f > 2.5, exact < 2.5], `m = ${m}`).toEqual([true, true]);
+    });
+    const ref = bitSerialReadImpl(xu, outer, rows, cells, physCols, 8, 1, 0, 255, 0, undefined, new Float64Array(outer * physCols));
+    rowCounts.forEach((m, j) => expect(ref[j * physCols + j], `m = ${m}: the reference's code`).toBe(2));
+    const tile = WasmFloatCellTile.pack(cells, rows, physCols);
+    for (const kernel of ["float32", "float32-groups"] as const) {
+      const got = tile.read(xu, outer, 8, 1, 0, 255, new Float64Array(outer * physCols), kernel);
+      expect(bitDifference(got, ref), kernel).toBe("");
+      if (kernel === "float32") expect(tile.lastFallbacks).toBeGreaterThanOrEqual(rowCounts.length);
+    }
+  });
+
   it(`reads with group tables from ${GROUP_TABLE_MIN_VECTORS} vectors on, where they apply, with the same results`, () => {
     const random = rng(123);
     const normal = gaussian(random);

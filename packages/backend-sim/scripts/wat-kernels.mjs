@@ -327,6 +327,11 @@ const indent = (text, spaces) => text.replace(/^(?=.)/gm, " ".repeat(spaces));
  */
 const FLOAT32_BLOCK_WIDTHS = [28, 24, 20, 16, 12, 8, 4];
 /**
+ * read_float32's last threshold table (for a step of any number of rows); table k < this is for steps of at most 2^k
+ * rows. float-cell-tile.ts writes them (its THRESHOLD_TABLES must be this + 1).
+ */
+const FLOAT32_LAST_THRESHOLD_TABLE = 7;
+/**
  * Bit-planes read_float32's 1-bit-DAC input transpose extracts: one per bit of the inputs' low bytes (so kernels.wat
  * takes that path only for steps ≤ 8).
  */
@@ -373,11 +378,16 @@ ${lines(accs.length, (a) => `    (local.set $a${a} (f32x4.add (local.get $a${a})
     (if (i32.or (local.get $n) (i32.eqz (local.get $zeroReadsZero)))
       (then
         (local.set $shift (i32.mul (local.get $t) (local.get $dacBits)))
-        ;; the thresholds of the tightest bound that holds for the step's m rows (tables for m ≤ 8, ≤ 32, any; m = n
-        ;; but with group tables, whose n list entries each add up to four rows)
+        ;; the thresholds of the tightest bound that holds for the step's m rows: table k for m ≤ 2^k (k = ⌈log2 m⌉ =
+        ;; 32 − clz(m − 1) for m ≥ 2, 0 for m ≤ 1), table ${FLOAT32_LAST_THRESHOLD_TABLE} for any m; m = n but with group tables, whose n list entries
+        ;; each add up to four rows
         (local.set $m (i32.load (i32.add (local.get $rowCounts) (i32.shl (local.get $t) (i32.const 2)))))
-        (local.set $thrStep (i32.add (local.get $thr) (i32.mul (local.get $tableBytes)
-          (i32.add (i32.gt_u (local.get $m) (i32.const 8)) (i32.gt_u (local.get $m) (i32.const 32))))))
+        (local.set $thrStep (i32.sub (i32.const 32) (i32.clz (i32.sub (local.get $m) (i32.const 1)))))
+        (local.set $thrStep (select
+          (select (local.get $thrStep) (i32.const ${FLOAT32_LAST_THRESHOLD_TABLE}) (i32.lt_u (local.get $thrStep) (i32.const ${FLOAT32_LAST_THRESHOLD_TABLE})))
+          (i32.const 0)
+          (i32.gt_u (local.get $m) (i32.const 1))))
+        (local.set $thrStep (i32.add (local.get $thr) (i32.mul (local.get $tableBytes) (local.get $thrStep))))
         (local.set $listBase (i32.mul (local.get $t) (local.get $rows)))
         (local.set $kEnd (i32.add (local.get $listBase) (local.get $n)))
         (local.set $k (local.get $listBase))

@@ -27,12 +27,13 @@ const STRIDE_COLUMNS = 12;
 /** read_float32 reads columns in blocks of 28, 24, …, 8 or 4 (f32x4 lanes): it computes physCols rounded up to 4. */
 const LANE_COLUMNS = 4;
 /**
- * The bounds on the rows a step drives for which read_float32 gets threshold tables (kernels.wat picks by the step's
- * count, testing it against 8 and 32: the two lists go together): the bound on |F − R| grows with the rows summed, so
- * steps of few rows (sparse inputs) fall back to the exact f64 sum far less often than the whole tile's bound would
- * make them.
+ * read_float32's threshold tables: table k < THRESHOLD_TABLES − 1 holds for steps that drive at most 2^k rows, the
+ * last for any number (the kernel picks table ⌈log2 m⌉ for a step of m rows, or the last past it: its
+ * FLOAT32_LAST_THRESHOLD_TABLE in wat-kernels.mjs is this − 1). The bound on |F − R| grows with the rows summed and
+ * with their cells, at most the m largest of the column's, so steps of few rows (sparse inputs) fall back to the exact
+ * f64 sum far less often than the whole column's bound would make them.
  */
-const STEP_ROW_BOUNDS = [8, 32, Infinity];
+const THRESHOLD_TABLES = 8;
 /**
  * Vectors from which "auto" reads with group tables: a convolution's reads (a pass's images × output positions), whose
  * inputs are neighbouring pixels that share their bits (measured: the CNN fixture's faithful path 8–11 % faster,
@@ -86,6 +87,8 @@ export class WasmFloatCellTile {
   private readonly cells32At: number;
   /** Σ_r |G[r, c]| per column `[cols]` (padding columns 0), for the rounding bounds. */
   private readonly absColumnSums: Float64Array;
+  /** max_r |G[r, c]| per column `[cols]` (padding columns 0): a step of n rows sums at most n times it. */
+  private readonly absColumnMaxima: Float64Array;
   /** read_float32's thresholds per DAC width (undefined: its bound does not apply, read_float reads). */
   private readonly thresholdCache = new Map<number, RoundingThresholds | undefined>();
 
@@ -100,11 +103,16 @@ export class WasmFloatCellTile {
     // a Float32Array store rounds to the nearest f32 (ties to even): relative error ≤ 2^-24
     const stored32 = new Float32Array(arena.bytes.buffer, this.cells32At, rowsUsed * stride);
     this.absColumnSums = new Float64Array(this.cols);
+    this.absColumnMaxima = new Float64Array(this.cols);
     for (let r = 0; r < rowsUsed; r++) {
       const row = cells.subarray(r * physCols, (r + 1) * physCols);
       stored.set(row, r * stride);
       stored32.set(row, r * stride);
-      for (let c = 0; c < physCols; c++) this.absColumnSums[c]! += Math.abs(row[c]!);
+      for (let c = 0; c < physCols; c++) {
+        const g = Math.abs(row[c]!);
+        this.absColumnSums[c]! += g;
+        this.absColumnMaxima[c] = Math.max(this.absColumnMaxima[c]!, g);
+      }
     }
   }
 
@@ -222,41 +230,43 @@ export class WasmFloatCellTile {
   }
 
   /**
-   * read_float32's thresholds for `dacBits`-bit steps (cached), or undefined when its bound does not apply: a table per
-   * entry of STEP_ROW_BOUNDS, n = that bound (at most rowsUsed).
+   * read_float32's thresholds for `dacBits`-bit steps (cached), or undefined when its bound does not apply:
+   * THRESHOLD_TABLES tables, table k for steps of m ≤ n = 2^k rows, the last for any m (n = rowsUsed; n is at most
+   * rowsUsed in every table).
    *
-   * The bound: with u = 2^-24 and A = Σ_active |v·G[r, c]| ≤ (2^db − 1)·S[c], S[c] = Σ_r |G[r, c]|, over the m ≤ n
-   * rows a step drives, each f32 term p = fl32(v·fl32(G)) is within (2u + u²)|v·G| of v·G (the product is
+   * The bound: with u = 2^-24 and A = Σ_active |v·G[r, c]| ≤ (2^db − 1)·min(n·M[c], S[c]) (M[c] = max_r |G[r, c]|,
+   * S[c] = Σ_r |G[r, c]|: the m ≤ n rows a step drives hold at most n of the column's cells) over those rows, each f32 term p = fl32(v·fl32(G)) is within (2u + u²)|v·G| of v·G (the product is
    * exact for v = 1, 2), and f32 summation of the m terms from 0, in any order and grouping (so also the group
    * tables' sums of up to four of them, then the sum of those), adds at most γ_(m−1)·Σ|p|, γ_k =
    * ku/(1 − ku) (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., 2002, §3.1 and §4.2); the
    * reference's f64 sum R errs by at most γ_m·A in unit 2^-53. For n ≤ 4096, γ_(m−1)(1 + u)² ≤ (n − 1)(1 + 2^-11)·u,
    * so |F − R| ≤ ((n − 1)(1 + 2^-11) + 2 + 2^-16)·u·A ≤ (n + 3)·u·A, and
-   *   B[c] = (n + 3)·u·(2^db − 1)·S[c]·1.001 + 2^-40
-   * bounds it with room: the factor 1.001 covers the f64 rounding of S, of B and of 0.5 − B, the 2^-40 the absolute
+   *   B[c] = (n + 3)·u·(2^db − 1)·min(n·M[c], S[c])·1.001 + 2^-40
+   * bounds it with room: the factor 1.001 covers the f64 rounding of S, n·M, B and 0.5 − B, the 2^-40 the absolute
    * (not relative) rounding errors of subnormal f32 terms. The kernel compares the exact |F − Rn| with 0.5 − B[c],
    * rounded down to f32. It applies while (2^db − 1)·S[c] < 2^21 for every column (|F|, |R| < 2^22 then).
    */
   private roundingThresholds(dacBits: number): RoundingThresholds | undefined {
     if (this.thresholdCache.has(dacBits)) return this.thresholdCache.get(dacBits);
-    const { rowsUsed, cols, absColumnSums } = this;
+    const { rowsUsed, cols, absColumnSums, absColumnMaxima } = this;
     const scale = 2 ** dacBits - 1;
     let largestAbsSum = 0;
     for (const s of absColumnSums) largestAbsSum = Math.max(largestAbsSum, scale * s);
     let rounding: RoundingThresholds | undefined;
     if (rowsUsed <= FLOAT32_READ_MAX_ROWS && largestAbsSum < FLOAT32_READ_MAX_COLUMN_SUM) {
       // one table per bound on the rows a step drives (the kernel takes the tightest that holds for the step)
-      const thresholds = new Float32Array(STEP_ROW_BOUNDS.length * cols);
+      const thresholds = new Float32Array(THRESHOLD_TABLES * cols);
       let largestBound = 0;
-      STEP_ROW_BOUNDS.forEach((stepRows, table) => {
-        const n = Math.min(stepRows, rowsUsed);
+      for (let table = 0; table < THRESHOLD_TABLES; table++) {
+        const n = table < THRESHOLD_TABLES - 1 ? Math.min(2 ** table, rowsUsed) : rowsUsed;
         for (let c = 0; c < cols; c++) {
-          const bound = (n + 3) * 2 ** -24 * scale * absColumnSums[c]! * 1.001 + 2 ** -40;
+          const largestStepSum = Math.min(n * absColumnMaxima[c]!, absColumnSums[c]!);
+          const bound = (n + 3) * 2 ** -24 * scale * largestStepSum * 1.001 + 2 ** -40;
           largestBound = Math.max(largestBound, bound);
           // 0: every sum of the column is recomputed (|F − Rn| ≥ 0 always holds)
           thresholds[table * cols + c] = bound >= 0.5 ? 0 : roundDownToFloat32(0.5 - bound);
         }
-      });
+      }
       rounding = { thresholds, largestAbsSum, worthIt: largestBound <= FLOAT32_AUTO_MAX_BOUND };
     }
     this.thresholdCache.set(dacBits, rounding);

@@ -332,9 +332,9 @@
   ;; cols..stride come out 0), about twice as fast: column sums in f32x4 (28 columns per pass in seven accumulators,
   ;; where read_float sums 12 in six f64x2), recomputed exactly only where the result could differ; ADC and shift-add in i32.
   ;; cells: f64 [rows, stride] as read_float's; cells32: the same cells rounded to f32 (cols a multiple of 4, ≤ stride;
-  ;; padding columns 0). thresholds: f32 [3, cols], per column 0.5 − B[c] rounded down (0 when B[c] ≥ 0.5), B[c] a bound
+  ;; padding columns 0). thresholds: f32 [8, cols], per column 0.5 − B[c] rounded down (0 when B[c] ≥ 0.5), B[c] a bound
   ;; on |F − R| (float-cell-tile.ts derives it), F the f32 column sum, R the reference's f64 one, for a step that drives
-  ;; at most 8 rows, at most 32, and any number (each step takes the tightest table that holds for it); the
+  ;; at most 2^k rows in table k < 7, any number in table 7 (each step takes the tightest table that holds for it); the
   ;; wrapper checks (2^db − 1)·Σ_r |G[r, c]| < 2^21, so |F|, |R| < 2^22, and every |out| < 2^31. adcMin ≤ adcMax: the
   ;; ADC's range as i32 (beyond i32, e.g. ±Infinity, passed as −2^31 / 2^31 − 1). xu: i32 [outer, rows] + 64 readable
   ;; bytes. Scratch: counts i32 [steps], idx i32 [steps, rows] (f32 row byte offsets), vals f32 [steps, rows] (1-bit
