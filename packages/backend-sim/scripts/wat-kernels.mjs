@@ -327,23 +327,18 @@ const indent = (text, spaces) => text.replace(/^(?=.)/gm, " ".repeat(spaces));
  */
 const FLOAT32_BLOCK_WIDTHS = [28, 24, 20, 16, 12, 8, 4];
 /**
- * read_float32's last threshold table (for a step of any number of rows); table k < this is for steps of at most 2^k
- * rows. float-cell-tile.ts writes them (its THRESHOLD_TABLES must be this + 1).
- */
-const FLOAT32_LAST_THRESHOLD_TABLE = 7;
-/**
  * Bit-planes read_float32's 1-bit-DAC input transpose extracts: one per bit of the inputs' low bytes (so kernels.wat
  * takes that path only for steps ≤ 8).
  */
 const FLOAT32_TRANSPOSE_STEPS = 8;
 
 /**
- * One step loop of read_float32's column blocks, for a block `width` columns wide (accumulators $a0..: four columns
- * each): per step, the f32 column sums F over the step's listed rows (ascending, one f32 multiply by the DAC value
- * then one add per term; no multiply with a 1-bit DAC), then either the fast ADC (code = Rn, clamped, shifted into
- * the block's i32 sums) or, if any lane is ambiguous, $adcExact for the whole block. Ends inside the loop's parens.
+ * Step $t of read_float32 on a column block `width` columns wide (accumulators $a0..: four columns each): the f32
+ * column sums F over the step's listed rows k ∈ [listBase, kEnd) (ascending, one f32 multiply by the DAC value then
+ * one add per term; no multiply with a 1-bit DAC), then either the fast ADC (code = Rn, clamped, shifted into the
+ * block's i32 sums at $blockCodes) or, if any lane is ambiguous, $adcExact for the whole block.
  */
-function float32BlockSteps(width) {
+function float32BlockStep(width) {
   const accs = range(width / 4);
   // the step's listed rows k ∈ [k, kEnd) added into the accumulators: F += v_k·row_k, or F += row_k (1-bit DAC)
   const rowLoop = (label, multiply) => {
@@ -369,100 +364,76 @@ ${lines(accs.length, (a) => `    (local.set $a${a} (f32x4.add (local.get $a${a})
     (local.set $word (i64.and (local.get $word) (i64.sub (local.get $word) (i64.const 1))))
     (br $loopP${width})))`;
   return `(local.set $width (i32.const ${width}))
-(local.set $t (i32.const 0))
-(block $doneT${width}
-  (loop $loopT${width}
-    (br_if $doneT${width} (i32.ge_u (local.get $t) (local.get $steps)))
-    (local.set $n (i32.load (i32.add (local.get $counts) (i32.shl (local.get $t) (i32.const 2)))))
-    ;; a step that drives no row is skipped when the ADC converts 0 to 0, as in read_float
-    (if (i32.or (local.get $n) (i32.eqz (local.get $zeroReadsZero)))
+(local.set $k (local.get $listBase))
+${lines(accs.length, (a) => `(local.set $a${a} (v128.const i64x2 0 0))`)}
+(if (local.get $planeRows)
+  (then
+    ;; ≤ 64 rows, 1-bit DAC: the step's rows straight from its bit-plane (no list), no multiply
+${indent(planeLoop(), 4)})
+  (else
+    (if (local.get $oneBit)
       (then
-        (local.set $shift (i32.mul (local.get $t) (local.get $dacBits)))
-        ;; the thresholds of the tightest bound that holds for the step's m rows: table k for m ≤ 2^k (k = ⌈log2 m⌉ =
-        ;; 32 − clz(m − 1) for m ≥ 2, 0 for m ≤ 1), table ${FLOAT32_LAST_THRESHOLD_TABLE} for any m; m = n but with group tables, whose n list entries
-        ;; each add up to four rows
-        (local.set $m (i32.load (i32.add (local.get $rowCounts) (i32.shl (local.get $t) (i32.const 2)))))
-        (local.set $thrStep (i32.sub (i32.const 32) (i32.clz (i32.sub (local.get $m) (i32.const 1)))))
-        (local.set $thrStep (select
-          (select (local.get $thrStep) (i32.const ${FLOAT32_LAST_THRESHOLD_TABLE}) (i32.lt_u (local.get $thrStep) (i32.const ${FLOAT32_LAST_THRESHOLD_TABLE})))
-          (i32.const 0)
-          (i32.gt_u (local.get $m) (i32.const 1))))
-        (local.set $thrStep (i32.add (local.get $thr) (i32.mul (local.get $tableBytes) (local.get $thrStep))))
-        (local.set $listBase (i32.mul (local.get $t) (local.get $rows)))
-        (local.set $kEnd (i32.add (local.get $listBase) (local.get $n)))
-        (local.set $k (local.get $listBase))
-${lines(accs.length, (a) => `        (local.set $a${a} (v128.const i64x2 0 0))`)}
-        (if (local.get $planeRows)
-          (then
-            ;; ≤ 64 rows, 1-bit DAC: the step's rows straight from its bit-plane (no list), no multiply
-${indent(planeLoop(), 12)})
-          (else
-        (if (local.get $oneBit)
-          (then
-            ;; 1-bit DAC: every listed value is 1, so no multiply
-${indent(rowLoop("K", false), 12)})
-          (else
-${indent(rowLoop("V", true), 12)}))))
-        ;; ambiguous lanes: |F − Rn| ≥ 0.5 − B[c], Rn = (F + 1.5·2^23) − 1.5·2^23 (see read_float32's contract)
-        (local.set $amb (v128.const i64x2 0 0))
-${lines(accs.length, (a) => `        (local.set $amb (v128.or (local.get $amb) (f32x4.ge
-          (f32x4.abs (f32x4.sub (local.get $a${a}) (f32x4.sub (f32x4.add (local.get $a${a}) (local.get $magic)) (local.get $magic))))
-          (v128.load offset=${16 * a} (local.get $thrStep)))))`)}
-        (if (v128.any_true (local.get $amb))
-          (then
-            ;; rare: some sum is too close to a half-integer to decide its rounding ($adcExact reads the step's list
-            ;; of rows: made from its plane first where there is none, from its group entries into the spare list
-            ;; [steps] with group tables)
-${lines(accs.length, (a) => `            (v128.store offset=${16 * a} (local.get $sums) (local.get $a${a}))`)}
-            (if (local.get $planeRows)
-              (then
-                (local.set $word (i64.load (i32.add (local.get $vals) (i32.shl (local.get $t) (i32.const 3)))))
-                (local.set $q (i32.add (local.get $idx) (i32.shl (local.get $listBase) (i32.const 2))))
-                (block $doneL${width}
-                  (loop $loopL${width}
-                    (br_if $doneL${width} (i64.eqz (local.get $word)))
-                    (i32.store (local.get $q) (i32.mul (i32.wrap_i64 (i64.ctz (local.get $word))) (local.get $rowBytes32)))
-                    (local.set $q (i32.add (local.get $q) (i32.const 4)))
-                    (local.set $word (i64.and (local.get $word) (i64.sub (local.get $word) (i64.const 1))))
-                    (br $loopL${width})))))
-            (local.set $exactFrom (local.get $listBase))
-            (local.set $exactTo (local.get $kEnd))
-            (if (local.get $grouped)
-              (then
-                (local.set $exactFrom (i32.mul (local.get $steps) (local.get $rows)))
-                (local.set $exactTo (call $groupEntryRows (local.get $idx) (local.get $listBase) (local.get $kEnd) (local.get $rowBytes32) (local.get $exactFrom)))))
-            (local.set $fallbacks (f64.add (local.get $fallbacks) (f64.convert_i32_u
-              (call $adcExact (local.get $sums) (local.get $codes) (local.get $thrStep) (local.get $col) (i32.const ${width}) (local.get $exactFrom)
-                (local.get $exactTo) (local.get $idx) (local.get $vals) (local.get $oneBit) (local.get $shift) (local.get $minV) (local.get $maxV))))))
-          (else
-            ;; code = bits(F + 1.5·2^23) − bits(1.5·2^23), clamped (adcMin ≤ adcMax: as the JS below min → min, else
-            ;; above max → max); codes += code·2^(t·db)
-${lines(accs.length, (a) => `            (v128.store offset=${16 * a} (local.get $codes) (i32x4.add (v128.load offset=${16 * a} (local.get $codes))
-              (i32x4.shl
-                (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a${a}) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
-                (local.get $shift))))`)}))))
-    (local.set $t (i32.add (local.get $t) (i32.const 1)))
-    (br $loopT${width})))`;
+        ;; 1-bit DAC: every listed value is 1, so no multiply
+${indent(rowLoop("K", false), 8)})
+      (else
+${indent(rowLoop("V", true), 8)}))))
+;; ambiguous lanes: |F − Rn| ≥ 0.5 − B[c], Rn = (F + 1.5·2^23) − 1.5·2^23 (see read_float32's contract)
+(local.set $amb (v128.const i64x2 0 0))
+${lines(accs.length, (a) => `(local.set $amb (v128.or (local.get $amb) (f32x4.ge
+  (f32x4.abs (f32x4.sub (local.get $a${a}) (f32x4.sub (f32x4.add (local.get $a${a}) (local.get $magic)) (local.get $magic))))
+  (v128.load offset=${16 * a} (local.get $thrStep)))))`)}
+(if (v128.any_true (local.get $amb))
+  (then
+    ;; rare: some sum is too close to a half-integer to decide its rounding ($adcExact reads the step's list of
+    ;; rows: made from its plane first where there is none, from its group entries into the spare list [steps] with
+    ;; group tables)
+${lines(accs.length, (a) => `    (v128.store offset=${16 * a} (local.get $sums) (local.get $a${a}))`)}
+    (if (local.get $planeRows)
+      (then
+        (local.set $word (i64.load (i32.add (local.get $vals) (i32.shl (local.get $t) (i32.const 3)))))
+        (local.set $q (i32.add (local.get $idx) (i32.shl (local.get $listBase) (i32.const 2))))
+        (block $doneL${width}
+          (loop $loopL${width}
+            (br_if $doneL${width} (i64.eqz (local.get $word)))
+            (i32.store (local.get $q) (i32.mul (i32.wrap_i64 (i64.ctz (local.get $word))) (local.get $rowBytes32)))
+            (local.set $q (i32.add (local.get $q) (i32.const 4)))
+            (local.set $word (i64.and (local.get $word) (i64.sub (local.get $word) (i64.const 1))))
+            (br $loopL${width})))))
+    (local.set $exactFrom (local.get $listBase))
+    (local.set $exactTo (local.get $kEnd))
+    (if (local.get $grouped)
+      (then
+        (local.set $exactFrom (i32.mul (local.get $steps) (local.get $rows)))
+        (local.set $exactTo (call $groupEntryRows (local.get $idx) (local.get $listBase) (local.get $kEnd) (local.get $rowBytes32) (local.get $exactFrom)))))
+    (local.set $fallbacks (f64.add (local.get $fallbacks) (f64.convert_i32_u
+      (call $adcExact (local.get $sums) (local.get $blockCodes) (local.get $thrStep) (local.get $col) (i32.const ${width}) (local.get $exactFrom)
+        (local.get $exactTo) (local.get $idx) (local.get $vals) (local.get $oneBit) (local.get $shift) (local.get $minV) (local.get $maxV))))))
+  (else
+    ;; code = bits(F + 1.5·2^23) − bits(1.5·2^23), clamped (adcMin ≤ adcMax: as the JS below min → min, else above
+    ;; max → max); codes += code·2^(t·db)
+${lines(accs.length, (a) => `    (v128.store offset=${16 * a} (local.get $blockCodes) (i32x4.add (v128.load offset=${16 * a} (local.get $blockCodes))
+      (i32x4.shl
+        (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a${a}) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
+        (local.get $shift))))`)}))`;
 }
 
 /**
- * read_float32's column block at $cb (fragment of its loop over blocks; $p, $thr, $col already point at the block's
- * f32 cells, thresholds and f64 cells): zeroes the block's i32 shift-add sums, then runs the step loop of the widest
- * block width that fits the $left columns, setting $width to it. The step loops differ only in width, so each width's
- * is unrolled over its accumulators by float32BlockSteps.
+ * Step $t of read_float32 on the column block at $cb (fragment of its loop over blocks inside its loop over steps;
+ * $p, $thrStep, $col and $blockCodes already point at the block's f32 cells, thresholds, f64 cells and i32 shift-add
+ * sums): the one-step fragment of the widest block width that fits the $left columns, setting $width to it. The
+ * fragments differ only in width, so each width's is unrolled over its accumulators by float32BlockStep.
  */
 export function float32ColumnBlocks() {
   const chain = (i) => {
     const width = FLOAT32_BLOCK_WIDTHS[i];
-    if (i === FLOAT32_BLOCK_WIDTHS.length - 1) return float32BlockSteps(width);
+    if (i === FLOAT32_BLOCK_WIDTHS.length - 1) return float32BlockStep(width);
     return `(if (i32.ge_u (local.get $left) (i32.const ${width}))
   (then
-${indent(float32BlockSteps(width), 4)})
+${indent(float32BlockStep(width), 4)})
   (else
 ${indent(chain(i + 1), 4)}))`;
   };
-  return `${lines(FLOAT32_BLOCK_WIDTHS[0] / 4, (a) => `(v128.store offset=${16 * a} (local.get $codes) (v128.const i64x2 0 0))`)}
-${chain(0)}
+  return `${chain(0)}
 `;
 }
 

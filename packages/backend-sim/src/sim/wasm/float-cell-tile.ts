@@ -28,8 +28,8 @@ const STRIDE_COLUMNS = 12;
 const LANE_COLUMNS = 4;
 /**
  * read_float32's threshold tables: table k < THRESHOLD_TABLES − 1 holds for steps that drive at most 2^k rows, the
- * last for any number (the kernel picks table ⌈log2 m⌉ for a step of m rows, or the last past it: its
- * FLOAT32_LAST_THRESHOLD_TABLE in wat-kernels.mjs is this − 1). The bound on |F − R| grows with the rows summed and
+ * last for any number (read_float32 picks table ⌈log2 m⌉ for a step of m rows, or the last past it: its table 7 is
+ * this − 1). The bound on |F − R| grows with the rows summed and
  * with their cells, at most the m largest of the column's, so steps of few rows (sparse inputs) fall back to the exact
  * f64 sum far less often than the whole column's bound would make them.
  */
@@ -205,7 +205,8 @@ export class WasmFloatCellTile {
       const valsAt = arena.scratch(Math.max(steps * rowsUsed * 4, 64));
       // the kernel reads the inputs sixteen rows at a time: up to 64 bytes past them must exist (their values are unused)
       arena.ensure(xAt + outer * rowsUsed * 4 + 64);
-      const sumsAt = arena.scratch(2 * BLOCK_COLUMNS * 4);
+      // a block's f32 sums, then every column's i32 shift-add sums
+      const sumsAt = arena.scratch((BLOCK_COLUMNS + cols) * 4);
       const thresholdsAt = arena.scratch(rounding.thresholds.length * 4);
       new Float32Array(arena.bytes.buffer, thresholdsAt, rounding.thresholds.length).set(rounding.thresholds);
       // the ADC range in i32 (no code reaches beyond: |code| ≤ 2^21 + 1)

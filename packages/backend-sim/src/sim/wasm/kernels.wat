@@ -338,7 +338,7 @@
   ;; wrapper checks (2^db − 1)·Σ_r |G[r, c]| < 2^21, so |F|, |R| < 2^22, and every |out| < 2^31. adcMin ≤ adcMax: the
   ;; ADC's range as i32 (beyond i32, e.g. ±Infinity, passed as −2^31 / 2^31 − 1). xu: i32 [outer, rows] + 64 readable
   ;; bytes. Scratch: counts i32 [steps], idx i32 [steps, rows] (f32 row byte offsets), vals f32 [steps, rows] (1-bit
-  ;; DAC: the steps' bit-planes u64 [steps] when rows ≤ 64, else unused), sums 224 bytes. out: f64 [outer, stride], or
+  ;; DAC: the steps' bit-planes u64 [steps] when rows ≤ 64, else unused), sums 112 + 4·cols bytes. out: f64 [outer, stride], or
   ;; (outI32 ≠ 0) the same exact integers as i32 [outer, stride], for finish_slices_i32.
   ;; groups ≠ 0 (used with a 1-bit DAC, ≤ 8 steps and more than 64 rows): group_rows_f32's tables of cells32, f32
   ;; [⌈rows/4⌉·16, stride]; a step then adds one table row per group of four rows it drives (the f32 sum of those
@@ -353,11 +353,12 @@
   ;; in any order and grouping (its bound holds for any), so also as sums of group table rows. The clamped codes are
   ;; integers, so out[o, c] = Σ_t 2^(t·db)·code_t is exact in any order while |out| < 2^31: it is summed in i32 and
   ;; converted once (the reference's f64 sum of those integers is exact too, and never −0).
-  ;; Blocks of 28 columns (the last 4 to 24 wide: one block per 28 columns, as each row of a block costs about as much
-  ;; however narrow) go through all steps while their cells (rows × 112 bytes) are in the L1 cache; a block's steps
-  ;; take one vector test for ambiguous lanes, and its shift-add sums stay in the scratch. An all-zero input vector
-  ;; skips all of it when the ADC reads 0 as 0.
-  ;; The unrolled parts (each block width's step loop, the transpose's eight planes and step lists, $adcExact's four
+  ;; Each step reads its rows (or table rows) for every block of 28 columns in turn (the last 4 to 24 wide: one block
+  ;; per 28 columns, as each row of a block costs about as much however narrow): the step's rows stay in the cache from
+  ;; one block to the next, and its row loop runs as many times for each, which the branch predictor learns (steps
+  ;; inside blocks measured slower). A block's step takes one vector test for ambiguous lanes; the shift-add sums stay
+  ;; in the scratch. An all-zero input vector skips all of it when the ADC reads 0 as 0.
+  ;; The unrolled parts (each block width's step, the transpose's eight planes and step lists, $adcExact's four
   ;; lanes) come from float32ColumnBlocks, float32InputPlanes, float32StepLists (and their helpers) and adcExactLanes in
   ;; scripts/wat-kernels.mjs, at the `;; @insert` lines.
   (func (export "read_float32")
@@ -372,7 +373,7 @@
     (local $codes i32) (local $rowAt i32) (local $transpose i32) (local $planeRows i32) (local $thrStep i32) (local $tableBytes i32)
     (local $any i32) (local $word i64) (local $rowShift i64) (local $fallbacks f64)
     (local $grouped i32) (local $rowCounts i32) (local $m i32) (local $groupAt i32) (local $exactFrom i32) (local $exactTo i32)
-    (local $sumRows i32) (local $groupBits i64) (local $bitAt i64)
+    (local $sumRows i32) (local $groupBits i64) (local $bitAt i64) (local $blockCodes i32)
     (local $k0 i32) (local $k1 i32) (local $k2 i32) (local $k3 i32) (local $k4 i32) (local $k5 i32) (local $k6 i32) (local $k7 i32)
     (local $p0 i64) (local $p1 i64) (local $p2 i64) (local $p3 i64) (local $p4 i64) (local $p5 i64) (local $p6 i64) (local $p7 i64)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128)
@@ -397,7 +398,7 @@
     (local.set $maxV (i32x4.splat (local.get $adcMax)))
     (local.set $magic (v128.const f32x4 12582912 12582912 12582912 12582912))
     (local.set $magicBits (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000))
-    ;; the i32 shift-add sums of a block's columns follow its f32 sums in the scratch
+    ;; every column's i32 shift-add sums follow a block's f32 sums in the scratch
     (local.set $codes (i32.add (local.get $sums) (i32.const 112)))
     (local.set $outRow (local.get $out))
     ;; log2 of the bytes per output value: 2 for i32, 3 for f64
@@ -550,37 +551,64 @@
         (if (i32.and (i32.eqz (local.get $any)) (local.get $zeroReadsZero))
           (then (call $zeroWords (local.get $outRow) (i32.shl (local.get $stride) (local.get $outShift))))
           (else
-        (local.set $cb (i32.const 0))
-        (block $doneCB
-          (loop $loopCB
-            (br_if $doneCB (i32.ge_u (local.get $cb) (local.get $cols)))
-            (local.set $left (i32.sub (local.get $cols) (local.get $cb)))
-            (local.set $p (i32.add (local.get $sumRows) (i32.shl (local.get $cb) (i32.const 2))))
-            (local.set $thr (i32.add (local.get $thresholds) (i32.shl (local.get $cb) (i32.const 2))))
-            (local.set $col (i32.add (local.get $cells) (i32.shl (local.get $cb) (i32.const 3))))
-            ;; the block's i32 sums zeroed, then the step loop of the widest block (28, 24, …, 4 columns) that fits
-            ;; the $left columns, $width set to its width (float32ColumnBlocks)
-            ;; @insert read-float32-column-blocks
-            ;; the block's sums, exact integers: as i32, or converted to f64
-            (local.set $q (i32.add (local.get $outRow) (i32.shl (local.get $cb) (local.get $outShift))))
-            (local.set $j (i32.const 0))
-            (if (local.get $outI32)
+        ;; every column's i32 shift-add sums zeroed; then step by step, block by block: a step's list (and its table
+        ;; rows) serves each block in turn while it is in the cache, and its loop runs as many times for each block
+        (call $zeroWords (local.get $codes) (local.get $tableBytes))
+        (local.set $t (i32.const 0))
+        (block $doneT
+          (loop $loopT
+            (br_if $doneT (i32.ge_u (local.get $t) (local.get $steps)))
+            (local.set $n (i32.load (i32.add (local.get $counts) (i32.shl (local.get $t) (i32.const 2)))))
+            ;; a step that drives no row is skipped when the ADC converts 0 to 0, as in read_float
+            (if (i32.or (local.get $n) (i32.eqz (local.get $zeroReadsZero)))
               (then
-                (loop $loopOut32
-                  (v128.store (i32.add (local.get $q) (local.get $j)) (v128.load (i32.add (local.get $codes) (local.get $j))))
-                  (local.set $j (i32.add (local.get $j) (i32.const 16)))
-                  (br_if $loopOut32 (i32.lt_u (local.get $j) (i32.shl (local.get $width) (i32.const 2))))))
-              (else
-                (loop $loopOut
-                  (local.set $code (v128.load (i32.add (local.get $codes) (local.get $j))))
-                  (v128.store offset=0 (local.get $q) (f64x2.convert_low_i32x4_s (local.get $code)))
-                  (v128.store offset=16 (local.get $q) (f64x2.convert_low_i32x4_s
-                    (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $code) (local.get $code))))
-                  (local.set $q (i32.add (local.get $q) (i32.const 32)))
-                  (local.set $j (i32.add (local.get $j) (i32.const 16)))
-                  (br_if $loopOut (i32.lt_u (local.get $j) (i32.shl (local.get $width) (i32.const 2)))))))
-            (local.set $cb (i32.add (local.get $cb) (local.get $width)))
-            (br $loopCB)))
+                (local.set $shift (i32.mul (local.get $t) (local.get $dacBits)))
+                ;; the thresholds of the tightest bound that holds for the step's m rows: table k for m ≤ 2^k (k =
+                ;; ⌈log2 m⌉ = 32 − clz(m − 1) for m ≥ 2, 0 for m ≤ 1), table 7 for any m; m = n but with group tables,
+                ;; whose n list entries each add up to four rows
+                (local.set $m (i32.load (i32.add (local.get $rowCounts) (i32.shl (local.get $t) (i32.const 2)))))
+                (local.set $thr (i32.sub (i32.const 32) (i32.clz (i32.sub (local.get $m) (i32.const 1)))))
+                (local.set $thr (select
+                  (select (local.get $thr) (i32.const 7) (i32.lt_u (local.get $thr) (i32.const 7)))
+                  (i32.const 0)
+                  (i32.gt_u (local.get $m) (i32.const 1))))
+                (local.set $thr (i32.add (local.get $thresholds) (i32.mul (local.get $tableBytes) (local.get $thr))))
+                (local.set $listBase (i32.mul (local.get $t) (local.get $rows)))
+                (local.set $kEnd (i32.add (local.get $listBase) (local.get $n)))
+                (local.set $cb (i32.const 0))
+                (block $doneCB
+                  (loop $loopCB
+                    (br_if $doneCB (i32.ge_u (local.get $cb) (local.get $cols)))
+                    (local.set $left (i32.sub (local.get $cols) (local.get $cb)))
+                    (local.set $p (i32.add (local.get $sumRows) (i32.shl (local.get $cb) (i32.const 2))))
+                    (local.set $thrStep (i32.add (local.get $thr) (i32.shl (local.get $cb) (i32.const 2))))
+                    (local.set $col (i32.add (local.get $cells) (i32.shl (local.get $cb) (i32.const 3))))
+                    (local.set $blockCodes (i32.add (local.get $codes) (i32.shl (local.get $cb) (i32.const 2))))
+                    ;; the step on the widest block (28, 24, …, 4 columns) that fits the $left columns, $width set to
+                    ;; its width (float32ColumnBlocks)
+                    ;; @insert read-float32-column-blocks
+                    (local.set $cb (i32.add (local.get $cb) (local.get $width)))
+                    (br $loopCB)))))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $loopT)))
+        ;; the sums, exact integers: as i32, or converted to f64
+        (local.set $q (local.get $outRow))
+        (local.set $j (i32.const 0))
+        (if (local.get $outI32)
+          (then
+            (loop $loopOut32
+              (v128.store (i32.add (local.get $q) (local.get $j)) (v128.load (i32.add (local.get $codes) (local.get $j))))
+              (local.set $j (i32.add (local.get $j) (i32.const 16)))
+              (br_if $loopOut32 (i32.lt_u (local.get $j) (local.get $tableBytes)))))
+          (else
+            (loop $loopOut
+              (local.set $code (v128.load (i32.add (local.get $codes) (local.get $j))))
+              (v128.store offset=0 (local.get $q) (f64x2.convert_low_i32x4_s (local.get $code)))
+              (v128.store offset=16 (local.get $q) (f64x2.convert_low_i32x4_s
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $code) (local.get $code))))
+              (local.set $q (i32.add (local.get $q) (i32.const 32)))
+              (local.set $j (i32.add (local.get $j) (i32.const 16)))
+              (br_if $loopOut (i32.lt_u (local.get $j) (local.get $tableBytes))))))
         (call $zeroWords (i32.add (local.get $outRow) (i32.shl (local.get $cols) (local.get $outShift)))
           (i32.shl (i32.sub (local.get $stride) (local.get $cols)) (local.get $outShift)))))
         (local.set $outRow (i32.add (local.get $outRow) (i32.shl (local.get $stride) (local.get $outShift))))
