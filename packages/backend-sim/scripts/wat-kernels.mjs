@@ -627,6 +627,30 @@ ${quad(1)}
 }
 
 /**
+ * finish_slices_i32's four columns of four slices (fragment of its loop over column quads; $c0 addresses the quad's
+ * first slice, $corrAt its corrections, $dst its accumulators): each column's slices weighted by $place = 2^(s·cb)
+ * (scheme 1: the positive column's less the negative's, differential pairs), summed across ($hsum4 inline), less the
+ * offset column's value $offset (0 with differential pairs), then finished into the accumulators ($finishQuad
+ * inline: a call per quad cost as much as the work, as in mvm_i16).
+ */
+export function finishSlicesQuad() {
+  const weighted = (differential) => range(4).map((i) => differential
+    ? `(local.set $q${i} (i32x4.mul (local.get $place) (i32x4.sub (v128.load offset=${32 * i} (local.get $c0)) (v128.load offset=${32 * i + 16} (local.get $c0)))))`
+    : `(local.set $q${i} (i32x4.mul (local.get $place) (v128.load offset=${16 * i} (local.get $c0))))`).join("\n");
+  return `(if (i32.eq (local.get $scheme) (i32.const 1))
+  (then
+${indent(weighted(true), 4)}
+    (local.set $c0 (i32.add (local.get $c0) (i32.const 128))))
+  (else
+${indent(weighted(false), 4)}
+    (local.set $c0 (i32.add (local.get $c0) (i32.const 64)))))
+${laneSums("(local.get $q0)", "(local.get $q1)", "(local.get $q2)", "(local.get $q3)", "$h0", "$h1")}
+(local.set $h0 (i32x4.sub (local.get $h0) (i32x4.splat (local.get $offset))))
+${finishColumns("$h0", "$corrAt", "$dst", 0)}
+`;
+}
+
+/**
  * Each family's generated functions (or function-body fragments), keyed by the name kernels.wat uses in its
  * `;; @insert <family>` line.
  */
@@ -649,6 +673,7 @@ export const KERNEL_FAMILIES = {
   "mvm-i16-dense-chunk": () => indent(mvmI16Chunk(), 18),
   "mvm-i16-listed-chunk": () => indent(mvmI16Chunk(), 20),
   "mvm-i16-finish-quads": () => indent(mvmI16FinishQuads(), 16),
+  "finish-slices-quad": () => indent(finishSlicesQuad(), 12),
   // the bodies of $hsum4 and $finishQuad (the fused finish above inlines the same text)
   "hsum4-body": () => indent(hsum4Body(), 4),
   "finish-quad-body": () => indent(finishQuadBody(), 4),

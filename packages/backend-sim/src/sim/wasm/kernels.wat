@@ -1337,7 +1337,8 @@
     (param $cellBits i32) (param $correction i32) (param $dL i32) (param $wrapShift i32) (param $acc i32) (param $accStride i32)
     (param $colBase i32)
     (local $o i32) (local $j i32) (local $s i32) (local $row i32) (local $c0 i32) (local $dst i32) (local $v i32)
-    (local $offset i32) (local $left i32) (local $sliceBytes i32) (local $cols4 i32) (local $place v128) (local $vv v128)
+    (local $offset i32) (local $left i32) (local $sliceBytes i32) (local $cols4 i32) (local $corrAt i32) (local $place v128)
+    (local $q0 v128) (local $q1 v128) (local $q2 v128) (local $q3 v128) (local $h0 v128) (local $h1 v128)
     (local.set $left (i32.sub (i32.const 0) (local.get $dL)))
     (local.set $sliceBytes (i32.shl (local.get $slices) (i32.const 2)))
     ;; four slices (8-bit weights in 2-bit cells): four columns at a time, one i32x4 of slices per column weighted by
@@ -1370,25 +1371,10 @@
         (block $doneJ4
           (loop $loopJ4
             (br_if $doneJ4 (i32.ge_u (local.get $j) (local.get $cols4)))
-            (if (i32.eq (local.get $scheme) (i32.const 1))
-              (then
-                (local.set $vv (call $hsum4
-                  (i32x4.mul (local.get $place) (i32x4.sub (v128.load offset=0 (local.get $c0)) (v128.load offset=16 (local.get $c0))))
-                  (i32x4.mul (local.get $place) (i32x4.sub (v128.load offset=32 (local.get $c0)) (v128.load offset=48 (local.get $c0))))
-                  (i32x4.mul (local.get $place) (i32x4.sub (v128.load offset=64 (local.get $c0)) (v128.load offset=80 (local.get $c0))))
-                  (i32x4.mul (local.get $place) (i32x4.sub (v128.load offset=96 (local.get $c0)) (v128.load offset=112 (local.get $c0))))))
-                (local.set $c0 (i32.add (local.get $c0) (i32.const 128))))
-              (else
-                (local.set $vv (i32x4.sub
-                  (call $hsum4
-                    (i32x4.mul (local.get $place) (v128.load offset=0 (local.get $c0)))
-                    (i32x4.mul (local.get $place) (v128.load offset=16 (local.get $c0)))
-                    (i32x4.mul (local.get $place) (v128.load offset=32 (local.get $c0)))
-                    (i32x4.mul (local.get $place) (v128.load offset=48 (local.get $c0))))
-                  (i32x4.splat (local.get $offset))))
-                (local.set $c0 (i32.add (local.get $c0) (i32.const 64)))))
-            (call $finishQuad (local.get $vv) (i32.add (local.get $correction) (i32.shl (local.get $j) (i32.const 2))) (local.get $dL) (local.get $wrapShift)
-              (local.get $dst))
+            ;; the four columns' weighted slices summed across, less the offset column's value, finished into acc
+            ;; ($hsum4 and $finishQuad inline: finishSlicesQuad)
+            (local.set $corrAt (i32.add (local.get $correction) (i32.shl (local.get $j) (i32.const 2))))
+            ;; @insert finish-slices-quad
             (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
             (local.set $j (i32.add (local.get $j) (i32.const 4)))
             (br $loopJ4)))
