@@ -4,7 +4,7 @@
  * per layer quantize, mvm, adc, shift-add, truncate per tile, accumulate, bias, move; digital post-ops).
  */
 import {
-  bytesOf, getLevels, numel, XbarcError,
+  bytesOf, formatType, getLevels, isFloatDType, numel, XbarcError,
   type DeviceProfile, type Module, type Op, type Value,
 } from "@xbarc/ir";
 import { ceilLog2, getIntegerRange, quantizeBiasImpl, roundHalfEven } from "../fixed-point/kernels.js";
@@ -265,6 +265,25 @@ class BufferNames {
 }
 
 /**
+ * Throws XB6007 unless `module` (called `what` in the message) has the one input a program takes: float images,
+ * which the simulator feeds as preprocessed pixel values (an integer input — token ids, indices — has no such
+ * mapping).
+ */
+export function checkProgramInputs(module: Module, what: string): void {
+  if (module.inputs.length !== 1) {
+    throw new XbarcError("XB6007", `${what} has ${module.inputs.length} inputs; a program takes exactly one (the images)`, {
+      hint: "compile a model with a single image input",
+    });
+  }
+  const input = module.inputs[0]!;
+  if (!isFloatDType(input.type.dtype)) {
+    throw new XbarcError("XB6007", `${what}: input %${input.name} is ${formatType(input.type)}; a program takes float images (f16, f32 or f64)`, {
+      hint: "compile a model whose input is the image tensor; integer inputs (token ids, indices) have no crossbar program",
+    });
+  }
+}
+
+/**
  * Emits the crossbar program of an annotated module. Every conv/linear with a constant weight must carry #tiles and
  * #slice (analog layers also #cells); #trunc is used when present, otherwise the layer keeps the full window.
  * Throws XB6007 naming the layer when an annotation is missing or disagrees with the device.
@@ -272,11 +291,7 @@ class BufferNames {
 export function emitProgram(module: Module, options: EmitProgramOptions): Program {
   const device = options.device;
   const xbar = { rows: device.crossbar.rows, cols: device.crossbar.cols };
-  if (module.inputs.length !== 1) {
-    throw new XbarcError("XB6007", `module @${module.name} has ${module.inputs.length} inputs; a program takes exactly one (the images)`, {
-      hint: "compile a model with a single image input",
-    });
-  }
+  checkProgramInputs(module, `module @${module.name}`);
   const names = new BufferNames();
   const buffers: ProgramBuffer[] = [];
   const bufferOf = new Map<Value, string>();

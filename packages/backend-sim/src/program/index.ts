@@ -3,7 +3,7 @@ export * from "./types.js";
 export { PROGRAM_SCHEMA } from "./schema.js";
 export { canonicalJson, hashProgram, sealProgram, printProgramJson } from "./canonical.js";
 export { checkProgram, checkProgramSchema, checkProgramSemantics, decodeBase64, getTileCells, type CheckProgramOptions } from "./check.js";
-export { emitProgram, isLossless, type EmitProgramOptions } from "./emit.js";
+export { checkProgramInputs, emitProgram, isLossless, type EmitProgramOptions } from "./emit.js";
 export { getTilePlacements, type LayerPlacement, type TilePlacement } from "./layout.js";
 export { printProgramAsm, printAsmValue, printAsmName } from "./asm-printer.js";
 export { parseProgramAsm, parseProgramAsmWithLocations, type ParsedProgramAsm } from "./asm-parser.js";

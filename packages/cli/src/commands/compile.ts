@@ -11,7 +11,7 @@ import {
   type CalibrationSet, type MergeMode, type CrossbarComparison, type PipelineStep, type PipelineStepResult, type PassOptions, type PruneRule,
 } from "@xbarc/passes";
 import {
-  createTruncationEvaluator, emitProgram, fitImages, formatProgramSummary, getInputFit, loadImageSet, loadLabels, printProgramAsm, printProgramJson, summarizeProgram,
+  checkProgramInputs, createTruncationEvaluator, emitProgram, fitImages, formatProgramSummary, getInputFit, loadImageSet, loadLabels, printProgramAsm, printProgramJson, summarizeProgram,
   type Preprocessing, type Program, type ProgramSummary,
 } from "@xbarc/backend-sim";
 import { loadModel, runPasses } from "../api.js";
@@ -224,9 +224,7 @@ export function compileModel(options: CompileModelOptions): CompileModelResult {
   const seed = options.seed ?? 0;
   const notes: string[] = [];
   const module = loadModel(options.model, { ...(options.batch !== undefined ? { batch: options.batch } : {}), ...(options.weights !== undefined ? { weights: options.weights } : {}) });
-  if (module.inputs.length !== 1) {
-    throw new XbarcError("XB6007", `${options.model} has ${module.inputs.length} inputs; a program takes exactly one (the images)`, { hint: "compile a model with a single image input" });
-  }
+  checkProgramInputs(module, options.model);
   const input = module.inputs[0]!;
   const calibration = options.calibration ? loadCalibration(options.calibration, input.name, input.type, pre) : undefined;
   if (options.prune && options.pipeline !== undefined) {
