@@ -4,9 +4,9 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import onnxProto from "onnx-proto";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Program, ProgramSummary } from "@xbarc/backend-sim";
+import { DT, encodeModel, node, rawFloatTensor, valueInfo } from "../../frontend/test/onnx-builder.js";
 import { expectHelpTeaches, fixture, listFiles, makeTempDir, MNIST_IMAGES, MNIST_LABELS, xbarc } from "./helpers.js";
 
 const LENET5 = fixture("models/trained/lenet5.onnx");
@@ -31,26 +31,16 @@ interface CompileReport {
 
 /** A model x → Cast(float) → MatMul(W [4, 2]), x of element type `elemType` (ONNX code), and a second input when `twoInputs`. */
 function tinyModel(elemType: number, twoInputs: boolean): Uint8Array {
-  const { onnx } = onnxProto;
-  const vi = (name: string, type: number, dims: number[]) => ({ name, type: { tensorType: { elemType: type, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
-  const w = new Float32Array([1, -1, 0.5, 2, -0.25, 1, 0, 3]);
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: "xbarc-cli-test",
-    opsetImport: [{ domain: "", version: 13 }],
-    graph: {
-      name: "g",
-      node: [
-        { opType: "Cast", input: ["x"], output: ["xf"], name: "cast", attribute: [{ name: "to", type: onnx.AttributeProto.AttributeType.INT, i: 1 }] },
-        { opType: "MatMul", input: ["xf", "w"], output: ["y0"], name: "fc" },
-        ...(twoInputs ? [{ opType: "Add", input: ["y0", "bias"], output: ["y"], name: "add" }] : [{ opType: "Identity", input: ["y0"], output: ["y"], name: "id" }]),
-      ],
-      initializer: [{ name: "w", dims: [4, 2], dataType: 1, rawData: new Uint8Array(w.buffer) }],
-      input: [vi("x", elemType, [1, 4]), ...(twoInputs ? [vi("bias", 1, [1, 2])] : [])],
-      output: [vi("y", 1, [1, 2])],
-    },
+  return encodeModel({
+    nodes: [
+      node("Cast", ["x"], ["xf"], { to: DT.FLOAT }, "cast"),
+      node("MatMul", ["xf", "w"], ["y0"], {}, "fc"),
+      twoInputs ? node("Add", ["y0", "bias"], ["y"], {}, "add") : node("Identity", ["y0"], ["y"], {}, "id"),
+    ],
+    initializers: [rawFloatTensor("w", [4, 2], [1, -1, 0.5, 2, -0.25, 1, 0, 3])],
+    inputs: [valueInfo("x", elemType, [1, 4]), ...(twoInputs ? [valueInfo("bias", DT.FLOAT, [1, 2])] : [])],
+    outputs: [valueInfo("y", DT.FLOAT, [1, 2])],
   });
-  return onnx.ModelProto.encode(model).finish();
 }
 
 describe("xbarc compile", () => {
@@ -170,7 +160,7 @@ describe("xbarc compile", () => {
     try {
       const out = join(sub.dir, "p.xbar.json");
       const ids = join(sub.dir, "ids.onnx");
-      writeFileSync(ids, tinyModel(7, false));
+      writeFileSync(ids, tinyModel(DT.INT64, false));
       const r = xbarc("compile", ids, "--device", "isaac", "-o", out, "--json");
       expect(r.code).toBe(1);
       expect(JSON.parse(r.stderr)).toMatchObject({
@@ -178,10 +168,10 @@ describe("xbarc compile", () => {
       });
       // the same model with a float input compiles
       const floats = join(sub.dir, "floats.onnx");
-      writeFileSync(floats, tinyModel(1, false));
+      writeFileSync(floats, tinyModel(DT.FLOAT, false));
       expect(xbarc("compile", floats, "--device", "isaac", "-o", out).code).toBe(0);
       const two = join(sub.dir, "two.onnx");
-      writeFileSync(two, tinyModel(1, true));
+      writeFileSync(two, tinyModel(DT.FLOAT, true));
       const r2 = xbarc("compile", two, "--device", "isaac", "-o", join(sub.dir, "q.xbar.json"));
       expect(r2.code).toBe(1);
       expect(r2.stderr).toContain(`error XB6007: ${two} has 2 inputs; a program takes exactly one (the images)`);

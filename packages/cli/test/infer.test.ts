@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import onnxProto from "onnx-proto";
 import { afterAll, describe, expect, it } from "vitest";
 import { readNumbers, tensorFromNumbers } from "@xbarc/ir";
 import { decodeTensorProto, encodeTensorProto } from "@xbarc/frontend";
 import { encodeNpy } from "@xbarc/backend-sim";
+import { DT, encodeModel, node, valueInfo } from "../../frontend/test/onnx-builder.js";
 import { fixture, listFiles, makeTempDir, REPO, xbarc } from "./helpers.js";
 
 const tmp = makeTempDir("infer");
@@ -22,22 +22,13 @@ function maxAbsDiff(a: Float64Array, b: Float64Array): number {
   return m;
 }
 
-/** A one-node Relu model whose output name holds path characters, encoded with onnx-proto. */
+/** A one-node Relu model whose output name holds path characters. */
 function reluModelWithSlashOutput(): Uint8Array {
-  const { onnx } = onnxProto;
-  const vi = (name: string) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 2 }, { dimValue: 3 }] } } } });
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: "xbarc-cli-test",
-    opsetImport: [{ domain: "", version: 13 }],
-    graph: {
-      name: "g",
-      node: [{ opType: "Relu", input: ["x"], output: ["block/relu:0"], name: "relu" }],
-      input: [vi("x")],
-      output: [vi("block/relu:0")],
-    },
+  return encodeModel({
+    nodes: [node("Relu", ["x"], ["block/relu:0"], {}, "relu")],
+    inputs: [valueInfo("x", DT.FLOAT, [2, 3])],
+    outputs: [valueInfo("block/relu:0", DT.FLOAT, [2, 3])],
   });
-  return onnx.ModelProto.encode(model).finish();
 }
 
 describe("xbarc infer", () => {
