@@ -577,40 +577,41 @@ describe("the WebAssembly float-cell read's float32 kernel (f32 sums, exact f64 
     }
   });
 
-  it("recomputes a step's sum whose f32 rounding errors carry it past a half-integer, whatever the step's row count (each threshold table)", () => {
-    // Column j, read by vector j alone, which drives rows 0..m − 1 at step 0: s0 = 2.5 − a·2^-22 (an f32) in row 0, then
-    // m − 1 terms t = 0.6·2^-22. In f32, each s + t rounds up to s + 2^-22 (the spacing on [2, 4)), so F = s0 + (m − 1)·2^-22
-    // ends above 2.5 while the exact R = s0 + 0.6·(m − 1)·2^-22 stays below: F rounds to 3, the reference to 2. Only the
-    // bound on |F − R| for m rows, 0.4·(m − 1)·2^-22 here, sends the sum to the exact f64 fallback.
-    const rowCounts = [4, 5, 8, 9, 16, 17, 32, 33, 64, 65, 100, 130];
+  it("recomputes a step's sum whose f32 rounding errors carry it past a half-integer, whatever the step's row count and its cells' signs", () => {
+    // One column, one vector driving rows 0..m − 1 at step 0 (alone in its tile, so no other sum sends the block to the
+    // exact fallback): s0 = h − a·δ in row 0, then terms t = 0.6·δ, δ the f32 spacing at h. In f32, each s + t rounds
+    // up to s + δ, so F ends above the half-integer h while the exact sum stays below. Without negative cells h = 2.5
+    // (δ = 2^-22) and the m − 1 rows after the first are t; with one, h = 102.5 (δ = 2^-17), rows 1..m − 2 are t and
+    // row m − 1 is −100 (F − 100 is exact). F rounds to 3, the reference to 2: only the bounds on |F − R| for m rows
+    // (the column's, then the step's own) send the sum to the exact f64 fallback; with a negative cell |F| says little
+    // about the terms' sizes. The other rows hold random cells.
+    const cases = [4, 5, 8, 9, 16, 17, 32, 33, 64, 65, 100, 130].map((m) => ({ m, negative: false }))
+      .concat([5, 8, 9, 16, 17, 33, 65, 130].map((m) => ({ m, negative: true })));
     const rows = 130;
-    const physCols = rowCounts.length;
-    const outer = physCols;
-    const step = 2 ** -22;
     const random = rng(2024);
-    const cells = new Float64Array(rows * physCols).map(() => random() / 64);
-    const xu = new Int32Array(outer * rows);
-    rowCounts.forEach((m, j) => {
-      const a = Math.floor(0.6 * (m - 1)) + 1;
-      expect(a, `m = ${m}`).toBeLessThan(m - 1);
-      const s0 = 2.5 - a * step;
-      cells[j] = s0;
-      for (let r = 1; r < m; r++) cells[r * physCols + j] = 0.6 * step;
-      for (let r = 0; r < m; r++) xu[j * rows + r] = 1;
+    for (const { m, negative } of cases) {
+      const name = `m = ${m}${negative ? ", a negative cell" : ""}`;
+      const [h, spacing, terms] = negative ? [102.5, 2 ** -17, m - 2] : [2.5, 2 ** -22, m - 1];
+      const a = Math.floor(0.6 * terms) + 1;
+      expect(a, name).toBeLessThan(terms);
+      const cells = new Float64Array(rows).map(() => random() / 64);
+      cells[0] = h - a * spacing;
+      for (let r = 1; r <= terms; r++) cells[r] = 0.6 * spacing;
+      if (negative) cells[m - 1] = -100;
+      const xu = new Int32Array(rows).map((_, r) => (r < m ? 1 : 0));
       // the danger is real in the order float32 adds (rows ascending from 0)
       let f = 0;
-      for (let r = 0; r < m; r++) f = Math.fround(f + Math.fround(cells[r * physCols + j]!));
+      for (let r = 0; r < m; r++) f = Math.fround(f + Math.fround(cells[r]!));
       let exact = 0;
-      for (let r = 0; r < m; r++) exact += cells[r * physCols + j]!;
-      expect([f > 2.5, exact < 2.5], `m = ${m}`).toEqual([true, true]);
-    });
-    const ref = bitSerialReadImpl(xu, outer, rows, cells, physCols, 8, 1, 0, 255, 0, undefined, new Float64Array(outer * physCols));
-    rowCounts.forEach((m, j) => expect(ref[j * physCols + j], `m = ${m}: the reference's code`).toBe(2));
-    const tile = WasmFloatCellTile.pack(cells, rows, physCols);
-    for (const kernel of ["float32", "float32-groups"] as const) {
-      const got = tile.read(xu, outer, 8, 1, 0, 255, new Float64Array(outer * physCols), kernel);
-      expect(bitDifference(got, ref), kernel).toBe("");
-      if (kernel === "float32") expect(tile.lastFallbacks).toBeGreaterThanOrEqual(rowCounts.length);
+      for (let r = 0; r < m; r++) exact += cells[r]!;
+      expect([f > 2.5, exact < 2.5], name).toEqual([true, true]);
+      const ref = bitSerialReadImpl(xu, 1, rows, cells, 1, 8, 1, 0, 255, 0, undefined, new Float64Array(1));
+      expect(ref[0], `${name}: the reference's code`).toBe(2);
+      const tile = WasmFloatCellTile.pack(cells, rows, 1);
+      for (const kernel of ["float32", "float32-groups"] as const) {
+        expect(tile.read(xu, 1, 8, 1, 0, 255, new Float64Array(1), kernel)[0], `${name}, ${kernel}`).toBe(2);
+        if (kernel === "float32") expect(tile.lastFallbacks, name).toBeGreaterThanOrEqual(1);
+      }
     }
   });
 

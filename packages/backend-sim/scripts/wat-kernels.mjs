@@ -384,7 +384,17 @@ ${lines(accs.length, (a) => `(local.set $amb (v128.or (local.get $amb) (f32x4.ge
   (v128.load offset=${16 * a} (local.get $thrStep)))))`)}
 (if (v128.any_true (local.get $amb))
   (then
-    ;; rare: some sum is too close to a half-integer to decide its rounding ($adcExact reads the step's list of
+    ;; rare: a second look with the bound from the step's own sums, |F − Rn| + K·|F| ≥ H[c] (the H tables follow
+    ;; the eight threshold tables)
+    (local.set $amb (v128.const i64x2 0 0))
+${lines(accs.length, (a) => `    (local.set $amb (v128.or (local.get $amb) (f32x4.ge
+      (f32x4.add
+        (f32x4.abs (f32x4.sub (local.get $a${a}) (f32x4.sub (f32x4.add (local.get $a${a}) (local.get $magic)) (local.get $magic))))
+        (f32x4.mul (local.get $secondK) (f32x4.abs (local.get $a${a}))))
+      (v128.load offset=${16 * a} (i32.add (local.get $thrStep) (i32.shl (local.get $tableBytes) (i32.const 3)))))))`)}))
+(if (v128.any_true (local.get $amb))
+  (then
+    ;; rarer still: some sum is too close to a half-integer to decide its rounding ($adcExact reads the step's list of
     ;; rows: made from its plane first where there is none, from its group entries into the spare list [steps] with
     ;; group tables)
 ${lines(accs.length, (a) => `    (v128.store offset=${16 * a} (local.get $sums) (local.get $a${a}))`)}

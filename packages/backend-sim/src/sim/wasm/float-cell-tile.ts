@@ -65,7 +65,11 @@ const FLOAT32_AUTO_MAX_BOUND = 2 ** -6;
 
 /** read_float32's per-column thresholds for one DAC width, and whether "auto" should use them. */
 interface RoundingThresholds {
-  /** 0.5 − B[c] rounded down to f32 (0 when B[c] ≥ 0.5), `[roundUp(physCols, 4)]`. */
+  /**
+   * What read_float32 reads at `thresholds`: per table k, 0.5 − B[c] rounded down to f32 (0 when B[c] ≥ 0.5),
+   * `[THRESHOLD_TABLES, cols]`; then its second look's H[k][c], `[THRESHOLD_TABLES, cols]`, and K[k], `[THRESHOLD_TABLES]`
+   * (see roundingThresholds).
+   */
   readonly thresholds: Float32Array;
   /** max_c (2^db − 1)·Σ_r |G[r, c]|. */
   readonly largestAbsSum: number;
@@ -89,6 +93,8 @@ export class WasmFloatCellTile {
   private readonly absColumnSums: Float64Array;
   /** max_r |G[r, c]| per column `[cols]` (padding columns 0): a step of n rows sums at most n times it. */
   private readonly absColumnMaxima: Float64Array;
+  /** max_r max(0, −G[r, c]) per column `[cols]`: how far below 0 its cells reach (a level-0 cell varied down). */
+  private readonly negativeColumnMaxima: Float64Array;
   /** read_float32's thresholds per DAC width (undefined: its bound does not apply, read_float reads). */
   private readonly thresholdCache = new Map<number, RoundingThresholds | undefined>();
 
@@ -104,6 +110,7 @@ export class WasmFloatCellTile {
     const stored32 = new Float32Array(arena.bytes.buffer, this.cells32At, rowsUsed * stride);
     this.absColumnSums = new Float64Array(this.cols);
     this.absColumnMaxima = new Float64Array(this.cols);
+    this.negativeColumnMaxima = new Float64Array(this.cols);
     for (let r = 0; r < rowsUsed; r++) {
       const row = cells.subarray(r * physCols, (r + 1) * physCols);
       stored.set(row, r * stride);
@@ -112,6 +119,7 @@ export class WasmFloatCellTile {
         const g = Math.abs(row[c]!);
         this.absColumnSums[c]! += g;
         this.absColumnMaxima[c] = Math.max(this.absColumnMaxima[c]!, g);
+        this.negativeColumnMaxima[c] = Math.max(this.negativeColumnMaxima[c]!, -row[c]!);
       }
     }
   }
@@ -246,17 +254,29 @@ export class WasmFloatCellTile {
    * bounds it with room: the factor 1.001 covers the f64 rounding of S, n·M, B and 0.5 − B, the 2^-40 the absolute
    * (not relative) rounding errors of subnormal f32 terms. The kernel compares the exact |F − Rn| with 0.5 − B[c],
    * rounded down to f32. It applies while (2^db − 1)·S[c] < 2^21 for every column (|F|, |R| < 2^22 then).
+   *
+   * The second look, for the rare sums that bound leaves ambiguous, bounds A by the step's own sum instead: with
+   * V = 2^db − 1 and N[c] = max_r max(0, −G[r, c]), A = E + 2·Σ_active v·max(0, −G) ≤ |E| + 2·V·n·N[c] (E the exact
+   * signed sum), and |E| ≤ |F| + (n + 2)·u·1.001·A, so A ≤ 1.000245·(|F| + 2·V·n·N[c]) for n ≤ 4096, and
+   *   B ≤ (n + 3)·u·1.0013·(|F| + 2·V·n·N[c]) + 2^-40.
+   * The kernel takes a sum as decided when fl32(|F − Rn| + fl32(K·|F|)) < H[c], K = (n + 3)·u·1.0013·(1 + 2^-20)
+   * rounded up and H[c] = 0.5 − 2^-22 − (n + 3)·u·1.0014·2·V·n·N[c] rounded down (0 when ≤ 0): the two f32 roundings
+   * lose less than 2^-24 of 0.5 and K·|F| at most u of itself (2^-149 if it underflows), all inside the 2^-22 kept
+   * back, so then |F − Rn| < 0.5 − B: the same conclusion as the first test. Sums of cells that are not negative
+   * (N = 0) usually sit far below the column's whole Σ|G|, so most of the first test's ambiguous sums are decided
+   * here without the exact f64 sum.
    */
   private roundingThresholds(dacBits: number): RoundingThresholds | undefined {
     if (this.thresholdCache.has(dacBits)) return this.thresholdCache.get(dacBits);
-    const { rowsUsed, cols, absColumnSums, absColumnMaxima } = this;
+    const { rowsUsed, cols, absColumnSums, absColumnMaxima, negativeColumnMaxima } = this;
     const scale = 2 ** dacBits - 1;
     let largestAbsSum = 0;
     for (const s of absColumnSums) largestAbsSum = Math.max(largestAbsSum, scale * s);
     let rounding: RoundingThresholds | undefined;
     if (rowsUsed <= FLOAT32_READ_MAX_ROWS && largestAbsSum < FLOAT32_READ_MAX_COLUMN_SUM) {
-      // one table per bound on the rows a step drives (the kernel takes the tightest that holds for the step)
-      const thresholds = new Float32Array(THRESHOLD_TABLES * cols);
+      // one table per bound on the rows a step drives (the kernel takes the tightest that holds for the step), then the
+      // second look's tables H and factors K
+      const thresholds = new Float32Array(THRESHOLD_TABLES * (2 * cols + 1));
       let largestBound = 0;
       for (let table = 0; table < THRESHOLD_TABLES; table++) {
         const n = table < THRESHOLD_TABLES - 1 ? Math.min(2 ** table, rowsUsed) : rowsUsed;
@@ -265,8 +285,12 @@ export class WasmFloatCellTile {
           const bound = (n + 3) * 2 ** -24 * scale * largestStepSum * 1.001 + 2 ** -40;
           largestBound = Math.max(largestBound, bound);
           // 0: every sum of the column is recomputed (|F − Rn| ≥ 0 always holds)
-          thresholds[table * cols + c] = bound >= 0.5 ? 0 : roundDownToFloat32(0.5 - bound);
+          thresholds[table * cols + c] = bound >= 0.5 ? 0 : roundToFloat32(0.5 - bound, false);
+          const negativePart = (n + 3) * 2 ** -24 * 1.0014 * 2 * scale * n * negativeColumnMaxima[c]!;
+          const h = 0.5 - 2 ** -22 - negativePart;
+          thresholds[(THRESHOLD_TABLES + table) * cols + c] = h <= 0 ? 0 : roundToFloat32(h, false);
         }
+        thresholds[2 * THRESHOLD_TABLES * cols + table] = roundToFloat32((n + 3) * 2 ** -24 * 1.0013 * (1 + 2 ** -20), true);
       }
       rounding = { thresholds, largestAbsSum, worthIt: largestBound <= FLOAT32_AUTO_MAX_BOUND };
     }
@@ -294,12 +318,12 @@ function shiftAddBound(largestAbsSum: number, steps: number, dacBits: number, ad
   return largestClamped * (2 ** (steps * dacBits) - 1);
 }
 
-/** The largest f32 ≤ `x` (0 < x < the largest f32). */
-function roundDownToFloat32(x: number): number {
+/** `x` rounded to an f32, up or down (0 < x < the largest f32). */
+function roundToFloat32(x: number, up: boolean): number {
   const nearest = Math.fround(x);
-  if (nearest <= x) return nearest;
-  // the next f32 down: positive f32 bit patterns order like the values
+  if (up ? nearest >= x : nearest <= x) return nearest;
+  // the neighbouring f32: positive f32 bit patterns order like the values
   const bits = new Float32Array([nearest]);
-  new Uint32Array(bits.buffer)[0]! -= 1;
+  new Uint32Array(bits.buffer)[0]! += up ? 1 : -1;
   return bits[0]!;
 }

@@ -334,7 +334,9 @@
   ;; cells: f64 [rows, stride] as read_float's; cells32: the same cells rounded to f32 (cols a multiple of 4, ≤ stride;
   ;; padding columns 0). thresholds: f32 [8, cols], per column 0.5 − B[c] rounded down (0 when B[c] ≥ 0.5), B[c] a bound
   ;; on |F − R| (float-cell-tile.ts derives it), F the f32 column sum, R the reference's f64 one, for a step that drives
-  ;; at most 2^k rows in table k < 7, any number in table 7 (each step takes the tightest table that holds for it); the
+  ;; at most 2^k rows in table k < 7, any number in table 7 (each step takes the tightest table that holds for it);
+  ;; then the second look's H, f32 [8, cols], and K, f32 [8]: a sum the first test leaves ambiguous is decided after
+  ;; all when |F − Rn| + K·|F| < H[c] (a bound from the step's own sum; float-cell-tile.ts derives it too); the
   ;; wrapper checks (2^db − 1)·Σ_r |G[r, c]| < 2^21, so |F|, |R| < 2^22, and every |out| < 2^31. adcMin ≤ adcMax: the
   ;; ADC's range as i32 (beyond i32, e.g. ±Infinity, passed as −2^31 / 2^31 − 1). xu: i32 [outer, rows] + 64 readable
   ;; bytes. Scratch: counts i32 [steps], idx i32 [steps, rows] (f32 row byte offsets), vals f32 [steps, rows] (1-bit
@@ -373,7 +375,7 @@
     (local $codes i32) (local $rowAt i32) (local $transpose i32) (local $planeRows i32) (local $thrStep i32) (local $tableBytes i32)
     (local $any i32) (local $word i64) (local $rowShift i64) (local $fallbacks f64)
     (local $grouped i32) (local $rowCounts i32) (local $m i32) (local $groupAt i32) (local $exactFrom i32) (local $exactTo i32)
-    (local $sumRows i32) (local $groupBits i64) (local $bitAt i64) (local $blockCodes i32)
+    (local $sumRows i32) (local $groupBits i64) (local $bitAt i64) (local $blockCodes i32) (local $table i32) (local $secondK v128)
     (local $k0 i32) (local $k1 i32) (local $k2 i32) (local $k3 i32) (local $k4 i32) (local $k5 i32) (local $k6 i32) (local $k7 i32)
     (local $p0 i64) (local $p1 i64) (local $p2 i64) (local $p3 i64) (local $p4 i64) (local $p5 i64) (local $p6 i64) (local $p7 i64)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128)
@@ -567,12 +569,15 @@
                 ;; ⌈log2 m⌉ = 32 − clz(m − 1) for m ≥ 2, 0 for m ≤ 1), table 7 for any m; m = n but with group tables,
                 ;; whose n list entries each add up to four rows
                 (local.set $m (i32.load (i32.add (local.get $rowCounts) (i32.shl (local.get $t) (i32.const 2)))))
-                (local.set $thr (i32.sub (i32.const 32) (i32.clz (i32.sub (local.get $m) (i32.const 1)))))
-                (local.set $thr (select
-                  (select (local.get $thr) (i32.const 7) (i32.lt_u (local.get $thr) (i32.const 7)))
+                (local.set $table (i32.sub (i32.const 32) (i32.clz (i32.sub (local.get $m) (i32.const 1)))))
+                (local.set $table (select
+                  (select (local.get $table) (i32.const 7) (i32.lt_u (local.get $table) (i32.const 7)))
                   (i32.const 0)
                   (i32.gt_u (local.get $m) (i32.const 1))))
-                (local.set $thr (i32.add (local.get $thresholds) (i32.mul (local.get $tableBytes) (local.get $thr))))
+                (local.set $thr (i32.add (local.get $thresholds) (i32.mul (local.get $tableBytes) (local.get $table))))
+                ;; the second look's K for this table (after the eight threshold tables and the eight H tables)
+                (local.set $secondK (f32x4.splat (f32.load (i32.add (i32.add (local.get $thresholds) (i32.shl (local.get $tableBytes) (i32.const 4)))
+                  (i32.shl (local.get $table) (i32.const 2))))))
                 (local.set $listBase (i32.mul (local.get $t) (local.get $rows)))
                 (local.set $kEnd (i32.add (local.get $listBase) (local.get $n)))
                 (local.set $cb (i32.const 0))
