@@ -363,6 +363,8 @@ ${lines(accs.length, (a) => `    (local.set $a${a} (f32x4.add (local.get $a${a})
 ${lines(accs.length, (a) => `    (local.set $a${a} (f32x4.add (local.get $a${a}) ${`(v128.load offset=${16 * a} (local.get $q))`}))`)}
     (local.set $word (i64.and (local.get $word) (i64.sub (local.get $word) (i64.const 1))))
     (br $loopP${width})))`;
+  // |F − Rn|, Rn = (F + 1.5·2^23) − 1.5·2^23 (see read_float32's contract)
+  const residual = (a) => `(f32x4.abs (f32x4.sub (local.get $a${a}) (f32x4.sub (f32x4.add (local.get $a${a}) (local.get $magic)) (local.get $magic))))`;
   return `(local.set $width (i32.const ${width}))
 (local.set $k (local.get $listBase))
 ${lines(accs.length, (a) => `(local.set $a${a} (v128.const i64x2 0 0))`)}
@@ -380,7 +382,7 @@ ${indent(rowLoop("V", true), 8)}))))
 ;; ambiguous lanes: |F − Rn| ≥ 0.5 − B[c], Rn = (F + 1.5·2^23) − 1.5·2^23 (see read_float32's contract)
 (local.set $amb (v128.const i64x2 0 0))
 ${lines(accs.length, (a) => `(local.set $amb (v128.or (local.get $amb) (f32x4.ge
-  (f32x4.abs (f32x4.sub (local.get $a${a}) (f32x4.sub (f32x4.add (local.get $a${a}) (local.get $magic)) (local.get $magic))))
+  ${residual(a)}
   (v128.load offset=${16 * a} (local.get $thrStep)))))`)}
 (if (v128.any_true (local.get $amb))
   (then
@@ -389,7 +391,7 @@ ${lines(accs.length, (a) => `(local.set $amb (v128.or (local.get $amb) (f32x4.ge
     (local.set $amb (v128.const i64x2 0 0))
 ${lines(accs.length, (a) => `    (local.set $amb (v128.or (local.get $amb) (f32x4.ge
       (f32x4.add
-        (f32x4.abs (f32x4.sub (local.get $a${a}) (f32x4.sub (f32x4.add (local.get $a${a}) (local.get $magic)) (local.get $magic))))
+        ${residual(a)}
         (f32x4.mul (local.get $secondK) (f32x4.abs (local.get $a${a}))))
       (v128.load offset=${16 * a} (i32.add (local.get $thrStep) (i32.shl (local.get $tableBytes) (i32.const 3)))))))`)}))
 (if (v128.any_true (local.get $amb))
