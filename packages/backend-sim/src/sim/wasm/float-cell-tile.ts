@@ -318,12 +318,16 @@ function shiftAddBound(largestAbsSum: number, steps: number, dacBits: number, ad
   return largestClamped * (2 ** (steps * dacBits) - 1);
 }
 
+/** One f32 and its bit pattern, for roundToFloat32 (each Monte Carlo instance rounds thousands of thresholds). */
+const f32Scratch = new Float32Array(1);
+const f32ScratchBits = new Uint32Array(f32Scratch.buffer);
+
 /** `x` rounded to an f32, up or down (0 < x < the largest f32). */
 function roundToFloat32(x: number, up: boolean): number {
   const nearest = Math.fround(x);
   if (up ? nearest >= x : nearest <= x) return nearest;
   // the neighbouring f32: positive f32 bit patterns order like the values
-  const bits = new Float32Array([nearest]);
-  new Uint32Array(bits.buffer)[0]! += up ? 1 : -1;
-  return bits[0]!;
+  f32Scratch[0] = nearest;
+  f32ScratchBits[0]! += up ? 1 : -1;
+  return f32Scratch[0]!;
 }
