@@ -257,14 +257,15 @@ export class WasmFloatCellTile {
    *
    * The second look, for the rare sums that bound leaves ambiguous, bounds A by the step's own sum instead: with
    * V = 2^db − 1 and N[c] = max_r max(0, −G[r, c]), A = E + 2·Σ_active v·max(0, −G) ≤ |E| + 2·V·n·N[c] (E the exact
-   * signed sum), and |E| ≤ |F| + (n + 2)·u·1.001·A, so A ≤ 1.000245·(|F| + 2·V·n·N[c]) for n ≤ 4096, and
-   *   B ≤ (n + 3)·u·1.0013·(|F| + 2·V·n·N[c]) + 2^-40.
+   * signed sum), and |E| ≤ |F| + (n + 3)·u·1.001·A + 2^-40 (the bound above, E for R), so
+   * A ≤ 1.000245·(|F| + 2·V·n·N[c] + 2^-40) for n ≤ 4096, and
+   *   B ≤ (n + 3)·u·1.0013·(|F| + 2·V·n·N[c]) + 2^-39.
    * The kernel takes a sum as decided when fl32(|F − Rn| + fl32(K·|F|)) < H[c], K = (n + 3)·u·1.0013·(1 + 2^-20)
    * rounded up and H[c] = 0.5 − 2^-22 − (n + 3)·u·1.0014·2·V·n·N[c] rounded down (0 when ≤ 0): the two f32 roundings
    * lose less than 2^-24 of 0.5 and K·|F| at most u of itself (2^-149 if it underflows), all inside the 2^-22 kept
-   * back, so then |F − Rn| < 0.5 − B: the same conclusion as the first test. Sums of cells that are not negative
-   * (N = 0) usually sit far below the column's whole Σ|G|, so most of the first test's ambiguous sums are decided
-   * here without the exact f64 sum.
+   * back with the 2^-39, so then |F − Rn| < 0.5 − B: the same conclusion as the first test. Sums of cells that are
+   * not negative (N = 0) usually sit far below the column's whole Σ|G|, so most of the first test's ambiguous sums
+   * are decided here without the exact f64 sum.
    */
   private roundingThresholds(dacBits: number): RoundingThresholds | undefined {
     if (this.thresholdCache.has(dacBits)) return this.thresholdCache.get(dacBits);
