@@ -29,9 +29,9 @@ const LANE_COLUMNS = 4;
 /**
  * read_float32's threshold tables: table k < THRESHOLD_TABLES − 1 holds for steps that drive at most 2^k rows, the
  * last for any number (read_float32 picks table ⌈log2 m⌉ for a step of m rows, or the last past it: its table 7 is
- * this − 1). The bound on |F − R| grows with the rows summed and
- * with their cells, at most the m largest of the column's, so steps of few rows (sparse inputs) fall back to the exact
- * f64 sum far less often than the whole column's bound would make them.
+ * this − 1). The bound on |F − R| grows with the rows summed and with their cells, at most the m largest of the
+ * column's, so steps of few rows (sparse inputs) fall back to the exact f64 sum far less often than the whole
+ * column's bound would make them.
  */
 const THRESHOLD_TABLES = 8;
 /**
@@ -244,9 +244,10 @@ export class WasmFloatCellTile {
    * rowsUsed in every table).
    *
    * The bound: with u = 2^-24 and A = Σ_active |v·G[r, c]| ≤ (2^db − 1)·min(n·M[c], S[c]) (M[c] = max_r |G[r, c]|,
-   * S[c] = Σ_r |G[r, c]|: the m ≤ n rows a step drives hold at most n of the column's cells) over those rows, each f32 term p = fl32(v·fl32(G)) is within (2u + u²)|v·G| of v·G (the product is
-   * exact for v = 1, 2), and f32 summation of the m terms from 0, in any order and grouping (so also the group
-   * tables' sums of up to four of them, then the sum of those), adds at most γ_(m−1)·Σ|p|, γ_k =
+   * S[c] = Σ_r |G[r, c]|: the m ≤ n rows a step drives hold at most n of the column's cells) over those rows, each
+   * f32 term p = fl32(v·fl32(G)) is within (2u + u²)|v·G| of v·G (the product is exact for v = 1, 2), and f32
+   * summation of the m terms from 0, in any order and grouping (so also the group tables' sums of up to four of them,
+   * then the sum of those), adds at most γ_(m−1)·Σ|p|, γ_k =
    * ku/(1 − ku) (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., 2002, §3.1 and §4.2); the
    * reference's f64 sum R errs by at most γ_m·A in unit 2^-53. For n ≤ 4096, γ_(m−1)(1 + u)² ≤ (n − 1)(1 + 2^-11)·u,
    * so |F − R| ≤ ((n − 1)(1 + 2^-11) + 2 + 2^-16)·u·A ≤ (n + 3)·u·A, and
