@@ -493,10 +493,10 @@ describe("the WebAssembly float-cell read's float32 kernel (f32 sums, exact f64 
     expect(SAMPLED.some((c) => mixed(c) && c.adcMin <= 0 && c.adcMax >= 0), "undriven vector, ADC reads 0 as 0").toBe(true);
     expect(SAMPLED.some((c) => mixed(c) && c.adcMin > 0), "undriven vector, ADC range above 0").toBe(true);
     expect(SAMPLED.some((c) => c.rows > 256)).toBe(true);
-    // group tables: more than one 64-row word, and a last group of fewer than four rows
+    // group tables: more than one 64-row word, and a last group of fewer than eight rows
     const grouped = (c: SampledCase) => c.dacBits === 1 && c.steps <= 8 && c.rows > 64;
     expect(SAMPLED.some((c) => grouped(c) && c.rows > 128 && c.xu.some((x) => x !== 0)), "group tables over several words").toBe(true);
-    expect(SAMPLED.some((c) => grouped(c) && c.rows % 4 !== 0 && c.xu.some((x) => x !== 0)), "group tables, partial last group").toBe(true);
+    expect(SAMPLED.some((c) => grouped(c) && c.rows % 8 !== 0 && c.xu.some((x) => x !== 0)), "group tables, partial last group").toBe(true);
     expect(SAMPLED.some((c) => c.rows % 16 !== 0 && c.rows > 16)).toBe(true);
     expect(SAMPLED.some((c) => c.adcMin > 0)).toBe(true);
     expect(SAMPLED.some((c) => c.xu.every((x) => x === 0))).toBe(true);
@@ -637,8 +637,8 @@ describe("the WebAssembly float-cell read's float32 kernel (f32 sums, exact f64 
     const small = WasmFloatCellTile.pack(cells.subarray(0, 64 * physCols), 64, physCols);
     const e = catchXbarcError(() => small.read(xu, 2, 8, 1, 0, 255, new Float64Array(2 * physCols), "float32-groups"));
     expect(e.code).toBe("XB6002");
-    expect(e.message).toMatch(/group tables need a 1-bit DAC, at most 8 steps, more than 64 rows and a table of at most 4194304 bytes; this read has 8 steps of 1 bits on 64 rows \(a table of 49152 bytes\)/);
-    // a tile whose table would pass 4 MiB (520 rows × 516 columns: 130 groups × 16 × 516 × 4 bytes) reads without one
+    expect(e.message).toMatch(/group tables need a 1-bit DAC, at most 8 steps, more than 64 rows and a table of at most 8388608 bytes; this read has 8 steps of 1 bits on 64 rows \(a table of 393216 bytes\)/);
+    // a tile whose table would pass 8 MiB (520 rows × 516 columns: 65 groups × 256 × 516 × 4 bytes) reads without one
     const wide = WasmFloatCellTile.pack(new Float64Array(520 * 516).fill(0.25), 520, 516);
     expect(wide.groupTablesApply(8, 1)).toBe(false);
     const wideInputs = new Int32Array(GROUP_TABLE_MIN_VECTORS * 520).map((_, i) => (i * 7) & 3);

@@ -497,29 +497,29 @@ export function float32StepLists() {
 
 /**
  * read_float32's step lists with group tables, from one 64-row word's planes (the alternative to float32StepLists;
- * $groupAt is the table byte offset of the word's first group, 16 groups of four rows, each 16 table rows): for each
- * step t < steps, one entry per group in which $p<t> has a bit set — the table row (16·g + b)·rowBytes32 past $groupAt,
- * b the group's four bits — appended at $k<t>, ascending; and the step's rows, popcnt($p<t>), added to its count at
- * counts + 32 + 4t (the bound on F's rounding error grows with the rows summed, not the entries).
+ * $groupAt is the table byte offset of the word's first group, 8 groups of eight rows, each 256 table rows): for each
+ * step t < steps, one entry per group in which $p<t> has a bit set — the table row (256·g + b)·rowBytes32 past
+ * $groupAt, b the group's byte of the plane — appended at $k<t>, ascending; and the step's rows, popcnt($p<t>), added
+ * to its count at counts + 32 + 4t (the bound on F's rounding error grows with the rows summed, not the entries).
  */
 export function float32GroupLists() {
-  const fourBits = "(i64.const 0x1111111111111111)";
+  const byteLowBits = "(i64.const 0x0101010101010101)";
   return `${lines(FLOAT32_TRANSPOSE_STEPS, (t) => `(if (i32.gt_u (local.get $steps) (i32.const ${t}))
   (then
     (local.set $word (local.get $p${t}))
     (i32.store offset=${32 + 4 * t} (local.get $counts)
       (i32.add (i32.load offset=${32 + 4 * t} (local.get $counts)) (i32.wrap_i64 (i64.popcnt (local.get $word)))))
-    ;; bit 4g set iff group g has a row in the step
-    (local.set $groupBits (i64.and ${fourBits} (i64.or
-      (i64.or (local.get $word) (i64.shr_u (local.get $word) (i64.const 1)))
-      (i64.or (i64.shr_u (local.get $word) (i64.const 2)) (i64.shr_u (local.get $word) (i64.const 3))))))
+    ;; bit 8g set iff group g has a row in the step (its byte ORed down into its lowest bit)
+    (local.set $groupBits (i64.or (local.get $word) (i64.shr_u (local.get $word) (i64.const 4))))
+    (local.set $groupBits (i64.or (local.get $groupBits) (i64.shr_u (local.get $groupBits) (i64.const 2))))
+    (local.set $groupBits (i64.and ${byteLowBits} (i64.or (local.get $groupBits) (i64.shr_u (local.get $groupBits) (i64.const 1)))))
     (block $doneGroups${t}
       (loop $loopGroups${t}
         (br_if $doneGroups${t} (i64.eqz (local.get $groupBits)))
-        ;; 4g = ctz: the entry's table row is 16g + b = 4·(4g) + b
+        ;; 8g = ctz: the entry's table row is 256g + b = 32·(8g) + b
         (local.set $bitAt (i64.ctz (local.get $groupBits)))
         (i32.store (local.get $k${t}) (i32.add (local.get $groupAt) (i32.mul (local.get $rowBytes32) (i32.wrap_i64
-          (i64.add (i64.shl (local.get $bitAt) (i64.const 2)) (i64.and (i64.shr_u (local.get $word) (local.get $bitAt)) (i64.const 15)))))))
+          (i64.add (i64.shl (local.get $bitAt) (i64.const 5)) (i64.and (i64.shr_u (local.get $word) (local.get $bitAt)) (i64.const 255)))))))
         (local.set $k${t} (i32.add (local.get $k${t}) (i32.const 4)))
         (local.set $groupBits (i64.and (local.get $groupBits) (i64.sub (local.get $groupBits) (i64.const 1))))
         (br $loopGroups${t})))))`)}

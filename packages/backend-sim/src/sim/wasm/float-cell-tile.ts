@@ -4,7 +4,7 @@
  * f64x2 exactly as the TypeScript code does (each column its rows in ascending order, one multiply then one add per
  * term, skipping rows and steps driven at 0); read_float32, about twice as fast, sums in f32x4 and recomputes in f64
  * the rare column sums too close to a rounding boundary of the ADC to decide (the bound: `roundingThresholds`); with
- * a 1-bit DAC on tiles of more than 64 rows it may add each step's driven rows four at a time from group tables
+ * a 1-bit DAC on tiles of more than 64 rows it may add each step's driven rows eight at a time from group tables
  * ("float32-groups").
  */
 import { KernelArena, argError, roundUp } from "./module.js";
@@ -13,7 +13,7 @@ const KERNEL = "WebAssembly float-cell read";
 
 /**
  * Which kernel reads a float-cell tile: f64 sums throughout, or f32 sums with an exact f64 fallback, adding each
- * driven row or (float32-groups) the sum of the driven rows of each group of four from a table built for the read.
+ * driven row or (float32-groups) the sum of the driven rows of each group of eight from a table built for the read.
  */
 export type FloatCellKernel = "float64" | "float32" | "float32-groups";
 /**
@@ -36,18 +36,26 @@ const LANE_COLUMNS = 4;
 const THRESHOLD_TABLES = 8;
 /**
  * Vectors from which "auto" reads with group tables: a convolution's reads (a pass's images × output positions), whose
- * inputs are neighbouring pixels that share their bits (measured: the CNN fixture's faithful path 8–11 % faster,
- * LeNet-5's 2–3 %). A table costs about as much as reading five vectors; on a linear layer's reads (a vector per image)
- * the tables, four times the cells, measured slower (the MLP fixture's first layer, whose MNIST pixels are sparse).
+ * inputs are neighbouring pixels that share their bits. Building a table costs about as much as reading 30 vectors
+ * (measured on 128 × 136 and 128 × 268 tiles of conv-like inputs: it pays for itself after 64–96); on a linear
+ * layer's reads (a vector per image) groups of four rows measured slower (the MLP fixture's first layer, whose MNIST
+ * pixels are sparse).
  */
 export const GROUP_TABLE_MIN_VECTORS = 1024;
-/** Rows of the tables' groups (kernels.wat read_float32 with groups, group_rows_f32): 2^4 table rows per group. */
-const GROUP_ROWS = 4;
 /**
- * Largest group table a read builds (4 MiB: a 256-row tile of 256 columns takes 1 MiB). The table is four times the
- * cells; past the caches it stops paying, and a crossbar of thousands of rows and columns would ask for hundreds.
+ * Rows of the tables' groups (kernels.wat read_float32 with groups, group_rows_f32, and wat-kernels.mjs
+ * float32GroupLists): 2^8 table rows per group, the sums of each subset of its rows. Against groups of four (16 table
+ * rows, a quarter of the bytes) the CNN fixture's faithful reads of its 128 × 136 and 128 × 268 tiles measured 9 % and
+ * 5 % faster, LeNet-5's 128 × 68 7–15 %, though these tables (2.4 and 4.5 MB) no longer fit the L2 cache: each step
+ * adds half as many table rows.
  */
-const GROUP_TABLE_MAX_BYTES = 4 * 2 ** 20;
+const GROUP_ROWS = 8;
+/**
+ * Largest group table a read builds (8 MiB: a 128-row tile of 268 columns takes 4.5 MB). The table is 32 times the
+ * cells; past the caches it stops paying (measured up to 4.5 MB only), and a crossbar of thousands of rows and
+ * columns would ask for gigabytes.
+ */
+const GROUP_TABLE_MAX_BYTES = 8 * 2 ** 20;
 /** read_float32's widest block (seven f32x4 accumulators), for the size of its scratch. */
 const BLOCK_COLUMNS = 28;
 /**
@@ -167,7 +175,7 @@ export class WasmFloatCellTile {
     return dacBits === 1 && steps <= 8 && this.rowsUsed > 64 && this.groupTableBytes() <= GROUP_TABLE_MAX_BYTES;
   }
 
-  /** The bytes of this tile's group table: 2^4 rows of `stride` f32 per group of four rows. */
+  /** The bytes of this tile's group table: 2^8 rows of `stride` f32 per group of eight rows. */
   private groupTableBytes(): number {
     return Math.ceil(this.rowsUsed / GROUP_ROWS) * 2 ** GROUP_ROWS * this.stride * 4;
   }

@@ -343,9 +343,9 @@
   ;; DAC: the steps' bit-planes u64 [steps] when rows ≤ 64, else unused), sums 112 + 4·cols bytes. out: f64 [outer, stride], or
   ;; (outI32 ≠ 0) the same exact integers as i32 [outer, stride], for finish_slices_i32.
   ;; groups ≠ 0 (used with a 1-bit DAC, ≤ 8 steps and more than 64 rows): group_rows_f32's tables of cells32, f32
-  ;; [⌈rows/4⌉·16, stride]; a step then adds one table row per group of four rows it drives (the f32 sum of those
-  ;; rows) instead of each row: inputs from neighbouring pixels share their bits, so a convolution's steps drive about
-  ;; half as many groups as rows. counts then holds 16 i32 and idx [steps + 1, rows].
+  ;; [⌈rows/8⌉·256, stride]; a step then adds one table row per group of eight rows it drives (the f32 sum of those
+  ;; rows) instead of each row: inputs from neighbouring pixels share their bits, so a convolution's steps drive far
+  ;; fewer groups than rows. counts then holds 16 i32 and idx [steps + 1, rows].
   ;; Why it is exact: the result depends on R only through Math.round(R) = floor(R + 0.5), which changes only where R
   ;; crosses a half-integer. F + 1.5·2^23 rounds F to the nearest integer Rn (|F| < 2^22 keeps the sum in [2^23, 2^24),
   ;; where f32 spacing is 1) and holds Rn in its low mantissa bits: Rn = bits(F + 1.5·2^23) − bits(1.5·2^23). Off
@@ -391,7 +391,7 @@
     (local.set $transpose (i32.and (local.get $oneBit) (i32.le_u (local.get $steps) (i32.const 8))))
     ;; ≤ 64 rows: one plane word per step, which the block loops walk themselves (no step lists)
     (local.set $planeRows (i32.and (local.get $transpose) (i32.le_u (local.get $rows) (i32.const 64))))
-    ;; group tables: the step lists name table rows (groups of four rows), counts[8 + t] the rows behind them
+    ;; group tables: the step lists name table rows (groups of eight rows), counts[8 + t] the rows behind them
     (local.set $grouped (i32.and (i32.ne (local.get $groups) (i32.const 0)) (i32.and (local.get $transpose) (i32.eqz (local.get $planeRows)))))
     (local.set $rowCounts (select (i32.add (local.get $counts) (i32.const 32)) (local.get $counts) (local.get $grouped)))
     (local.set $sumRows (select (local.get $groups) (local.get $cells32) (local.get $grouped)))
@@ -473,8 +473,8 @@
                   (then
                     (if (local.get $grouped)
                       (then
-                        ;; where the word's first group's table rows start: 16 table rows per group of 4 input rows
-                        (local.set $groupAt (i32.shl (local.get $rowAt) (i32.const 2)))
+                        ;; where the word's first group's table rows start: 256 table rows per group of 8 input rows
+                        (local.set $groupAt (i32.shl (local.get $rowAt) (i32.const 5)))
                         ;; @insert read-float32-group-lists
                         )
                       (else
@@ -567,7 +567,7 @@
                 (local.set $shift (i32.mul (local.get $t) (local.get $dacBits)))
                 ;; the thresholds of the tightest bound that holds for the step's m rows: table k for m ≤ 2^k (k =
                 ;; ⌈log2 m⌉ = 32 − clz(m − 1) for m ≥ 2, 0 for m ≤ 1), table 7 for any m; m = n but with group tables,
-                ;; whose n list entries each add up to four rows
+                ;; whose n list entries each add up to eight rows
                 (local.set $m (i32.load (i32.add (local.get $rowCounts) (i32.shl (local.get $t) (i32.const 2)))))
                 (local.set $table (i32.sub (i32.const 32) (i32.clz (i32.sub (local.get $m) (i32.const 1)))))
                 (local.set $table (select
@@ -669,7 +669,7 @@
     (local.get $count))
 
   ;; read_float32's list of rows for $adcExact from a step's group entries idx[from .. to) (table row byte offsets
-  ;; (16·g + b)·rowBytes): for each bit i of b, ascending, the row 4·g + i's byte offset, written from idx[out];
+  ;; (256·g + b)·rowBytes): for each bit i of b, ascending, the row 8·g + i's byte offset, written from idx[out];
   ;; returns the index past the last. The entries ascend, so the rows do.
   (func $groupEntryRows (param $idx i32) (param $from i32) (param $to i32) (param $rowBytes i32) (param $out i32) (result i32)
     (local $entry i32) (local $bits i32)
@@ -677,12 +677,12 @@
       (loop $loop
         (br_if $done (i32.ge_u (local.get $from) (local.get $to)))
         (local.set $entry (i32.div_u (i32.load (i32.add (local.get $idx) (i32.shl (local.get $from) (i32.const 2)))) (local.get $rowBytes)))
-        (local.set $bits (i32.and (local.get $entry) (i32.const 15)))
+        (local.set $bits (i32.and (local.get $entry) (i32.const 255)))
         (block $doneBits
           (loop $loopBits
             (br_if $doneBits (i32.eqz (local.get $bits)))
             (i32.store (i32.add (local.get $idx) (i32.shl (local.get $out) (i32.const 2)))
-              (i32.mul (i32.add (i32.shl (i32.shr_u (local.get $entry) (i32.const 4)) (i32.const 2)) (i32.ctz (local.get $bits))) (local.get $rowBytes)))
+              (i32.mul (i32.add (i32.shl (i32.shr_u (local.get $entry) (i32.const 8)) (i32.const 3)) (i32.ctz (local.get $bits))) (local.get $rowBytes)))
             (local.set $out (i32.add (local.get $out) (i32.const 1)))
             (local.set $bits (i32.and (local.get $bits) (i32.sub (local.get $bits) (i32.const 1))))
             (br $loopBits)))
@@ -690,22 +690,22 @@
         (br $loop)))
     (local.get $out))
 
-  ;; group_rows_f32(cells32, rows, stride, dst): read_float32's group tables. For each group g of four rows (4g ..
-  ;; 4g + 3) and b in 0..15, table row 16g + b (stride f32 each) = the sum of the group's rows that b's bits select,
-  ;; added as dst[16g + b] = dst[16g + (b & (b − 1))] + cells32[4g + ctz(b)]; row 16g is 0, and a row past the last
+  ;; group_rows_f32(cells32, rows, stride, dst): read_float32's group tables. For each group g of eight rows (8g ..
+  ;; 8g + 7) and b in 0..255, table row 256g + b (stride f32 each) = the sum of the group's rows that b's bits select,
+  ;; added as dst[256g + b] = dst[256g + (b & (b − 1))] + cells32[8g + ctz(b)]; row 256g is 0, and a row past the last
   ;; adds nothing (no input drives it).
   (func (export "group_rows_f32") (param $cells32 i32) (param $rows i32) (param $stride i32) (param $dst i32)
     (local $rowBytes i32) (local $g i32) (local $b i32) (local $r i32) (local $to i32) (local $from i32) (local $add i32) (local $j i32)
     (local.set $rowBytes (i32.shl (local.get $stride) (i32.const 2)))
     (block $doneG
       (loop $loopG
-        (br_if $doneG (i32.ge_u (i32.shl (local.get $g) (i32.const 2)) (local.get $rows)))
+        (br_if $doneG (i32.ge_u (i32.shl (local.get $g) (i32.const 3)) (local.get $rows)))
         (call $zeroWords (local.get $dst) (local.get $rowBytes))
         (local.set $b (i32.const 1))
         (loop $loopB
           (local.set $to (i32.add (local.get $dst) (i32.mul (local.get $b) (local.get $rowBytes))))
           (local.set $from (i32.add (local.get $dst) (i32.mul (i32.and (local.get $b) (i32.sub (local.get $b) (i32.const 1))) (local.get $rowBytes))))
-          (local.set $r (i32.add (i32.shl (local.get $g) (i32.const 2)) (i32.ctz (local.get $b))))
+          (local.set $r (i32.add (i32.shl (local.get $g) (i32.const 3)) (i32.ctz (local.get $b))))
           (if (i32.lt_u (local.get $r) (local.get $rows))
             (then
               (local.set $add (i32.add (local.get $cells32) (i32.mul (local.get $r) (local.get $rowBytes))))
@@ -717,8 +717,8 @@
                 (br_if $loopJ (i32.lt_u (local.get $j) (local.get $rowBytes)))))
             (else (memory.copy (local.get $to) (local.get $from) (local.get $rowBytes))))
           (local.set $b (i32.add (local.get $b) (i32.const 1)))
-          (br_if $loopB (i32.lt_u (local.get $b) (i32.const 16))))
-        (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $rowBytes) (i32.const 4))))
+          (br_if $loopB (i32.lt_u (local.get $b) (i32.const 256))))
+        (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $rowBytes) (i32.const 8))))
         (local.set $g (i32.add (local.get $g) (i32.const 1)))
         (br $loopG))))
 
@@ -1047,7 +1047,7 @@
   (func (export "finish")
     (param $src i32) (param $srcStride i32) (param $outer i32) (param $cols i32) (param $scheme i32) (param $slices i32)
     (param $place i32) (param $correction i32) (param $truncate i32) (param $down f64) (param $m f64) (param $acc i32)
-    (param $outBase i32) (param $colBase i32) (param $channelStride i32)
+    (param $outBase i32) (param $colBase i32) (param $channelStride i32) (param $rowMap i32)
     (local $o i32) (local $j i32) (local $s i32) (local $row i32) (local $c0 i32) (local $dst i32) (local $dstStep i32)
     (local $v f64) (local $offset f64) (local $a f64) (local $r f64) (local $half f64) (local $ps f64) (local $invM f64)
     (local.set $half (f64.mul (local.get $m) (f64.const 0.5)))
@@ -1056,7 +1056,7 @@
     (block $doneO
       (loop $loopO
         (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
-        (local.set $row (i32.add (local.get $src) (i32.shl (i32.mul (local.get $o) (local.get $srcStride)) (i32.const 3))))
+        (local.set $row (i32.add (local.get $src) (i32.shl (i32.mul (call $mappedRow (local.get $rowMap) (local.get $o)) (local.get $srcStride)) (i32.const 3))))
         (local.set $offset (f64.const 0))
         (if (i32.eq (local.get $scheme) (i32.const 2))
           (then
@@ -1426,6 +1426,153 @@
             (br $loopJ)))
         (local.set $o (i32.add (local.get $o) (i32.const 1)))
         (br $loopO))))
+
+  ;; ---------------------------------------------------------------------------------------------------------------
+  ;; dedup_rows(x, outer, rows, table, tableBits, map) → unique: the distinct vectors of x i32 [outer, rows], moved to
+  ;; its front in order of first appearance (x [unique, rows] after), and map i32 [outer]: vector o's index among
+  ;; them. A read is a function of its input vector alone, so reading the unique vectors and finishing vector o from
+  ;; its map[o]'s row gives every vector's result; a convolution's positions repeat (a blank image region's patches
+  ;; after the first layer). table: 2^tableBits (hash, index + 1) pairs of i32 (2^tableBits ≥ 2·outer, so probes stay
+  ;; short), cleared here. A vector's hash mixes its words four lanes at a time (xor, multiply, xor-shift), the
+  ;; rows mod 4 after; equal hashes are confirmed word by word.
+  (func (export "dedup_rows")
+    (param $x i32) (param $outer i32) (param $rows i32) (param $table i32) (param $tableBits i32) (param $map i32) (result i32)
+    (local $o i32) (local $unique i32) (local $rowBytes i32) (local $laneBytes i32) (local $src i32) (local $j i32)
+    (local $mask i32) (local $hash i32) (local $slot i32) (local $entry i32) (local $cand i32) (local $h v128) (local $h1 v128)
+    (local $h2 v128) (local $h3 v128) (local $odd v128)
+    (local.set $rowBytes (i32.shl (local.get $rows) (i32.const 2)))
+    (local.set $laneBytes (i32.and (local.get $rowBytes) (i32.const -16)))
+    (local.set $odd (v128.const i32x4 0x9e3779b1 0x85ebca77 0xc2b2ae3d 0x27d4eb2f))
+    (local.set $mask (i32.sub (i32.shl (i32.const 1) (local.get $tableBits)) (i32.const 1)))
+    (memory.fill (local.get $table) (i32.const 0) (i32.shl (i32.const 8) (local.get $tableBits)))
+    (local.set $src (local.get $x))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        ;; h = (h xor words)·odd, xor-shifted so that high bits feed low ones: four independent chains of 16 bytes each
+        ;; per 64 (their multiplies' latencies overlap), then one for the rest
+        (local.set $h (v128.const i32x4 0x243f6a88 0x85a308d3 0x13198a2e 0x03707344))
+        (local.set $h1 (v128.const i32x4 0xa4093822 0x299f31d0 0x082efa98 0xec4e6c89))
+        (local.set $h2 (v128.const i32x4 0x452821e6 0x38d01377 0xbe5466cf 0x34e90c6c))
+        (local.set $h3 (v128.const i32x4 0xc0ac29b7 0xc97c50dd 0x3f84d5b5 0xb5470917))
+        (local.set $j (i32.const 0))
+        (block $doneH4
+          (loop $loopH4
+            (br_if $doneH4 (i32.gt_u (i32.add (local.get $j) (i32.const 64)) (local.get $laneBytes)))
+            (local.set $h (i32x4.mul (v128.xor (local.get $h) (v128.load offset=0 (i32.add (local.get $src) (local.get $j)))) (local.get $odd)))
+            (local.set $h (v128.xor (local.get $h) (i32x4.shr_u (local.get $h) (i32.const 15))))
+            (local.set $h1 (i32x4.mul (v128.xor (local.get $h1) (v128.load offset=16 (i32.add (local.get $src) (local.get $j)))) (local.get $odd)))
+            (local.set $h1 (v128.xor (local.get $h1) (i32x4.shr_u (local.get $h1) (i32.const 15))))
+            (local.set $h2 (i32x4.mul (v128.xor (local.get $h2) (v128.load offset=32 (i32.add (local.get $src) (local.get $j)))) (local.get $odd)))
+            (local.set $h2 (v128.xor (local.get $h2) (i32x4.shr_u (local.get $h2) (i32.const 15))))
+            (local.set $h3 (i32x4.mul (v128.xor (local.get $h3) (v128.load offset=48 (i32.add (local.get $src) (local.get $j)))) (local.get $odd)))
+            (local.set $h3 (v128.xor (local.get $h3) (i32x4.shr_u (local.get $h3) (i32.const 15))))
+            (local.set $j (i32.add (local.get $j) (i32.const 64)))
+            (br $loopH4)))
+        (local.set $h (v128.xor (v128.xor (local.get $h) (i32x4.shl (local.get $h1) (i32.const 7)))
+          (v128.xor (i32x4.shl (local.get $h2) (i32.const 13)) (i32x4.shl (local.get $h3) (i32.const 19)))))
+        (block $doneH
+          (loop $loopH
+            (br_if $doneH (i32.ge_u (local.get $j) (local.get $laneBytes)))
+            (local.set $h (i32x4.mul (v128.xor (local.get $h) (v128.load (i32.add (local.get $src) (local.get $j)))) (local.get $odd)))
+            (local.set $h (v128.xor (local.get $h) (i32x4.shr_u (local.get $h) (i32.const 15))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $loopH)))
+        (local.set $hash (i32.xor
+          (i32.xor (i32x4.extract_lane 0 (local.get $h)) (i32.rotl (i32x4.extract_lane 1 (local.get $h)) (i32.const 8)))
+          (i32.xor (i32.rotl (i32x4.extract_lane 2 (local.get $h)) (i32.const 16)) (i32.rotl (i32x4.extract_lane 3 (local.get $h)) (i32.const 24)))))
+        (block $doneT
+          (loop $loopT
+            (br_if $doneT (i32.ge_u (local.get $j) (local.get $rowBytes)))
+            (local.set $hash (i32.mul (i32.xor (local.get $hash) (i32.load (i32.add (local.get $src) (local.get $j)))) (i32.const 0x9e3779b1)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $loopT)))
+        ;; murmur3's finaliser, so that the table index (the low bits) depends on every bit
+        (local.set $hash (i32.mul (i32.xor (local.get $hash) (i32.shr_u (local.get $hash) (i32.const 16))) (i32.const 0x85ebca6b)))
+        (local.set $hash (i32.mul (i32.xor (local.get $hash) (i32.shr_u (local.get $hash) (i32.const 13))) (i32.const 0xc2b2ae35)))
+        (local.set $hash (i32.xor (local.get $hash) (i32.shr_u (local.get $hash) (i32.const 16))))
+        (local.set $slot (i32.and (local.get $hash) (local.get $mask)))
+        (block $found
+          (loop $probe
+            (local.set $entry (i32.load offset=4 (i32.add (local.get $table) (i32.shl (local.get $slot) (i32.const 3)))))
+            (if (i32.eqz (local.get $entry))
+              (then
+                ;; a new vector: the next unique one (moved down unless it is there already)
+                (i32.store (i32.add (local.get $table) (i32.shl (local.get $slot) (i32.const 3))) (local.get $hash))
+                (local.set $unique (i32.add (local.get $unique) (i32.const 1)))
+                (local.set $entry (local.get $unique))
+                (i32.store offset=4 (i32.add (local.get $table) (i32.shl (local.get $slot) (i32.const 3))) (local.get $entry))
+                (local.set $cand (i32.add (local.get $x) (i32.mul (i32.sub (local.get $entry) (i32.const 1)) (local.get $rowBytes))))
+                (if (i32.ne (local.get $cand) (local.get $src))
+                  (then (memory.copy (local.get $cand) (local.get $src) (local.get $rowBytes))))
+                (br $found)))
+            (if (i32.eq (i32.load (i32.add (local.get $table) (i32.shl (local.get $slot) (i32.const 3)))) (local.get $hash))
+              (then
+                (local.set $cand (i32.add (local.get $x) (i32.mul (i32.sub (local.get $entry) (i32.const 1)) (local.get $rowBytes))))
+                (if (call $sameWords (local.get $cand) (local.get $src) (local.get $rowBytes))
+                  (then (br $found)))))
+            (local.set $slot (i32.and (i32.add (local.get $slot) (i32.const 1)) (local.get $mask)))
+            (br $probe)))
+        (i32.store (i32.add (local.get $map) (i32.shl (local.get $o) (i32.const 2))) (i32.sub (local.get $entry) (i32.const 1)))
+        (local.set $src (i32.add (local.get $src) (local.get $rowBytes)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO)))
+    (local.get $unique))
+
+  ;; add_rows_i32(src, cols, map, outer, acc, accStride, colBase): acc[o·accStride + colBase + j] += src[map[o]·cols + j]
+  ;; for o < outer, j < cols, in i32 (four columns at a time, the last cols mod 4 one by one): a convolution's
+  ;; positions that read the same vector (dedup_rows) get its finished row (finish_slices_i32 run once per vector).
+  (func (export "add_rows_i32")
+    (param $src i32) (param $cols i32) (param $map i32) (param $outer i32) (param $acc i32) (param $accStride i32) (param $colBase i32)
+    (local $o i32) (local $j i32) (local $row i32) (local $dst i32) (local $cols4 i32)
+    (local.set $cols4 (i32.shl (i32.and (local.get $cols) (i32.const -4)) (i32.const 2)))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $row (i32.add (local.get $src) (i32.shl (i32.mul (i32.load (i32.add (local.get $map) (i32.shl (local.get $o) (i32.const 2)))) (local.get $cols)) (i32.const 2))))
+        (local.set $dst (i32.add (local.get $acc) (i32.shl (i32.add (i32.mul (local.get $o) (local.get $accStride)) (local.get $colBase)) (i32.const 2))))
+        (local.set $j (i32.const 0))
+        (block $doneJ4
+          (loop $loopJ4
+            (br_if $doneJ4 (i32.ge_u (local.get $j) (local.get $cols4)))
+            (v128.store (i32.add (local.get $dst) (local.get $j))
+              (i32x4.add (v128.load (i32.add (local.get $dst) (local.get $j))) (v128.load (i32.add (local.get $row) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $loopJ4)))
+        (block $doneJ
+          (loop $loopJ
+            (br_if $doneJ (i32.ge_u (local.get $j) (i32.shl (local.get $cols) (i32.const 2))))
+            (i32.store (i32.add (local.get $dst) (local.get $j))
+              (i32.add (i32.load (i32.add (local.get $dst) (local.get $j))) (i32.load (i32.add (local.get $row) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $loopJ)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
+
+  ;; Whether the `bytes` (a multiple of 4) at a and at b are equal.
+  (func $sameWords (param $a i32) (param $b i32) (param $bytes i32) (result i32)
+    (local $j i32)
+    (block $doneV
+      (loop $loopV
+        (br_if $doneV (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $bytes)))
+        (if (v128.any_true (v128.xor (v128.load (i32.add (local.get $a) (local.get $j))) (v128.load (i32.add (local.get $b) (local.get $j)))))
+          (then (return (i32.const 0))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $loopV)))
+    (block $doneW
+      (loop $loopW
+        (br_if $doneW (i32.ge_u (local.get $j) (local.get $bytes)))
+        (if (i32.ne (i32.load (i32.add (local.get $a) (local.get $j))) (i32.load (i32.add (local.get $b) (local.get $j))))
+          (then (return (i32.const 0))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $loopW)))
+    (i32.const 1))
+
+  ;; Row o of a finish's source: map[o] (dedup_rows), or o itself when map is 0.
+  (func $mappedRow (param $map i32) (param $o i32) (result i32)
+    (if (result i32) (local.get $map)
+      (then (i32.load (i32.add (local.get $map) (i32.shl (local.get $o) (i32.const 2)))))
+      (else (local.get $o))))
 
   ;; ---------------------------------------------------------------------------------------------------------------
   ;; Kernel (a), sparse form: the same read with a cost that scales with the input digits that are not 0, chosen by

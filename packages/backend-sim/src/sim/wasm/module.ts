@@ -51,13 +51,15 @@ export interface KernelExports {
   gather_runs(x: number, images: number, imageStride: number, positions: number, starts: number, runs: number, rows: number, biasRow: number,
     biasInput: number, inputOffset: number, rowsPadded: number, dst: number): void;
   finish(src: number, srcStride: number, outer: number, cols: number, scheme: number, slices: number, place: number, correction: number,
-    truncate: number, down: number, m: number, acc: number, outBase: number, colBase: number, channelStride: number): void;
+    truncate: number, down: number, m: number, acc: number, outBase: number, colBase: number, channelStride: number, rowMap: number): void;
   epilogue(acc: number, accI32: number, batch: number, positions: number, channels: number, bias: number, moveScale: number, relu: number,
     tapStarts: number, taps: number, outPositions: number, qScale: number, lo: number, hi: number, out: number,
     shift: number, aLo: number, aHi: number, L: number, H: number, range: number): void;
   finish_i32(src: number, outer: number, srcStride: number, cols: number, correction: number, dL: number, wrapShift: number, acc: number, accStride: number, colBase: number): void;
   finish_slices_i32(src: number, srcStride: number, outer: number, cols: number, scheme: number, slices: number, cellBits: number, correction: number,
     dL: number, wrapShift: number, acc: number, accStride: number, colBase: number): void;
+  add_rows_i32(src: number, cols: number, map: number, outer: number, acc: number, accStride: number, colBase: number): void;
+  dedup_rows(x: number, outer: number, rows: number, table: number, tableBits: number, map: number): number;
   to_i32(src: number, n: number, dst: number, range: number, quantize: number, scale: number, lo: number, hi: number): number;
   quantize_f32(src: number, n: number, dst: number, range: number, scale: number, lo: number, hi: number): void;
 }
