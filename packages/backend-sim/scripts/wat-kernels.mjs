@@ -419,14 +419,16 @@ ${lines(accs.length, (a) => `    (v128.store offset=${16 * a} (local.get $sums) 
         (local.set $exactTo (call $groupEntryRows (local.get $idx) (local.get $listBase) (local.get $kEnd) (local.get $rowBytes32) (local.get $exactFrom)))))
     (local.set $fallbacks (f64.add (local.get $fallbacks) (f64.convert_i32_u
       (call $adcExact (local.get $sums) (local.get $blockCodes) (local.get $thrStep) (local.get $col) (i32.const ${width}) (local.get $exactFrom)
-        (local.get $exactTo) (local.get $idx) (local.get $vals) (local.get $oneBit) (local.get $shift) (local.get $minV) (local.get $maxV))))))
+        (local.get $exactTo) (local.get $idx) (local.get $vals) (local.get $oneBit) (local.get $shift) (local.get $minV) (local.get $maxV)
+        (select (local.get $blockCache) (i32.const 0) (local.get $cacheCodes)))))))
   (else
     ;; code = bits(F + 1.5·2^23) − bits(1.5·2^23), clamped (adcMin ≤ adcMax: as the JS below min → min, else above
-    ;; max → max); codes += code·2^(t·db)
-${lines(accs.length, (a) => `    (v128.store offset=${16 * a} (local.get $blockCodes) (i32x4.add (v128.load offset=${16 * a} (local.get $blockCodes))
-      (i32x4.shl
-        (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a${a}) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV))
-        (local.get $shift))))`)}))`;
+    ;; max → max), in place of F; stored in the plane cache when the step's plane goes there; codes += code·2^(t·db)
+${lines(accs.length, (a) => `    (local.set $a${a} (i32x4.max_s (i32x4.min_s (i32x4.sub (f32x4.add (local.get $a${a}) (local.get $magic)) (local.get $magicBits)) (local.get $maxV)) (local.get $minV)))`)}
+    (if (local.get $cacheCodes)
+      (then
+${lines(accs.length, (a) => `        (v128.store offset=${16 * a} (local.get $blockCache) (local.get $a${a}))`)}))
+${lines(accs.length, (a) => `    (v128.store offset=${16 * a} (local.get $blockCodes) (i32x4.add (v128.load offset=${16 * a} (local.get $blockCodes)) (i32x4.shl (local.get $a${a}) (local.get $shift))))`)}))`;
 }
 
 /**

@@ -56,6 +56,8 @@ const GROUP_ROWS = 8;
  * columns would ask for gigabytes.
  */
 const GROUP_TABLE_MAX_BYTES = 8 * 2 ** 20;
+/** Largest plane cache a read_float32 call keeps (its slots hold a plane and its codes for every column). */
+const PLANE_CACHE_MAX_BYTES = 2 ** 20;
 /** read_float32's widest block (seven f32x4 accumulators), for the size of its scratch. */
 const BLOCK_COLUMNS = 28;
 /**
@@ -175,6 +177,17 @@ export class WasmFloatCellTile {
     return dacBits === 1 && steps <= 8 && this.rowsUsed > 64 && this.groupTableBytes() <= GROUP_TABLE_MAX_BYTES;
   }
 
+  /**
+   * Slots of read_float32's plane cache for a read of `outer` vectors (a power of two, 0: none): where it walks each
+   * step's bit-plane (a 1-bit DAC, at most 8 steps, at most 64 rows), enough for every step of every vector up to
+   * PLANE_CACHE_MAX_BYTES.
+   */
+  private planeCacheSlots(outer: number, steps: number, dacBits: number): number {
+    if (!(dacBits === 1 && steps <= 8 && this.rowsUsed <= 64)) return 0;
+    const fit = Math.floor(Math.log2(PLANE_CACHE_MAX_BYTES / (this.cols * 4 + 16)));
+    return 2 ** Math.max(0, Math.min(fit, Math.ceil(Math.log2(outer * steps))));
+  }
+
   /** The bytes of this tile's group table: 2^8 rows of `stride` f32 per group of eight rows. */
   private groupTableBytes(): number {
     return Math.ceil(this.rowsUsed / GROUP_ROWS) * 2 ** GROUP_ROWS * this.stride * 4;
@@ -233,8 +246,10 @@ export class WasmFloatCellTile {
         groupsAt = arena.scratch(this.groupTableBytes());
         arena.exports.group_rows_f32(this.cells32At, rowsUsed, stride, groupsAt);
       }
+      const cache = this.planeCacheSlots(outer, steps, dacBits);
+      const cacheAt = cache === 0 ? 0 : arena.scratch(cache * (cols * 4 + 16));
       this.lastFallbacks = arena.exports.read_float32(this.cellsAt, this.cells32At, stride, cols, thresholdsAt, xAt, outer, rowsUsed, steps, dacBits, min, max,
-        countsAt, idxAt, valsAt, sumsAt, outAt, outI32 ? 1 : 0, groupsAt);
+        countsAt, idxAt, valsAt, sumsAt, outAt, outI32 ? 1 : 0, groupsAt, cacheAt, cache - 1);
       this.lastKernel = groups ? "float32-groups" : "float32";
     } else {
       const valsAt = arena.scratch(steps * rowsUsed * 8);

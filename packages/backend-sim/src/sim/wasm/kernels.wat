@@ -326,8 +326,8 @@
 
   ;; ---------------------------------------------------------------------------------------------------------------
   ;; Kernel (b), float32 form: read_float32(cells, cells32, stride, cols, thresholds, xu, outer, rows, steps, dacBits,
-  ;; adcMin, adcMax, counts, idx, vals, sums, out, outI32, groups) → how many (o, t, c) column sums it recomputed in f64
-  ;; (as f64).
+  ;; adcMin, adcMax, counts, idx, vals, sums, out, outI32, groups, planeCache, cacheMask) → how many (o, t, c) column
+  ;; sums it recomputed in f64 (as f64).
   ;; Writes what read_float (same cells, stride, xu, …, out) writes in columns c < cols, bit for bit (columns
   ;; cols..stride come out 0), about twice as fast: column sums in f32x4 (28 columns per pass in seven accumulators,
   ;; where read_float sums 12 in six f64x2), recomputed exactly only where the result could differ; ADC and shift-add in i32.
@@ -346,6 +346,10 @@
   ;; [⌈rows/8⌉·256, stride]; a step then adds one table row per group of eight rows it drives (the f32 sum of those
   ;; rows) instead of each row: inputs from neighbouring pixels share their bits, so a convolution's steps drive far
   ;; fewer groups than rows. counts then holds 16 i32 and idx [steps + 1, rows].
+  ;; planeCache ≠ 0 (used where the steps' bit-planes are walked: a 1-bit DAC, ≤ 8 steps, ≤ 64 rows): cacheMask + 1
+  ;; (a power of two) slots of 16 + 4·cols bytes, cleared here; a step's codes depend only on its plane (the rows it
+  ;; drives), so each plane read is kept in the slot its hash picks (the latest one there wins), and a step whose
+  ;; plane is found there adds its codes instead of reading. Fallbacks are counted for the reads made.
   ;; Why it is exact: the result depends on R only through Math.round(R) = floor(R + 0.5), which changes only where R
   ;; crosses a half-integer. F + 1.5·2^23 rounds F to the nearest integer Rn (|F| < 2^22 keeps the sum in [2^23, 2^24),
   ;; where f32 spacing is 1) and holds Rn in its low mantissa bits: Rn = bits(F + 1.5·2^23) − bits(1.5·2^23). Off
@@ -366,7 +370,8 @@
   (func (export "read_float32")
     (param $cells i32) (param $cells32 i32) (param $stride i32) (param $cols i32) (param $thresholds i32) (param $xu i32)
     (param $outer i32) (param $rows i32) (param $steps i32) (param $dacBits i32) (param $adcMin i32) (param $adcMax i32)
-    (param $counts i32) (param $idx i32) (param $vals i32) (param $sums i32) (param $out i32) (param $outI32 i32) (param $groups i32) (result f64)
+    (param $counts i32) (param $idx i32) (param $vals i32) (param $sums i32) (param $out i32) (param $outI32 i32) (param $groups i32)
+    (param $planeCache i32) (param $cacheMask i32) (result f64)
     (local $o i32) (local $r i32) (local $t i32) (local $k i32) (local $n i32) (local $x i32) (local $y i32) (local $bit i32)
     (local $mask i32) (local $low i32) (local $recip i32) (local $cb i32) (local $left i32) (local $width i32) (local $p i32)
     (local $outShift i32)
@@ -376,6 +381,7 @@
     (local $any i32) (local $word i64) (local $rowShift i64) (local $fallbacks f64)
     (local $grouped i32) (local $rowCounts i32) (local $m i32) (local $groupAt i32) (local $exactFrom i32) (local $exactTo i32)
     (local $sumRows i32) (local $groupBits i64) (local $bitAt i64) (local $blockCodes i32) (local $table i32) (local $secondK v128)
+    (local $slotBytes i32) (local $slotAt i32) (local $cacheCodes i32) (local $blockCache i32) (local $plane i64)
     (local $k0 i32) (local $k1 i32) (local $k2 i32) (local $k3 i32) (local $k4 i32) (local $k5 i32) (local $k6 i32) (local $k7 i32)
     (local $p0 i64) (local $p1 i64) (local $p2 i64) (local $p3 i64) (local $p4 i64) (local $p5 i64) (local $p6 i64) (local $p7 i64)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128)
@@ -402,6 +408,16 @@
     (local.set $magicBits (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000))
     ;; every column's i32 shift-add sums follow a block's f32 sums in the scratch
     (local.set $codes (i32.add (local.get $sums) (i32.const 112)))
+    ;; the plane cache's slots: an i64 tag (the plane; 0 empty), 8 bytes unused, the plane's codes i32 [cols]
+    (local.set $slotBytes (i32.add (local.get $tableBytes) (i32.const 16)))
+    (if (i32.and (local.get $planeRows) (i32.ne (local.get $planeCache) (i32.const 0)))
+      (then
+        (local.set $slotAt (local.get $planeCache))
+        (loop $loopSlots
+          (i64.store (local.get $slotAt) (i64.const 0))
+          (local.set $slotAt (i32.add (local.get $slotAt) (local.get $slotBytes)))
+          (br_if $loopSlots (i32.le_u (local.get $slotAt) (i32.add (local.get $planeCache) (i32.mul (local.get $cacheMask) (local.get $slotBytes)))))))
+      (else (local.set $planeCache (i32.const 0))))
     (local.set $outRow (local.get $out))
     ;; log2 of the bytes per output value: 2 for i32, 3 for f64
     (local.set $outShift (i32.sub (i32.const 3) (i32.ne (local.get $outI32) (i32.const 0))))
@@ -582,8 +598,31 @@
                   (i32.shl (local.get $table) (i32.const 2))))))
                 (local.set $listBase (i32.mul (local.get $t) (local.get $rows)))
                 (local.set $kEnd (i32.add (local.get $listBase) (local.get $n)))
-                (local.set $cb (i32.const 0))
+                (local.set $cacheCodes (i32.const 0))
                 (block $doneCB
+                ;; ≤ 64 rows: a plane read before (by this vector or an earlier one, at any step) gave these codes, the
+                ;; clamped ADC outputs of every column, which depend on nothing else: added from the plane cache; a
+                ;; plane not found there is read and its codes stored in its slot (a conv's small tiles repeat most
+                ;; planes: neighbouring positions, and low and high bits of the same inputs)
+                (if (local.get $planeCache)
+                  (then
+                    (local.set $plane (i64.load (i32.add (local.get $vals) (i32.shl (local.get $t) (i32.const 3)))))
+                    (if (i64.ne (local.get $plane) (i64.const 0))
+                      (then
+                        (local.set $slotAt (i32.add (local.get $planeCache) (i32.mul (local.get $slotBytes) (i32.and (local.get $cacheMask)
+                          (i32.wrap_i64 (i64.shr_u (i64.mul (local.get $plane) (i64.const 0x9e3779b97f4a7c15)) (i64.const 40)))))))
+                        (if (i64.eq (i64.load (local.get $slotAt)) (local.get $plane))
+                          (then
+                            (local.set $j (i32.const 0))
+                            (loop $loopHit
+                              (v128.store (i32.add (local.get $codes) (local.get $j)) (i32x4.add (v128.load (i32.add (local.get $codes) (local.get $j)))
+                                (i32x4.shl (v128.load offset=16 (i32.add (local.get $slotAt) (local.get $j))) (local.get $shift))))
+                              (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                              (br_if $loopHit (i32.lt_u (local.get $j) (local.get $tableBytes))))
+                            (br $doneCB)))
+                        (i64.store (local.get $slotAt) (local.get $plane))
+                        (local.set $cacheCodes (i32.add (local.get $slotAt) (i32.const 16)))))))
+                (local.set $cb (i32.const 0))
                   (loop $loopCB
                     (br_if $doneCB (i32.ge_u (local.get $cb) (local.get $cols)))
                     (local.set $left (i32.sub (local.get $cols) (local.get $cb)))
@@ -591,6 +630,7 @@
                     (local.set $thrStep (i32.add (local.get $thr) (i32.shl (local.get $cb) (i32.const 2))))
                     (local.set $col (i32.add (local.get $cells) (i32.shl (local.get $cb) (i32.const 3))))
                     (local.set $blockCodes (i32.add (local.get $codes) (i32.shl (local.get $cb) (i32.const 2))))
+                    (local.set $blockCache (i32.add (local.get $cacheCodes) (i32.shl (local.get $cb) (i32.const 2))))
                     ;; the step on the widest block (28, 24, …, 4 columns) that fits the $left columns, $width set to
                     ;; its width (float32ColumnBlocks)
                     ;; @insert read-float32-column-blocks
@@ -643,11 +683,12 @@
 
     ;; read_float32's ADC of a block step with ambiguous lanes: for the block's `width` columns (f32 sums F at `sums`,
   ;; thresholds at `thr`, f64 cells from `col`), codes[c] += clamp(code)·2^shift, code = Rn where |F − Rn| < 0.5 − B,
-  ;; else Math.round(R) from $exactCode; returns how many it recomputed.
+  ;; else Math.round(R) from $exactCode, and clamp(code) stored at cache[c] when cache ≠ 0 (the plane cache's slot);
+  ;; returns how many it recomputed.
   (func $adcExact
     (param $sums i32) (param $codes i32) (param $thr i32) (param $col i32) (param $width i32) (param $listBase i32)
     (param $kEnd i32) (param $idx i32) (param $vals i32) (param $oneBit i32) (param $shift i32) (param $minV v128)
-    (param $maxV v128) (result i32)
+    (param $maxV v128) (param $cache i32) (result i32)
     (local $j i32) (local $lanes i32) (local $count i32) (local $vv v128) (local $rounded v128) (local $code v128) (local $amb v128)
     (loop $loopAdc
       (local.set $vv (v128.load (i32.add (local.get $sums) (local.get $j))))
@@ -661,6 +702,7 @@
       ;; @insert adc-exact-lanes
       (local.set $count (i32.add (local.get $count) (i32.popcnt (local.get $lanes))))
       (local.set $code (i32x4.max_s (i32x4.min_s (local.get $code) (local.get $maxV)) (local.get $minV)))
+      (if (local.get $cache) (then (v128.store (i32.add (local.get $cache) (local.get $j)) (local.get $code))))
       (v128.store (i32.add (local.get $codes) (local.get $j))
         (i32x4.add (v128.load (i32.add (local.get $codes) (local.get $j))) (i32x4.shl (local.get $code) (local.get $shift))))
       (local.set $col (i32.add (local.get $col) (i32.const 32)))

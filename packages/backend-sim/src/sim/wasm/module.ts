@@ -40,7 +40,8 @@ export interface KernelExports {
   read_float(cells: number, stride: number, xu: number, outer: number, rows: number, steps: number, dacBits: number, adcMin: number, adcMax: number,
     counts: number, idx: number, vals: number, sums: number, out: number): void;
   read_float32(cells: number, cells32: number, stride: number, cols: number, thresholds: number, xu: number, outer: number, rows: number,
-    steps: number, dacBits: number, adcMin: number, adcMax: number, counts: number, idx: number, vals: number, sums: number, out: number, outI32: number, groups: number): number;
+    steps: number, dacBits: number, adcMin: number, adcMax: number, counts: number, idx: number, vals: number, sums: number, out: number, outI32: number, groups: number,
+    planeCache: number, cacheMask: number): number;
   group_rows_f32(cells32: number, rows: number, stride: number, dst: number): void;
   narrow_inputs(x: number, outer: number, rows: number, rowsPadded: number, dst: number): number;
   mvm_i16(w: number, rowsPadded: number, colsPadded: number, x: number, outer: number, out: number, asI32: number, list: number,
