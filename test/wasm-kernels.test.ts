@@ -497,6 +497,7 @@ describe("the WebAssembly float-cell read's float32 kernel (f32 sums, exact f64 
     const grouped = (c: SampledCase) => c.dacBits === 1 && c.steps <= 8 && c.rows > 64;
     expect(SAMPLED.some((c) => grouped(c) && c.rows > 128 && c.xu.some((x) => x !== 0)), "group tables over several words").toBe(true);
     expect(SAMPLED.some((c) => grouped(c) && c.rows % 8 !== 0 && c.xu.some((x) => x !== 0)), "group tables, partial last group").toBe(true);
+    expect(SAMPLED.some((c) => c.dacBits === 1 && c.steps <= 8 && c.rows <= 64 && c.rows % 8 !== 0 && c.xu.some((x) => x !== 0)), "group tables walked from a plane").toBe(true);
     expect(SAMPLED.some((c) => c.rows % 16 !== 0 && c.rows > 16)).toBe(true);
     expect(SAMPLED.some((c) => c.adcMin > 0)).toBe(true);
     expect(SAMPLED.some((c) => c.xu.every((x) => x === 0))).toBe(true);
@@ -634,11 +635,17 @@ describe("the WebAssembly float-cell read's float32 kernel (f32 sums, exact f64 
       expect(tile.lastKernel, `${outer} vectors, ${steps} steps of ${dacBits} bits`).toBe(kernel);
       expect(bitDifference(got, ref), `${outer} vectors, ${steps} steps of ${dacBits} bits`).toBe("");
     }
-    // forced where they do not apply: a clear refusal
+    // on a tile of 64 rows, whose steps walk their bit-planes, group tables give the same results too
     const small = WasmFloatCellTile.pack(cells.subarray(0, 64 * physCols), 64, physCols);
-    const e = catchXbarcError(() => small.read(xu, 2, 8, 1, 0, 255, new Float64Array(2 * physCols), "float32-groups"));
+    const smallInputs = xu.subarray(0, GROUP_TABLE_MIN_VECTORS * 64);
+    const smallRef = bitSerialReadImpl(smallInputs, GROUP_TABLE_MIN_VECTORS, 64, cells.subarray(0, 64 * physCols), physCols, 8, 1, 0, 255, 0, undefined,
+      new Float64Array(GROUP_TABLE_MIN_VECTORS * physCols));
+    expect(bitDifference(small.read(smallInputs, GROUP_TABLE_MIN_VECTORS, 8, 1, 0, 255, new Float64Array(GROUP_TABLE_MIN_VECTORS * physCols)), smallRef)).toBe("");
+    expect(small.lastKernel).toBe("float32-groups");
+    // forced where they do not apply: a clear refusal
+    const e = catchXbarcError(() => small.read(xu, 2, 4, 2, 0, 255, new Float64Array(2 * physCols), "float32-groups"));
     expect(e.code).toBe("XB6002");
-    expect(e.message).toMatch(/group tables need a 1-bit DAC, at most 8 steps, more than 64 rows and a table of at most 8388608 bytes; this read has 8 steps of 1 bits on 64 rows \(a table of 393216 bytes\)/);
+    expect(e.message).toMatch(/group tables need a 1-bit DAC, at most 8 steps and a table of at most 8388608 bytes; this read has 4 steps of 2 bits on 64 rows \(a table of 393216 bytes\)/);
     // a tile whose table would pass 8 MiB (520 rows × 516 columns: 65 groups × 256 × 516 × 4 bytes) reads without one
     const wide = WasmFloatCellTile.pack(new Float64Array(520 * 516).fill(0.25), 520, 516);
     expect(wide.groupTablesApply(8, 1)).toBe(false);

@@ -363,6 +363,17 @@ ${lines(accs.length, (a) => `    (local.set $a${a} (f32x4.add (local.get $a${a})
 ${lines(accs.length, (a) => `    (local.set $a${a} (f32x4.add (local.get $a${a}) ${`(v128.load offset=${16 * a} (local.get $q))`}))`)}
     (local.set $word (i64.and (local.get $word) (i64.sub (local.get $word) (i64.const 1))))
     (br $loopP${width})))`;
+  // the plane's non-zero bytes (groups of eight rows), ascending: F += the table row of the byte's rows
+  const planeGroupLoop = () => `(local.set $word (i64.load (i32.add (local.get $vals) (i32.shl (local.get $t) (i32.const 3)))))
+${byteGroupBits()}
+(block $donePG${width}
+  (loop $loopPG${width}
+    (br_if $donePG${width} (i64.eqz (local.get $groupBits)))
+    (local.set $bitAt (i64.ctz (local.get $groupBits)))
+    (local.set $q (i32.add (local.get $p) (i32.mul (local.get $rowBytes32) (i32.wrap_i64 ${groupTableRow()}))))
+${lines(accs.length, (a) => `    (local.set $a${a} (f32x4.add (local.get $a${a}) ${`(v128.load offset=${16 * a} (local.get $q))`}))`)}
+    (local.set $groupBits (i64.and (local.get $groupBits) (i64.sub (local.get $groupBits) (i64.const 1))))
+    (br $loopPG${width})))`;
   // |F − Rn|, Rn = (F + 1.5·2^23) − 1.5·2^23 (see read_float32's contract)
   const residual = (a) => `(f32x4.abs (f32x4.sub (local.get $a${a}) (f32x4.sub (f32x4.add (local.get $a${a}) (local.get $magic)) (local.get $magic))))`;
   return `(local.set $width (i32.const ${width}))
@@ -370,8 +381,12 @@ ${lines(accs.length, (a) => `    (local.set $a${a} (f32x4.add (local.get $a${a})
 ${lines(accs.length, (a) => `(local.set $a${a} (v128.const i64x2 0 0))`)}
 (if (local.get $planeRows)
   (then
-    ;; ≤ 64 rows, 1-bit DAC: the step's rows straight from its bit-plane (no list), no multiply
-${indent(planeLoop(), 4)})
+    ;; ≤ 64 rows, 1-bit DAC: the step's rows (or groups, with tables) straight from its bit-plane (no list), no multiply
+    (if (local.get $planeGroups)
+      (then
+${indent(planeGroupLoop(), 8)})
+      (else
+${indent(planeLoop(), 8)})))
   (else
     (if (local.get $oneBit)
       (then
@@ -497,6 +512,14 @@ export function float32StepLists() {
 `;
 }
 
+/** $groupBits = the 64-row plane $word's non-zero bytes (groups of eight rows) as bit 8g of each: its byte ORed down. */
+const byteGroupBits = () => `(local.set $groupBits (i64.or (local.get $word) (i64.shr_u (local.get $word) (i64.const 4))))
+(local.set $groupBits (i64.or (local.get $groupBits) (i64.shr_u (local.get $groupBits) (i64.const 2))))
+(local.set $groupBits (i64.and (i64.const 0x0101010101010101) (i64.or (local.get $groupBits) (i64.shr_u (local.get $groupBits) (i64.const 1)))))`;
+
+/** The table row of group g's rows set in $word, $bitAt = 8g: 256g + b = 32·(8g) + b, b the group's byte (i64). */
+const groupTableRow = () => "(i64.add (i64.shl (local.get $bitAt) (i64.const 5)) (i64.and (i64.shr_u (local.get $word) (local.get $bitAt)) (i64.const 255)))";
+
 /**
  * read_float32's step lists with group tables, from one 64-row word's planes (the alternative to float32StepLists;
  * $groupAt is the table byte offset of the word's first group, 8 groups of eight rows, each 256 table rows): for each
@@ -505,23 +528,17 @@ export function float32StepLists() {
  * to its count at counts + 32 + 4t (the bound on F's rounding error grows with the rows summed, not the entries).
  */
 export function float32GroupLists() {
-  const byteLowBits = "(i64.const 0x0101010101010101)";
   return `${lines(FLOAT32_TRANSPOSE_STEPS, (t) => `(if (i32.gt_u (local.get $steps) (i32.const ${t}))
   (then
     (local.set $word (local.get $p${t}))
     (i32.store offset=${32 + 4 * t} (local.get $counts)
       (i32.add (i32.load offset=${32 + 4 * t} (local.get $counts)) (i32.wrap_i64 (i64.popcnt (local.get $word)))))
-    ;; bit 8g set iff group g has a row in the step (its byte ORed down into its lowest bit)
-    (local.set $groupBits (i64.or (local.get $word) (i64.shr_u (local.get $word) (i64.const 4))))
-    (local.set $groupBits (i64.or (local.get $groupBits) (i64.shr_u (local.get $groupBits) (i64.const 2))))
-    (local.set $groupBits (i64.and ${byteLowBits} (i64.or (local.get $groupBits) (i64.shr_u (local.get $groupBits) (i64.const 1)))))
+${indent(byteGroupBits(), 4)}
     (block $doneGroups${t}
       (loop $loopGroups${t}
         (br_if $doneGroups${t} (i64.eqz (local.get $groupBits)))
-        ;; 8g = ctz: the entry's table row is 256g + b = 32·(8g) + b
         (local.set $bitAt (i64.ctz (local.get $groupBits)))
-        (i32.store (local.get $k${t}) (i32.add (local.get $groupAt) (i32.mul (local.get $rowBytes32) (i32.wrap_i64
-          (i64.add (i64.shl (local.get $bitAt) (i64.const 5)) (i64.and (i64.shr_u (local.get $word) (local.get $bitAt)) (i64.const 255)))))))
+        (i32.store (local.get $k${t}) (i32.add (local.get $groupAt) (i32.mul (local.get $rowBytes32) (i32.wrap_i64 ${groupTableRow()}))))
         (local.set $k${t} (i32.add (local.get $k${t}) (i32.const 4)))
         (local.set $groupBits (i64.and (local.get $groupBits) (i64.sub (local.get $groupBits) (i64.const 1))))
         (br $loopGroups${t})))))`)}

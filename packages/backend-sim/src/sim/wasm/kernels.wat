@@ -342,7 +342,7 @@
   ;; bytes. Scratch: counts i32 [steps], idx i32 [steps, rows] (f32 row byte offsets), vals f32 [steps, rows] (1-bit
   ;; DAC: the steps' bit-planes u64 [steps] when rows ≤ 64, else unused), sums 112 + 4·cols bytes. out: f64 [outer, stride], or
   ;; (outI32 ≠ 0) the same exact integers as i32 [outer, stride], for finish_slices_i32.
-  ;; groups ≠ 0 (used with a 1-bit DAC, ≤ 8 steps and more than 64 rows): group_rows_f32's tables of cells32, f32
+  ;; groups ≠ 0 (used with a 1-bit DAC and ≤ 8 steps): group_rows_f32's tables of cells32, f32
   ;; [⌈rows/8⌉·256, stride]; a step then adds one table row per group of eight rows it drives (the f32 sum of those
   ;; rows) instead of each row: inputs from neighbouring pixels share their bits, so a convolution's steps drive far
   ;; fewer groups than rows. counts then holds 16 i32 and idx [steps + 1, rows].
@@ -381,7 +381,7 @@
     (local $any i32) (local $word i64) (local $rowShift i64) (local $fallbacks f64)
     (local $grouped i32) (local $rowCounts i32) (local $m i32) (local $groupAt i32) (local $exactFrom i32) (local $exactTo i32)
     (local $sumRows i32) (local $groupBits i64) (local $bitAt i64) (local $blockCodes i32) (local $table i32) (local $secondK v128)
-    (local $slotBytes i32) (local $slotAt i32) (local $cacheCodes i32) (local $blockCache i32) (local $plane i64)
+    (local $slotBytes i32) (local $slotAt i32) (local $cacheCodes i32) (local $blockCache i32) (local $plane i64) (local $planeGroups i32)
     (local $k0 i32) (local $k1 i32) (local $k2 i32) (local $k3 i32) (local $k4 i32) (local $k5 i32) (local $k6 i32) (local $k7 i32)
     (local $p0 i64) (local $p1 i64) (local $p2 i64) (local $p3 i64) (local $p4 i64) (local $p5 i64) (local $p6 i64) (local $p7 i64)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128)
@@ -400,7 +400,9 @@
     ;; group tables: the step lists name table rows (groups of eight rows), counts[8 + t] the rows behind them
     (local.set $grouped (i32.and (i32.ne (local.get $groups) (i32.const 0)) (i32.and (local.get $transpose) (i32.eqz (local.get $planeRows)))))
     (local.set $rowCounts (select (i32.add (local.get $counts) (i32.const 32)) (local.get $counts) (local.get $grouped)))
-    (local.set $sumRows (select (local.get $groups) (local.get $cells32) (local.get $grouped)))
+    ;; ≤ 64 rows with group tables: each block's step walks its plane's non-zero bytes (groups) instead of its bits
+    (local.set $planeGroups (i32.and (i32.ne (local.get $groups) (i32.const 0)) (local.get $planeRows)))
+    (local.set $sumRows (select (local.get $groups) (local.get $cells32) (i32.or (local.get $grouped) (local.get $planeGroups))))
     (local.set $zeroReadsZero (i32.and (i32.le_s (local.get $adcMin) (i32.const 0)) (i32.ge_s (local.get $adcMax) (i32.const 0))))
     (local.set $minV (i32x4.splat (local.get $adcMin)))
     (local.set $maxV (i32x4.splat (local.get $adcMax)))
