@@ -2,7 +2,7 @@
  * @fileoverview The WebAssembly layer engine: all tiles of a weight layer run inside one WebAssembly memory per
  * instance — the layer's inputs converted once, each row range gathered (im2col) once for every tile that reads it,
  * each row range's column tiles read together (one fast MVM, or one faithful bit-serial read of their cells side by
- * side) and each tile finished
+ * side, of each distinct vector once on a convolution) and each tile finished
  * (slice combine, signed-input correction, truncation window, scatter-add into the layer's accumulators) without
  * leaving it; only the layer's result is copied out (a fused tail's x_int stays for the next layer). Every step is the
  * TypeScript reference's arithmetic in the same order (kernels.wat; only integer contributions, exact in any order,
@@ -287,6 +287,7 @@ export function accumulateLayerWasm(
           arena.exports.gather(x.at, images, imageStride, layer.positions, offsetsAt, t.rows, t.bias_row ? 1 : 0, layer.biasInput, p.inputOffset, narrowPadded,
             xuAt);
         }
+        // a linear layer's vectors are whole images, seldom repeated: only a convolution's are worth the hashing
         rows = narrowPadded === 0 && layer.isConv ? dedupRows(arena, xuAt, outer, t.rows_used) : { xuAt, unique: outer, rowMapAt: 0 };
         gathered.set(key, rows);
       }
@@ -318,6 +319,7 @@ export function accumulateLayerWasm(
           const m = pending.get(member)!;
           const scheme = m.plan.combine === "differential" ? 1 : 2;
           const { colOffset } = kernels.get(member)!;
+          // (the f64 finish, for layers whose sums leave i32, reads each position's row through the map instead)
           if (asI32) finishSlicesI32(arena, layer, m, outAt + colOffset * 4, stride, scheme, rows, outer, accAt);
           else finishTile(arena, layer, m, outAt + colOffset * 8, stride, scheme, outer, accAt, outBaseAt, rowMapAt);
         }
