@@ -5,7 +5,8 @@
  * as a ratio to onnxruntime. The simulator runs through simulateImages (stacked outputs, as the accuracy and Monte
  * Carlo loops of `xbarc run` use it). onnxruntime and the simulator both make one untimed pass over the images, then
  * are timed --reps times over them (Monte Carlo: --mc-reps times, 1 and 2 workers interleaved); the figures are
- * medians. Prints figures only; asserts nothing about time. Usage (after `npm run build`):
+ * medians, then issue 6's goals met or missed on the unrounded ratios. Prints figures only; asserts nothing about
+ * time. Usage (after `npm run build`):
  *   node bench/sim/run.mjs [--offset 8000] [--count 2000] [--faithful-count N (default: --count)] [--reps 11] [--mc-runs 32] [--mc-count 2000] [--mc-reps 3] [--json]
  * 11 timed passes by default: a pass of the MLP takes a few ms, and single passes of it vary by 2× (the JIT still
  * tiering up, garbage collection), so a median of 5 moved by a quarter from run to run.
@@ -22,6 +23,8 @@ const IMAGES = resolve(REPO_ROOT, "fixtures/mnist/t10k-images-idx3-ubyte.gz");
 const LABELS = resolve(REPO_ROOT, "fixtures/mnist/t10k-labels-idx1-ubyte.gz");
 const MODELS = ["lenet5", "cnn-3conv-2fc", "mlp784-32-10-relu"];
 const ORT_BATCH = 100;
+/** Issue 6's goals for these figures: images/s as a ratio to onnxruntime, and the Monte Carlo speedup. */
+const GOALS = { ideal: 0.5, faithful: 0.05, monteCarlo: 1.7 };
 const SIGMA = 0.1;
 
 function parseArgs(argv) {
@@ -158,7 +161,7 @@ async function main() {
   const rows = [];
   for (const m of models) {
     const base = m.ort.imagesPerSecond;
-    const row = (what, images, ips, acc) => rows.push([m.model, what, String(images), ips.toFixed(1), (ips / base).toFixed(3), acc === undefined ? "" : (100 * acc).toFixed(2)]);
+    const row = (what, images, ips, acc) => rows.push([m.model, what, String(images), ips.toFixed(1), (ips / base).toFixed(4), acc === undefined ? "" : (100 * acc).toFixed(2)]);
     row(`onnxruntime-node float32 (batch ${ORT_BATCH})`, m.images.count, base, m.ort.accuracy);
     row("sim ideal, fast path (--ideal)", m.images.count, m.ideal.imagesPerSecond, m.ideal.accuracy);
     row(`sim faithful, ${m.adcBits}-bit ADC, lognormal σ ${SIGMA}`, m.images.faithfulCount, m.faithful.imagesPerSecond, m.faithful.accuracy);
@@ -180,6 +183,12 @@ async function main() {
       console.log(`Monte Carlo speedup, 2 workers vs 1 (${m.model}, ${m.monteCarlo.runs} runs × ${m.monteCarlo.images} images): ${m.monteCarlo.speedup.toFixed(2)}× (medians; interleaved pairs: ${paired}; same accuracies: ${m.monteCarlo.sameAccuracy})`);
     }
   }
+  // issue 6's goals, judged on the unrounded medians (a ratio printed as 0.050 may be 0.0496)
+  const verdict = (value, goal) => `${value.toFixed(4)} ${value >= goal ? "met" : `missed (needs ${(goal / value).toFixed(3)}× faster)`}`;
+  const ratios = (goal, path) => models.map((m) => `${m.model} ${verdict(m[path].imagesPerSecond / m.ort.imagesPerSecond, goal)}`).join(", ");
+  console.log(`goal ideal ÷ ORT ≥ ${GOALS.ideal}: ${ratios(GOALS.ideal, "ideal")}`);
+  console.log(`goal faithful ÷ ORT ≥ ${GOALS.faithful}: ${ratios(GOALS.faithful, "faithful")}`);
+  for (const m of models) if (m.monteCarlo) console.log(`goal Monte Carlo 2 vs 1 workers ≥ ${GOALS.monteCarlo}×: ${verdict(m.monteCarlo.speedup, GOALS.monteCarlo)}`);
 }
 
 main().catch((e) => {
