@@ -82,7 +82,8 @@ describe("the reuse of repeated input vectors (dedup_rows, add_rows_i32)", () =>
       const xAt = arena.scratch(c.x.length * 4);
       arena.i32(xAt, c.x.length).set(c.x);
       const mapAt = arena.scratch(c.outer * 4);
-      const unique = arena.exports.dedup_rows(xAt, c.outer, c.rows, arena.scratch(8 << c.tableBits), c.tableBits, mapAt);
+      // a probe past the last vector: every vector is hashed
+      const unique = arena.exports.dedup_rows(xAt, c.outer, c.rows, arena.scratch(8 << c.tableBits), c.tableBits, mapAt, c.outer + 1);
       const front = arena.i32(xAt, unique * c.rows).join(",");
       const map = Array.from(arena.i32(mapAt, c.outer));
       arena.release(mark);
@@ -104,7 +105,7 @@ describe("the reuse of repeated input vectors (dedup_rows, add_rows_i32)", () =>
     const mapAt = arena.scratch(8);
     const tableBits = 4;
     const tableAt = arena.scratch(8 << tableBits);
-    const unique = arena.exports.dedup_rows(xAt, 2, 6, tableAt, tableBits, mapAt);
+    const unique = arena.exports.dedup_rows(xAt, 2, 6, tableAt, tableBits, mapAt, 3);
     const table = arena.i32(tableAt, 2 << tableBits);
     const stored = range(0, 1 << tableBits).filter((slot) => table[2 * slot + 1] !== 0).map((slot) => table[2 * slot]! >>> 0);
     const map = Array.from(arena.i32(mapAt, 2));
@@ -112,6 +113,32 @@ describe("the reuse of repeated input vectors (dedup_rows, add_rows_i32)", () =>
     expect(stored).toEqual([vectorHash(first), vectorHash(first)]);
     expect(unique).toBe(2);
     expect(map).toEqual([0, 1]);
+  });
+
+  it("stops hashing after `probe` vectors when fewer than 1 in 16 of them repeated, and goes on when more did", () => {
+    const rows = 5;
+    const vector = (i: number): number[] => [i, 1, 2, 3, i % 7];
+    // 64 vectors whose first is repeated `repeats` times, then ten more copies of it: 3 repeats among the first 64
+    // (< 1/16) stop the hashing at 64, so the later copies count as distinct; 4 (= 1/16) keep it going, so they map to 0
+    for (const [repeats, hashing] of [[3, false], [4, true]] as const) {
+      const early = range(0, 64).map((o) => (o <= repeats ? 0 : o));
+      const vectors = [...early, ...range(0, 10).map(() => 0)].map(vector);
+      const outer = vectors.length;
+      const mark = arena.mark();
+      const xAt = arena.scratch(outer * rows * 4);
+      arena.i32(xAt, outer * rows).set(vectors.flat());
+      const mapAt = arena.scratch(outer * 4);
+      const tableBits = 8;
+      const unique = arena.exports.dedup_rows(xAt, outer, rows, arena.scratch(8 << tableBits), tableBits, mapAt, 64);
+      const map = Array.from(arena.i32(mapAt, outer));
+      const front = Array.from(arena.i32(xAt, unique * rows));
+      arena.release(mark);
+      const distinctEarly = 64 - repeats;
+      expect(unique, `${repeats} repeats`).toBe(hashing ? distinctEarly : distinctEarly + 10);
+      expect(map.slice(64), `${repeats} repeats`).toEqual(hashing ? range(0, 10).map(() => 0) : range(0, 10).map((i) => distinctEarly + i));
+      // whatever was decided, each vector's row holds that vector
+      for (let o = 0; o < outer; o++) expect(front.slice(map[o]! * rows, (map[o]! + 1) * rows)).toEqual(vectors[o]);
+    }
   });
 
   it("add_rows_i32 adds row map[o] of the finished rows into position o's accumulators, and nothing past its columns", () => {

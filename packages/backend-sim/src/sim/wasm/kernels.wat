@@ -1472,15 +1472,16 @@
         (br $loopO))))
 
   ;; ---------------------------------------------------------------------------------------------------------------
-  ;; dedup_rows(x, outer, rows, table, tableBits, map) → unique: the distinct vectors of x i32 [outer, rows], moved to
-  ;; its front in order of first appearance (x [unique, rows] after), and map i32 [outer]: vector o's index among
-  ;; them. A read is a function of its input vector alone, so reading the unique vectors and finishing vector o from
-  ;; its map[o]'s row gives every vector's result; a convolution's positions repeat (a blank image region's patches
-  ;; after the first layer). table: 2^tableBits (hash, index + 1) pairs of i32 (2^tableBits ≥ 2·outer, so probes stay
-  ;; short), cleared here. A vector's hash mixes its words four lanes at a time (xor, multiply, xor-shift), the
-  ;; rows mod 4 after; equal hashes are confirmed word by word.
+  ;; dedup_rows(x, outer, rows, table, tableBits, map, probe) → unique: the distinct vectors of x i32 [outer, rows],
+  ;; moved to its front in order of first appearance (x [unique, rows] after), and map i32 [outer]: vector o's index
+  ;; among them. A read is a function of its input vector alone, so reading the unique vectors and finishing vector o
+  ;; from its map[o]'s row gives every vector's result; a convolution's positions repeat (a blank image region's
+  ;; patches after the first layer). table: 2^tableBits (hash, index + 1) pairs of i32 (2^tableBits ≥ 2·outer, so
+  ;; probes stay short), cleared here. If fewer than 1 in 16 of the first `probe` vectors repeated, the rest count as
+  ;; distinct, unhashed (the hashing would cost more than such repeats save). A vector's hash mixes its words four
+  ;; lanes at a time (xor, multiply, xor-shift), the rows mod 4 after; equal hashes are confirmed word by word.
   (func (export "dedup_rows")
-    (param $x i32) (param $outer i32) (param $rows i32) (param $table i32) (param $tableBits i32) (param $map i32) (result i32)
+    (param $x i32) (param $outer i32) (param $rows i32) (param $table i32) (param $tableBits i32) (param $map i32) (param $probe i32) (result i32)
     (local $o i32) (local $unique i32) (local $rowBytes i32) (local $laneBytes i32) (local $src i32) (local $j i32)
     (local $mask i32) (local $hash i32) (local $slot i32) (local $entry i32) (local $cand i32) (local $h v128) (local $h1 v128)
     (local $h2 v128) (local $h3 v128) (local $odd v128)
@@ -1493,6 +1494,19 @@
     (block $doneO
       (loop $loopO
         (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        ;; fewer than 1 in 16 of the first `probe` vectors repeated: the rest are taken as distinct without hashing
+        ;; (moved down together, mapped in order)
+        (if (i32.and (i32.eq (local.get $o) (local.get $probe))
+              (i32.lt_u (i32.shl (i32.sub (local.get $o) (local.get $unique)) (i32.const 4)) (local.get $o)))
+          (then
+            (memory.copy (i32.add (local.get $x) (i32.mul (local.get $unique) (local.get $rowBytes))) (local.get $src)
+              (i32.mul (i32.sub (local.get $outer) (local.get $o)) (local.get $rowBytes)))
+            (loop $loopRest
+              (i32.store (i32.add (local.get $map) (i32.shl (local.get $o) (i32.const 2))) (local.get $unique))
+              (local.set $unique (i32.add (local.get $unique) (i32.const 1)))
+              (local.set $o (i32.add (local.get $o) (i32.const 1)))
+              (br_if $loopRest (i32.lt_u (local.get $o) (local.get $outer))))
+            (br $doneO)))
         ;; h = (h xor words)·odd, xor-shifted so that high bits feed low ones: four independent chains of 16 bytes each
         ;; per 64 (their multiplies' latencies overlap), then one for the rest
         (local.set $h (v128.const i32x4 0x243f6a88 0x85a308d3 0x13198a2e 0x03707344))

@@ -60,7 +60,7 @@ export interface KernelExports {
   finish_slices_i32(src: number, srcStride: number, outer: number, cols: number, scheme: number, slices: number, cellBits: number, correction: number,
     dL: number, wrapShift: number, acc: number, accStride: number, colBase: number): void;
   add_rows_i32(src: number, cols: number, map: number, outer: number, acc: number, accStride: number, colBase: number): void;
-  dedup_rows(x: number, outer: number, rows: number, table: number, tableBits: number, map: number): number;
+  dedup_rows(x: number, outer: number, rows: number, table: number, tableBits: number, map: number, probe: number): number;
   to_i32(src: number, n: number, dst: number, range: number, quantize: number, scale: number, lo: number, hi: number): number;
   quantize_f32(src: number, n: number, dst: number, range: number, scale: number, lo: number, hi: number): void;
 }
