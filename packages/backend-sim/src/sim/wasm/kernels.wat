@@ -602,29 +602,29 @@
                 (local.set $kEnd (i32.add (local.get $listBase) (local.get $n)))
                 (local.set $cacheCodes (i32.const 0))
                 (block $doneCB
-                ;; ≤ 64 rows: a plane read before (by this vector or an earlier one, at any step) gave these codes, the
-                ;; clamped ADC outputs of every column, which depend on nothing else: added from the plane cache; a
-                ;; plane not found there is read and its codes stored in its slot (a conv's small tiles repeat most
-                ;; planes: neighbouring positions, and low and high bits of the same inputs)
-                (if (local.get $planeCache)
-                  (then
-                    (local.set $plane (i64.load (i32.add (local.get $vals) (i32.shl (local.get $t) (i32.const 3)))))
-                    (if (i64.ne (local.get $plane) (i64.const 0))
-                      (then
-                        (local.set $slotAt (i32.add (local.get $planeCache) (i32.mul (local.get $slotBytes) (i32.and (local.get $cacheMask)
-                          (i32.wrap_i64 (i64.shr_u (i64.mul (local.get $plane) (i64.const 0x9e3779b97f4a7c15)) (i64.const 40)))))))
-                        (if (i64.eq (i64.load (local.get $slotAt)) (local.get $plane))
-                          (then
-                            (local.set $j (i32.const 0))
-                            (loop $loopHit
-                              (v128.store (i32.add (local.get $codes) (local.get $j)) (i32x4.add (v128.load (i32.add (local.get $codes) (local.get $j)))
-                                (i32x4.shl (v128.load offset=16 (i32.add (local.get $slotAt) (local.get $j))) (local.get $shift))))
-                              (local.set $j (i32.add (local.get $j) (i32.const 16)))
-                              (br_if $loopHit (i32.lt_u (local.get $j) (local.get $tableBytes))))
-                            (br $doneCB)))
-                        (i64.store (local.get $slotAt) (local.get $plane))
-                        (local.set $cacheCodes (i32.add (local.get $slotAt) (i32.const 16)))))))
-                (local.set $cb (i32.const 0))
+                  ;; ≤ 64 rows: a plane read before (by this vector or an earlier one, at any step) gave these codes, the
+                  ;; clamped ADC outputs of every column, which depend on nothing else: added from the plane cache; a
+                  ;; plane not found there is read and its codes stored in its slot (a conv's small tiles repeat most
+                  ;; planes: neighbouring positions, and low and high bits of the same inputs)
+                  (if (local.get $planeCache)
+                    (then
+                      (local.set $plane (i64.load (i32.add (local.get $vals) (i32.shl (local.get $t) (i32.const 3)))))
+                      (if (i64.ne (local.get $plane) (i64.const 0))
+                        (then
+                          (local.set $slotAt (i32.add (local.get $planeCache) (i32.mul (local.get $slotBytes) (i32.and (local.get $cacheMask)
+                            (i32.wrap_i64 (i64.shr_u (i64.mul (local.get $plane) (i64.const 0x9e3779b97f4a7c15)) (i64.const 40)))))))
+                          (if (i64.eq (i64.load (local.get $slotAt)) (local.get $plane))
+                            (then
+                              (local.set $j (i32.const 0))
+                              (loop $loopHit
+                                (v128.store (i32.add (local.get $codes) (local.get $j)) (i32x4.add (v128.load (i32.add (local.get $codes) (local.get $j)))
+                                  (i32x4.shl (v128.load offset=16 (i32.add (local.get $slotAt) (local.get $j))) (local.get $shift))))
+                                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                                (br_if $loopHit (i32.lt_u (local.get $j) (local.get $tableBytes))))
+                              (br $doneCB)))
+                          (i64.store (local.get $slotAt) (local.get $plane))
+                          (local.set $cacheCodes (i32.add (local.get $slotAt) (i32.const 16)))))))
+                  (local.set $cb (i32.const 0))
                   (loop $loopCB
                     (br_if $doneCB (i32.ge_u (local.get $cb) (local.get $cols)))
                     (local.set $left (i32.sub (local.get $cols) (local.get $cb)))
