@@ -18,9 +18,10 @@ function lcg(seed: number): (n: number) => number {
 }
 
 /**
- * dedup_rows's hash of a vector of 5 to 15 words as kernels.wat computes it, up to its last word: the four-lane
- * chain over the first four words, its lanes folded, the words after them one at a time. The test builds a collision
- * with it; the hashes the kernel stores in its table check that this copy is right.
+ * dedup_rows's hash of a vector of 5 to 15 words as kernels.wat computes it (wat-kernels.mjs dedupHashLanes and its
+ * seeds), up to its last word: the four-lane chain over the first four words, its lanes folded, the words after them
+ * one at a time. The test builds a collision with it; the hashes the kernel stores in its table check that this copy
+ * is right.
  */
 function laneHash(words: Int32Array): number {
   const odd = [0x9e3779b1, 0x85ebca77, 0xc2b2ae3d, 0x27d4eb2f];

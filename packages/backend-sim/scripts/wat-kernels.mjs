@@ -681,6 +681,41 @@ ${finishColumns("$h0", "$corrAt", "$dst", 0)}
 `;
 }
 
+/** dedup_rows's hash chains: their seeds (π's first hex digits) and the odd multipliers live in $odd. */
+const DEDUP_HASH_SEEDS = [
+  "0x243f6a88 0x85a308d3 0x13198a2e 0x03707344", "0xa4093822 0x299f31d0 0x082efa98 0xec4e6c89",
+  "0x452821e6 0x38d01377 0xbe5466cf 0x34e90c6c", "0xc0ac29b7 0xc97c50dd 0x3f84d5b5 0xb5470917",
+];
+
+/**
+ * dedup_rows's lane hash of the vector at $src (fragment of its loop over vectors; $laneBytes its bytes in whole
+ * 16-byte blocks): h = (h xor words)·odd, xor-shifted so that high bits feed low ones, in four independent chains of 16
+ * bytes each per 64 (their multiplies' latencies overlap), folded into $h by shifts, then one chain for the rest;
+ * leaves $j at $laneBytes.
+ */
+export function dedupHashLanes() {
+  const chains = ["$h", "$h1", "$h2", "$h3"];
+  const mix = (h, offset) => `(local.set ${h} (i32x4.mul (v128.xor (local.get ${h}) (v128.load offset=${offset} (i32.add (local.get $src) (local.get $j)))) (local.get $odd)))
+(local.set ${h} (v128.xor (local.get ${h}) (i32x4.shr_u (local.get ${h}) (i32.const 15))))`;
+  return `${chains.map((h, i) => `(local.set ${h} (v128.const i32x4 ${DEDUP_HASH_SEEDS[i]}))`).join("\n")}
+(local.set $j (i32.const 0))
+(block $doneH4
+  (loop $loopH4
+    (br_if $doneH4 (i32.gt_u (i32.add (local.get $j) (i32.const 64)) (local.get $laneBytes)))
+${indent(chains.map((h, i) => mix(h, 16 * i)).join("\n"), 4)}
+    (local.set $j (i32.add (local.get $j) (i32.const 64)))
+    (br $loopH4)))
+(local.set $h (v128.xor (v128.xor (local.get $h) (i32x4.shl (local.get $h1) (i32.const 7)))
+  (v128.xor (i32x4.shl (local.get $h2) (i32.const 13)) (i32x4.shl (local.get $h3) (i32.const 19)))))
+(block $doneH
+  (loop $loopH
+    (br_if $doneH (i32.ge_u (local.get $j) (local.get $laneBytes)))
+${indent(mix("$h", 0), 4)}
+    (local.set $j (i32.add (local.get $j) (i32.const 16)))
+    (br $loopH)))
+`;
+}
+
 /**
  * Each family's generated functions (or function-body fragments), keyed by the name kernels.wat uses in its
  * `;; @insert <family>` line.
@@ -705,6 +740,7 @@ export const KERNEL_FAMILIES = {
   "mvm-i16-listed-chunk": () => indent(mvmI16Chunk(), 20),
   "mvm-i16-finish-quads": () => indent(mvmI16FinishQuads(), 16),
   "finish-slices-quad": () => indent(finishSlicesQuad(), 12),
+  "dedup-hash-lanes": () => indent(dedupHashLanes(), 8),
   // the bodies of $hsum4 and $finishQuad (the fused finish above inlines the same text)
   "hsum4-body": () => indent(hsum4Body(), 4),
   "finish-quad-body": () => indent(finishQuadBody(), 4),

@@ -184,8 +184,13 @@ export class WasmFloatCellTile {
    */
   private planeCacheSlots(outer: number, steps: number, dacBits: number): number {
     if (!(dacBits === 1 && steps <= 8 && this.rowsUsed <= 64)) return 0;
-    const fit = Math.floor(Math.log2(PLANE_CACHE_MAX_BYTES / (this.cols * 4 + 16)));
+    const fit = Math.floor(Math.log2(PLANE_CACHE_MAX_BYTES / this.planeCacheSlotBytes()));
     return 2 ** Math.max(0, Math.min(fit, Math.ceil(Math.log2(outer * steps))));
+  }
+
+  /** The bytes of one plane-cache slot (kernels.wat read_float32): a 16-byte tag, then the codes i32 [cols]. */
+  private planeCacheSlotBytes(): number {
+    return 16 + this.cols * 4;
   }
 
   /** The bytes of this tile's group table: 2^8 rows of `stride` f32 per group of eight rows. */
@@ -247,7 +252,7 @@ export class WasmFloatCellTile {
         arena.exports.group_rows_f32(this.cells32At, rowsUsed, stride, groupsAt);
       }
       const cache = this.planeCacheSlots(outer, steps, dacBits);
-      const cacheAt = cache === 0 ? 0 : arena.scratch(cache * (cols * 4 + 16));
+      const cacheAt = cache === 0 ? 0 : arena.scratch(cache * this.planeCacheSlotBytes());
       this.lastFallbacks = arena.exports.read_float32(this.cellsAt, this.cells32At, stride, cols, thresholdsAt, xAt, outer, rowsUsed, steps, dacBits, min, max,
         countsAt, idxAt, valsAt, sumsAt, outAt, outI32 ? 1 : 0, groupsAt, cacheAt, cache - 1);
       this.lastKernel = groups ? "float32-groups" : "float32";
@@ -269,7 +274,7 @@ export class WasmFloatCellTile {
    * The bound: with u = 2^-24 and A = Σ_active |v·G[r, c]| ≤ (2^db − 1)·min(n·M[c], S[c]) (M[c] = max_r |G[r, c]|,
    * S[c] = Σ_r |G[r, c]|: the m ≤ n rows a step drives hold at most n of the column's cells) over those rows, each
    * f32 term p = fl32(v·fl32(G)) is within (2u + u²)|v·G| of v·G (the product is exact for v = 1, 2), and f32
-   * summation of the m terms from 0, in any order and grouping (so also the group tables' sums of up to four of them,
+   * summation of the m terms from 0, in any order and grouping (so also the group tables' sums of up to eight of them,
    * then the sum of those), adds at most γ_(m−1)·Σ|p|, γ_k =
    * ku/(1 − ku) (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., 2002, §3.1 and §4.2); the
    * reference's f64 sum R errs by at most γ_m·A in unit 2^-53. For n ≤ 4096, γ_(m−1)(1 + u)² ≤ (n − 1)(1 + 2^-11)·u,

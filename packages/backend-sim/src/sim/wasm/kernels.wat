@@ -1507,35 +1507,8 @@
               (local.set $o (i32.add (local.get $o) (i32.const 1)))
               (br_if $loopRest (i32.lt_u (local.get $o) (local.get $outer))))
             (br $doneO)))
-        ;; h = (h xor words)·odd, xor-shifted so that high bits feed low ones: four independent chains of 16 bytes each
-        ;; per 64 (their multiplies' latencies overlap), then one for the rest
-        (local.set $h (v128.const i32x4 0x243f6a88 0x85a308d3 0x13198a2e 0x03707344))
-        (local.set $h1 (v128.const i32x4 0xa4093822 0x299f31d0 0x082efa98 0xec4e6c89))
-        (local.set $h2 (v128.const i32x4 0x452821e6 0x38d01377 0xbe5466cf 0x34e90c6c))
-        (local.set $h3 (v128.const i32x4 0xc0ac29b7 0xc97c50dd 0x3f84d5b5 0xb5470917))
-        (local.set $j (i32.const 0))
-        (block $doneH4
-          (loop $loopH4
-            (br_if $doneH4 (i32.gt_u (i32.add (local.get $j) (i32.const 64)) (local.get $laneBytes)))
-            (local.set $h (i32x4.mul (v128.xor (local.get $h) (v128.load offset=0 (i32.add (local.get $src) (local.get $j)))) (local.get $odd)))
-            (local.set $h (v128.xor (local.get $h) (i32x4.shr_u (local.get $h) (i32.const 15))))
-            (local.set $h1 (i32x4.mul (v128.xor (local.get $h1) (v128.load offset=16 (i32.add (local.get $src) (local.get $j)))) (local.get $odd)))
-            (local.set $h1 (v128.xor (local.get $h1) (i32x4.shr_u (local.get $h1) (i32.const 15))))
-            (local.set $h2 (i32x4.mul (v128.xor (local.get $h2) (v128.load offset=32 (i32.add (local.get $src) (local.get $j)))) (local.get $odd)))
-            (local.set $h2 (v128.xor (local.get $h2) (i32x4.shr_u (local.get $h2) (i32.const 15))))
-            (local.set $h3 (i32x4.mul (v128.xor (local.get $h3) (v128.load offset=48 (i32.add (local.get $src) (local.get $j)))) (local.get $odd)))
-            (local.set $h3 (v128.xor (local.get $h3) (i32x4.shr_u (local.get $h3) (i32.const 15))))
-            (local.set $j (i32.add (local.get $j) (i32.const 64)))
-            (br $loopH4)))
-        (local.set $h (v128.xor (v128.xor (local.get $h) (i32x4.shl (local.get $h1) (i32.const 7)))
-          (v128.xor (i32x4.shl (local.get $h2) (i32.const 13)) (i32x4.shl (local.get $h3) (i32.const 19)))))
-        (block $doneH
-          (loop $loopH
-            (br_if $doneH (i32.ge_u (local.get $j) (local.get $laneBytes)))
-            (local.set $h (i32x4.mul (v128.xor (local.get $h) (v128.load (i32.add (local.get $src) (local.get $j)))) (local.get $odd)))
-            (local.set $h (v128.xor (local.get $h) (i32x4.shr_u (local.get $h) (i32.const 15))))
-            (local.set $j (i32.add (local.get $j) (i32.const 16)))
-            (br $loopH)))
+        ;; h: the words four lanes at a time (dedupHashLanes)
+        ;; @insert dedup-hash-lanes
         (local.set $hash (i32.xor
           (i32.xor (i32x4.extract_lane 0 (local.get $h)) (i32.rotl (i32x4.extract_lane 1 (local.get $h)) (i32.const 8)))
           (i32.xor (i32.rotl (i32x4.extract_lane 2 (local.get $h)) (i32.const 16)) (i32.rotl (i32x4.extract_lane 3 (local.get $h)) (i32.const 24)))))
