@@ -584,15 +584,18 @@ export function adcExactLanes() {
 `;
 }
 
-/** Columns per pass of mvm_i16 (its eight i32x4 accumulators, one column each). */
-const MVM_I16_COLUMNS = 8;
+/** Columns per pass of mvm_i16 (for each of its two vectors, four i32x4 accumulators, one column each). */
+const MVM_I16_COLUMNS = 4;
 
 /**
- * mvm_i16's work on one 8-row input chunk (fragment of its two chunk loops; $xv holds the chunk's inputs, $wk the
- * address of its 8 columns' weights, 16 bytes each): a_j += dot_i16x8_s(x, w_j) for the pass's eight columns.
+ * mvm_i16's work on one 8-row input chunk of a pair of vectors (fragment of its two chunk loops; $xv and $yv hold the
+ * two vectors' inputs, $wk the address of the pass's 4 columns' weights, 16 bytes each): for each column j, its weights
+ * loaded once, a_j += dot_i16x8_s(x, w_j) and a_(4+j) += dot_i16x8_s(y, w_j).
  */
 export function mvmI16Chunk() {
-  return `${lines(MVM_I16_COLUMNS, (j) => `(local.set $a${j} (i32x4.add (local.get $a${j}) (i32x4.dot_i16x8_s (local.get $xv) (v128.load offset=${16 * j} (local.get $wk)))))`)}
+  return `${lines(MVM_I16_COLUMNS, (j) => `(local.set $h0 (v128.load offset=${16 * j} (local.get $wk)))
+(local.set $a${j} (i32x4.add (local.get $a${j}) (i32x4.dot_i16x8_s (local.get $xv) (local.get $h0))))
+(local.set $a${MVM_I16_COLUMNS + j} (i32x4.add (local.get $a${MVM_I16_COLUMNS + j}) (i32x4.dot_i16x8_s (local.get $yv) (local.get $h0))))`)}
 `;
 }
 
@@ -641,19 +644,16 @@ export function finishQuadBody() {
 `;
 }
 
+
 /**
- * mvm_i16's fused finish (fragment of its output stage; $accRow and $corrAt address the pass's first column): for each
- * quad of the pass's eight columns, the lane sums of its four accumulators, finished into the accumulators — $hsum4
- * and $finishQuad inline (a call per quad cost as much as the work).
+ * mvm_i16's fused finish of one vector (fragment of its output stage; $accRow and $corrAt address the pass's first
+ * column): the lane sums of its four accumulators from a<first>, finished into the accumulators — $hsum4 and
+ * $finishQuad inline (a call per quad cost as much as the work).
  */
-export function mvmI16FinishQuads() {
-  const quad = (q) => {
-    const [a, b, c, d] = [0, 1, 2, 3].map((i) => `(local.get $a${4 * q + i})`);
-    return `${laneSums(a, b, c, d, "$h0", "$h1")}
-${finishColumns("$h0", "$corrAt", "$accRow", 16 * q)}`;
-  };
-  return `${quad(0)}
-${quad(1)}
+export function mvmI16FinishQuad(first) {
+  const [a, b, c, d] = [0, 1, 2, 3].map((i) => `(local.get $a${first + i})`);
+  return `${laneSums(a, b, c, d, "$h0", "$h1")}
+${finishColumns("$h0", "$corrAt", "$accRow", 0)}
 `;
 }
 
@@ -738,7 +738,8 @@ export const KERNEL_FAMILIES = {
   // mvm_i16's chunk, in its dense loop and in its loop over listed chunks
   "mvm-i16-dense-chunk": () => indent(mvmI16Chunk(), 18),
   "mvm-i16-listed-chunk": () => indent(mvmI16Chunk(), 20),
-  "mvm-i16-finish-quads": () => indent(mvmI16FinishQuads(), 16),
+  "mvm-i16-finish-first": () => indent(mvmI16FinishQuad(0), 16),
+  "mvm-i16-finish-second": () => indent(mvmI16FinishQuad(MVM_I16_COLUMNS), 20),
   "finish-slices-quad": () => indent(finishSlicesQuad(), 12),
   "dedup-hash-lanes": () => indent(dedupHashLanes(), 8),
   // the bodies of $hsum4 and $finishQuad (the fused finish above inlines the same text)

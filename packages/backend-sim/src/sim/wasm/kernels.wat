@@ -834,38 +834,49 @@
   ;; acc ≠ 0 (asI32 ≠ 0): finish_i32 fused in, out unused — each vector's sums less correction [colsPadded] (0 past the
   ;;   tile's columns), truncated and wrapped (dL, wrapShift), are added into acc at o·accStride + colBase (the columns
   ;;   past the tile's add 0 there, up to 28 bytes past the last row: the caller leaves room).
-  ;; Eight columns per pass (eight i32x4 accumulators), each 8-row input chunk loaded once for all eight. The chunks of
-  ;; a vector that are all 0 add nothing, so they are skipped: activations after a ReLU, and images' blank regions,
-  ;; leave a third to a half of the chunks 0 (a vector's non-zero chunks are listed once, then every pass walks the
-  ;; list; a vector with few zero chunks takes the plain loop). The dot products of a chunk, and the fused finish, come
-  ;; from mvmI16Chunk and mvmI16FinishQuads in scripts/wat-kernels.mjs, at the `;; @insert` lines.
+  ;; Two vectors and four columns per pass (eight i32x4 accumulators): each weight load serves both vectors, each input
+  ;; chunk load four columns (one vector and eight columns measured 1.2–1.3× slower per multiply: the kernel is bound
+  ;; by the loads and instructions issued). An odd last vector pairs with itself and keeps one result. The chunks that
+  ;; are all 0 in both vectors add nothing, so they are skipped: activations after a ReLU, and images' blank regions,
+  ;; leave a third to a half of the chunks 0 (the pair's non-zero chunks are listed once, then every pass walks the
+  ;; list; a pair with few zero chunks takes the plain loop). The dot products of a chunk, and the fused finish, come
+  ;; from mvmI16Chunk and mvmI16FinishQuad in scripts/wat-kernels.mjs, at the `;; @insert` lines.
   (func $mvmI16 (export "mvm_i16")
     (param $w i32) (param $rowsPadded i32) (param $colsPadded i32) (param $x i32) (param $outer i32) (param $out i32) (param $asI32 i32)
     (param $list i32) (param $correction i32) (param $dL i32) (param $wrapShift i32) (param $acc i32) (param $accStride i32) (param $colBase i32)
     (local $accRow i32) (local $corrAt i32) (local $h0 v128) (local $h1 v128) (local $o i32) (local $c i32) (local $rowBytes i32) (local $blockBytes i32) (local $wp i32) (local $xp i32) (local $xEnd i32)
-    (local $e i32) (local $listEnd i32) (local $off i32) (local $wk i32)
-    (local $xv v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (local $e i32) (local $listEnd i32) (local $off i32) (local $wk i32) (local $pair i32) (local $dy i32) (local $outRow i32) (local $outBytes i32) (local $at i32)
+    (local $xv v128) (local $yv v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
     (local.set $rowBytes (i32.shl (local.get $rowsPadded) (i32.const 1)))
     (local.set $blockBytes (i32.shl (local.get $rowsPadded) (i32.const 4)))
+    (local.set $outBytes (i32.shl (local.get $colsPadded) (select (i32.const 2) (i32.const 3) (local.get $asI32))))
+    (local.set $outRow (local.get $out))
     (block $doneO
       (loop $loopO
         (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        ;; the second vector of the pair at x + dy (dy = 0: the last vector, alone)
+        (local.set $pair (i32.lt_u (i32.add (local.get $o) (i32.const 1)) (local.get $outer)))
+        (local.set $dy (select (local.get $rowBytes) (i32.const 0) (local.get $pair)))
         (local.set $xEnd (i32.add (local.get $x) (local.get $rowBytes)))
-        ;; the non-zero chunks' byte offsets in the row, branch-free (each offset is stored, the end moves past it
-        ;; only when the chunk is not 0)
+        ;; the chunks non-zero in either vector, as byte offsets in the row, branch-free (each offset is stored, the
+        ;; end moves past it only when the chunk is not 0)
         (local.set $listEnd (local.get $list))
         (local.set $off (i32.const 0))
         (loop $loopL
           (i32.store (local.get $listEnd) (local.get $off))
-          (local.set $listEnd (i32.add (local.get $listEnd)
-            (i32.shl (v128.any_true (v128.load (i32.add (local.get $x) (local.get $off)))) (i32.const 2))))
+          (local.set $listEnd (i32.add (local.get $listEnd) (i32.shl (v128.any_true (v128.or
+            (v128.load (i32.add (local.get $x) (local.get $off)))
+            (v128.load (i32.add (i32.add (local.get $x) (local.get $dy)) (local.get $off))))) (i32.const 2))))
           (local.set $off (i32.add (local.get $off) (i32.const 16)))
           (br_if $loopL (i32.lt_u (local.get $off) (local.get $rowBytes))))
         (local.set $c (i32.const 0))
-        (local.set $wp (local.get $w))
         (block $doneC
           (loop $loopC
             (br_if $doneC (i32.ge_u (local.get $c) (local.get $colsPadded)))
+            ;; the pass's four columns: the first or the second half of an 8-column block
+            (local.set $wp (i32.add (local.get $w) (i32.add
+              (i32.mul (i32.shr_u (local.get $c) (i32.const 3)) (local.get $blockBytes))
+              (i32.shl (i32.and (local.get $c) (i32.const 4)) (i32.const 4)))))
             (local.set $a0 (v128.const i64x2 0 0))
             (local.set $a1 (v128.const i64x2 0 0))
             (local.set $a2 (v128.const i64x2 0 0))
@@ -884,52 +895,58 @@
                 (local.set $wk (local.get $wp))
                 (loop $loopK
                   (local.set $xv (v128.load (local.get $xp)))
+                  (local.set $yv (v128.load (i32.add (local.get $xp) (local.get $dy))))
                   ;; @insert mvm-i16-dense-chunk
                   (local.set $wk (i32.add (local.get $wk) (i32.const 128)))
                   (local.set $xp (i32.add (local.get $xp) (i32.const 16)))
                   (br_if $loopK (i32.lt_u (local.get $xp) (local.get $xEnd)))))
               (else
-                ;; the listed chunks: input at x + off, weights at wp + 8·off
+                ;; the listed chunks: inputs at x + off and x + dy + off, weights at wp + 8·off
                 (local.set $e (local.get $list))
                 (block $doneE
                   (loop $loopE
                     (br_if $doneE (i32.ge_u (local.get $e) (local.get $listEnd)))
-                    (local.set $off (i32.load (local.get $e)))
-                    (local.set $xv (v128.load (i32.add (local.get $x) (local.get $off))))
-                    (local.set $wk (i32.add (local.get $wp) (i32.shl (local.get $off) (i32.const 3))))
+                    (local.set $xp (i32.add (local.get $x) (i32.load (local.get $e))))
+                    (local.set $xv (v128.load (local.get $xp)))
+                    (local.set $yv (v128.load (i32.add (local.get $xp) (local.get $dy))))
+                    (local.set $wk (i32.add (local.get $wp) (i32.shl (i32.load (local.get $e)) (i32.const 3))))
                     ;; @insert mvm-i16-listed-chunk
                     (local.set $e (i32.add (local.get $e) (i32.const 4)))
                     (br $loopE)))))
-            ;; lane sums of accumulators 0..3 and 4..7: finished into acc, as i32 (asI32), or converted to f64 two lanes at
-            ;; a time
+            ;; lane sums of accumulators 0..3 (the first vector) and 4..7 (the second): finished into acc, as i32
+            ;; (asI32), or converted to f64 two lanes at a time
             (if (local.get $acc)
               (then
                 (local.set $accRow (i32.add (local.get $acc)
                   (i32.shl (i32.add (i32.add (i32.mul (local.get $o) (local.get $accStride)) (local.get $colBase)) (local.get $c)) (i32.const 2))))
                 (local.set $corrAt (i32.add (local.get $correction) (i32.shl (local.get $c) (i32.const 2))))
                 ;; inline (a call per quad cost as much as the finish itself): hsum4, then finish_i32's window
-                ;; @insert mvm-i16-finish-quads
-                )
+                ;; @insert mvm-i16-finish-first
+                (if (local.get $pair)
+                  (then
+                    (local.set $accRow (i32.add (local.get $accRow) (i32.shl (local.get $accStride) (i32.const 2))))
+                    ;; @insert mvm-i16-finish-second
+                    )))
               (else
-            (if (local.get $asI32)
-              (then
-                (v128.store (local.get $out) (call $hsum4 (local.get $a0) (local.get $a1) (local.get $a2) (local.get $a3)))
-                (v128.store offset=16 (local.get $out) (call $hsum4 (local.get $a4) (local.get $a5) (local.get $a6) (local.get $a7)))
-                (local.set $out (i32.add (local.get $out) (i32.const 32))))
-              (else
-                (local.set $xv (call $hsum4 (local.get $a0) (local.get $a1) (local.get $a2) (local.get $a3)))
-                (v128.store (local.get $out) (f64x2.convert_low_i32x4_s (local.get $xv)))
-                (v128.store offset=16 (local.get $out) (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $xv) (local.get $xv))))
-                (local.set $xv (call $hsum4 (local.get $a4) (local.get $a5) (local.get $a6) (local.get $a7)))
-                (v128.store offset=32 (local.get $out) (f64x2.convert_low_i32x4_s (local.get $xv)))
-                (v128.store offset=48 (local.get $out) (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $xv) (local.get $xv))))
-                (local.set $out (i32.add (local.get $out) (i32.const 64)))))))
-            (local.set $wp (i32.add (local.get $wp) (local.get $blockBytes)))
-            (local.set $c (i32.add (local.get $c) (i32.const 8)))
+                (local.set $at (i32.add (local.get $outRow) (i32.shl (local.get $c) (select (i32.const 2) (i32.const 3) (local.get $asI32)))))
+                (call $storeSums (local.get $at) (local.get $asI32) (call $hsum4 (local.get $a0) (local.get $a1) (local.get $a2) (local.get $a3)))
+                (if (local.get $pair)
+                  (then (call $storeSums (i32.add (local.get $at) (local.get $outBytes)) (local.get $asI32)
+                    (call $hsum4 (local.get $a4) (local.get $a5) (local.get $a6) (local.get $a7)))))))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
             (br $loopC)))
-        (local.set $x (local.get $xEnd))
-        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (local.set $x (i32.add (local.get $xEnd) (local.get $rowBytes)))
+        (local.set $outRow (i32.add (local.get $outRow) (i32.shl (local.get $outBytes) (i32.const 1))))
+        (local.set $o (i32.add (local.get $o) (i32.const 2)))
         (br $loopO))))
+
+  ;; Four i32 sums stored at `at`: as i32 (asI32 ≠ 0), or converted to f64.
+  (func $storeSums (param $at i32) (param $asI32 i32) (param $v v128)
+    (if (local.get $asI32)
+      (then (v128.store (local.get $at) (local.get $v)))
+      (else
+        (v128.store (local.get $at) (f64x2.convert_low_i32x4_s (local.get $v)))
+        (v128.store offset=16 (local.get $at) (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v)))))))
 
   ;; Kernel (c), both phases in one call: mvm(w, rows, rowsPadded, colsPadded, x, outer, narrow, maxInput, out, list) → 1
   ;; when narrow_inputs(x, outer, rows, rowsPadded, narrow) ≤ maxInput (unsigned) and then mvm_i16(w, rowsPadded,
