@@ -50,7 +50,7 @@ export interface KernelExports {
   gather(x: number, images: number, imageStride: number, positions: number, offsets: number, rows: number, biasRow: number, biasInput: number,
     inputOffset: number, narrowPadded: number, dst: number): void;
   gather_runs(x: number, images: number, imageStride: number, positions: number, starts: number, runs: number, rows: number, biasRow: number,
-    biasInput: number, inputOffset: number, rowsPadded: number, dst: number): void;
+    biasInput: number, inputOffset: number, rowsPadded: number, dst: number, narrow: number): void;
   finish(src: number, srcStride: number, outer: number, cols: number, scheme: number, slices: number, place: number, correction: number,
     truncate: number, down: number, m: number, acc: number, outBase: number, colBase: number, channelStride: number, rowMap: number): void;
   epilogue(acc: number, accI32: number, batch: number, positions: number, channels: number, bias: number, moveScale: number, relu: number,
