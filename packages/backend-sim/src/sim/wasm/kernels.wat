@@ -1782,15 +1782,39 @@
   ;; operations on the widened inputs: a product that is a normal float32 is exact, one below 2^−126 rounds to ±0
   ;; either way, one past float32's range becomes ±∞ and clamps as the huge float64 does, and lo, hi and every integer
   ;; between are float32 values. No + 0 for −0: it stores 0, and pmin and pmax keep the +0 they start from.
+  ;; Where lo and hi lie within ±2^22 (8- and 16-bit formats), whole groups of four take a shorter path: clamp first
+  ;; (pmin and pmax keep NaN, which is then masked to +0; with integer bounds clamp and round commute), then round by
+  ;; adding 1.5·2^23, which leaves the nearest integer, ties to even, in the sum's low mantissa bits (the sum stays in
+  ;; [2^23, 2^24), where float32 spacing is 1), read out by subtracting the constant's bits; the range in i32.
   (func (export "quantize_f32")
     (param $src i32) (param $n i32) (param $dst i32) (param $range i32) (param $scale f32) (param $lo f32) (param $hi f32)
     (local $end i32) (local $v v128) (local $minV v128) (local $maxV v128) (local $scaleV v128) (local $loV v128) (local $hiV v128)
+    (local $groupsEnd i32) (local $minI v128) (local $maxI v128)
     (local.set $scaleV (f32x4.splat (local.get $scale)))
     (local.set $loV (f32x4.splat (local.get $lo)))
     (local.set $hiV (f32x4.splat (local.get $hi)))
     (local.set $minV (v128.const f32x4 0 0 0 0))
     (local.set $maxV (v128.const f32x4 0 0 0 0))
     (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 2))))
+    (if (i32.and (f32.gt (local.get $lo) (f32.const -4194304)) (f32.lt (local.get $hi) (f32.const 4194304)))
+      (then
+        (local.set $groupsEnd (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+        (block $doneG
+          (loop $loopG
+            (br_if $doneG (i32.ge_u (local.get $src) (local.get $groupsEnd)))
+            (local.set $v (f32x4.pmax (f32x4.pmin (f32x4.mul (v128.load (local.get $src)) (local.get $scaleV)) (local.get $hiV)) (local.get $loV)))
+            (local.set $v (i32x4.sub
+              (f32x4.add (v128.and (local.get $v) (f32x4.eq (local.get $v) (local.get $v))) (v128.const f32x4 12582912 12582912 12582912 12582912))
+              (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
+            (v128.store (local.get $dst) (local.get $v))
+            (local.set $minI (i32x4.min_s (local.get $minI) (local.get $v)))
+            (local.set $maxI (i32x4.max_s (local.get $maxI) (local.get $v)))
+            (local.set $src (i32.add (local.get $src) (i32.const 16)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (br $loopG)))
+        ;; exact: |values| < 2^22; the last one to three values, if any, go on below
+        (local.set $minV (f32x4.convert_i32x4_s (local.get $minI)))
+        (local.set $maxV (f32x4.convert_i32x4_s (local.get $maxI)))))
     (block $done
       (loop $loop
         (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
