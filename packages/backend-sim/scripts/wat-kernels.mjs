@@ -646,6 +646,51 @@ export function finishQuadBody() {
 
 
 /**
+ * conv_i16's work on one pair of rows (fragment of its loop over pairs; $lo and $hi hold the pair's inputs at the
+ * block's eight positions, interleaved, $wc the address of the pass's four columns' weight pairs): for each column j,
+ * its two weights splat, a_(2j) += dot(lo, w) (positions 0..3), a_(2j+1) += dot(hi, w) (positions 4..7).
+ */
+export function convI16Pair() {
+  return `${lines(4, (j) => `(local.set $wv (v128.load32_splat offset=${4 * j} (local.get $wc)))
+(local.set $a${2 * j} (i32x4.add (local.get $a${2 * j}) (i32x4.dot_i16x8_s (local.get $lo) (local.get $wv))))
+(local.set $a${2 * j + 1} (i32x4.add (local.get $a${2 * j + 1}) (i32x4.dot_i16x8_s (local.get $hi) (local.get $wv))))`)}
+`;
+}
+
+/**
+ * conv_i16's output of one pass (fragment after its loop over pairs; $o is the block's first position, $c the pass's
+ * first column): the 4×4 blocks [columns, positions 0..3] (a0, a2, a4, a6) and [columns, positions 4..7] (a1, a3, a5,
+ * a7) transposed to each position's four sums, then stored into its row of out, or (acc ≠ 0) finished into its
+ * accumulators as mvm_i16's fused finish does — only for positions within the output row, as accumulators add.
+ */
+export function convI16Store() {
+  const position = (i, half, from, to) => `(local.set $wv (i8x16.shuffle ${half} (local.get ${from}) (local.get ${to})))
+(if (local.get $acc)
+  (then
+    (if (i32.lt_u (i32.add (local.get $x0) (i32.const ${i})) (local.get $outWidth))
+      (then
+        (local.set $accRow (i32.add (local.get $acc) (i32.shl (i32.add (i32.mul (i32.add (local.get $o) (i32.const ${i})) (local.get $accStride))
+          (i32.add (local.get $colBase) (local.get $c))) (i32.const 2))))
+${indent(finishColumns("$wv", "$corrAt", "$accRow", 0), 8)})))
+  (else (v128.store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (i32.add (local.get $o) (i32.const ${i})) (local.get $colsPadded)) (local.get $c)) (i32.const 2)))
+    (local.get $wv))))`;
+  const LOW = "0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23";
+  const HIGH = "8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31";
+  const group = (a, b, c, d, first) => `(local.set $u (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get ${a}) (local.get ${b})))
+(local.set $v (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get ${a}) (local.get ${b})))
+(local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get ${c}) (local.get ${d})))
+(local.set $hi (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get ${c}) (local.get ${d})))
+${position(first, LOW, "$u", "$lo")}
+${position(first + 1, HIGH, "$u", "$lo")}
+${position(first + 2, LOW, "$v", "$hi")}
+${position(first + 3, HIGH, "$v", "$hi")}`;
+  return `(local.set $corrAt (i32.add (local.get $correction) (i32.shl (local.get $c) (i32.const 2))))
+${group("$a0", "$a2", "$a4", "$a6", 0)}
+${group("$a1", "$a3", "$a5", "$a7", 4)}
+`;
+}
+
+/**
  * mvm_i16's fused finish of one vector (fragment of its output stage; $accRow and $corrAt address the pass's first
  * column): the lane sums of its four accumulators from a<first>, finished into the accumulators — $hsum4 and
  * $finishQuad inline (a call per quad cost as much as the work).
@@ -738,6 +783,8 @@ export const KERNEL_FAMILIES = {
   // mvm_i16's chunk, in its dense loop and in its loop over listed chunks
   "mvm-i16-dense-chunk": () => indent(mvmI16Chunk(), 18),
   "mvm-i16-listed-chunk": () => indent(mvmI16Chunk(), 20),
+  "conv-i16-pair": () => indent(convI16Pair(), 28),
+  "conv-i16-store": () => indent(convI16Store(), 20),
   "mvm-i16-finish-first": () => indent(mvmI16FinishQuad(0), 16),
   "mvm-i16-finish-second": () => indent(mvmI16FinishQuad(MVM_I16_COLUMNS), 20),
   "finish-slices-quad": () => indent(finishSlicesQuad(), 12),

@@ -8,6 +8,7 @@ import { decodeBase64 } from "../program/check.js";
 import type { Program, ProgramLayer, ProgramTile } from "../program/types.js";
 import type { SimInstance } from "./instance.js";
 import { effectiveWeightsImpl, getConvTapOffsets, getRowSources, type CombineScheme } from "./kernels.js";
+import { getPaddedTaps, type PaddedPlanes } from "./wasm/direct-conv.js";
 
 /** A tile as the simulator reads it. */
 export interface TilePlan {
@@ -25,6 +26,8 @@ export interface TilePlan {
   readonly inputOffsets: Int32Array;
   /** inputOffsets as runs of up to 8 rows whose inputs are side by side (kernels.wat gather_runs) */
   readonly inputRuns: InputRuns;
+  /** a stride-1 2-D convolution's: per row, its input's element offset in a padded image from the window's corner */
+  readonly paddedTaps?: Int32Array;
 }
 
 /** Runs of tile rows read from consecutive input elements: (first row, first offset or −1 for padding) pairs, by position. */
@@ -82,6 +85,8 @@ export interface LayerPlan {
   readonly rowMembers?: Int32Array;
   /** the layer has a row_map or col_map (compacted by the tile pass) */
   readonly compacted: boolean;
+  /** a stride-1 2-D convolution's planes padded (its tiles' paddedTaps index them) */
+  readonly paddedPlanes?: PaddedPlanes;
 }
 
 
@@ -112,6 +117,9 @@ function planLayer(program: Program, record: ProgramLayer, images: number): Laye
   let taps = 1;
   let tapOffsets: Int32Array | undefined;
   let positions = 1;
+  let paddedPlanes: PaddedPlanes | undefined;
+  let kernel: number[] = [];
+  let dilations: number[] = [];
   let outer: number;
   let channelStride: number;
   let outBase: Int32Array;
@@ -120,17 +128,22 @@ function planLayer(program: Program, record: ProgramLayer, images: number): Laye
     inChannels = inShape[1]!;
     const inSpatial = inShape.slice(2);
     const outSpatial = outShape.slice(2);
-    const kernel = wShape.slice(2);
+    kernel = wShape.slice(2);
     const rank = inSpatial.length;
     plane = numel(inSpatial);
     taps = numel(kernel);
     positions = numel(outSpatial);
-    tapOffsets = getConvTapOffsets(
-      inSpatial, outSpatial, kernel,
-      numbersAttr(record.attrs, "strides", new Array<number>(rank).fill(1)),
-      numbersAttr(record.attrs, "pads", new Array<number>(2 * rank).fill(0)),
-      numbersAttr(record.attrs, "dilations", new Array<number>(rank).fill(1)),
-    );
+    const strides = numbersAttr(record.attrs, "strides", new Array<number>(rank).fill(1));
+    const pads = numbersAttr(record.attrs, "pads", new Array<number>(2 * rank).fill(0));
+    dilations = numbersAttr(record.attrs, "dilations", new Array<number>(rank).fill(1));
+    tapOffsets = getConvTapOffsets(inSpatial, outSpatial, kernel, strides, pads, dilations);
+    if (rank === 2 && strides.every((s) => s === 1)) {
+      const [height, width] = inSpatial as [number, number];
+      paddedPlanes = {
+        channels: inChannels, height, width, padTop: pads[0]!, padLeft: pads[1]!, paddedHeight: height + pads[0]! + pads[2]!,
+        paddedWidth: width + pads[1]! + pads[3]!, outHeight: outSpatial[0]!, outWidth: outSpatial[1]!,
+      };
+    }
     outer = batch * positions;
     channelStride = positions;
     outBase = new Int32Array(outer);
@@ -202,8 +215,10 @@ function planLayer(program: Program, record: ProgramLayer, images: number): Laye
         }
       }
     }
+    const paddedTaps = paddedPlanes ? getPaddedTaps(paddedPlanes, kernel[0]!, kernel[1]!, [dilations[0]!, dilations[1]!], channelBase, matrixRows) : undefined;
     tiles.set(id, {
       tile, correction, combine, channelBase, inputOffsets, inputRuns: getInputRuns(inputOffsets, positions, tile.rows), ...(fanOut ? { fanOut } : {}),
+      ...(paddedTaps ? { paddedTaps } : {}),
     });
   }
   const bias = record.bias;
@@ -211,7 +226,7 @@ function planLayer(program: Program, record: ProgramLayer, images: number): Laye
     record, isConv, batch, inChannels, plane, taps, ...(tapOffsets ? { tapOffsets } : {}), positions, outer, outChannels,
     outBase, channelStride, outNumel: numel(outShape), tiles, biasInput: bias?.mode === "row" ? bias.input : 0,
     ...(rowGroups ? { rowStarts: rowGroups.starts, rowMembers: rowGroups.members } : {}),
-    compacted: rowGroups !== undefined || colGroups !== undefined,
+    compacted: rowGroups !== undefined || colGroups !== undefined, ...(paddedPlanes ? { paddedPlanes } : {}),
   };
 }
 

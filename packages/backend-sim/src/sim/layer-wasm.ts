@@ -17,6 +17,7 @@ import { getEffectiveWeights, type LayerPlan, type TilePlan } from "./layer-plan
 import { WasmFloatCellTile } from "./wasm/float-cell-tile.js";
 import { WasmIntegerCellTile } from "./wasm/integer-cell-tile.js";
 import { WasmIntegerMvm, type FusedFinish } from "./wasm/integer-mvm.js";
+import { padInputs, WasmDirectConv } from "./wasm/direct-conv.js";
 import { KernelArena } from "./wasm/module.js";
 
 /**
@@ -63,10 +64,14 @@ export interface LayerTail {
   readonly epilogue: Epilogue;
 }
 
-/** One MVM for a group of fast-path column tiles, and each tile's max |W_eff| (for its own accumulation bound). */
+/**
+ * One MVM for a group of fast-path column tiles, and each tile's max |W_eff| (for its own accumulation bound); for a
+ * stride-1 convolution also the same sums without the im2col (used where they measured faster, see directConvPays).
+ */
 interface FastGroup {
   readonly mvm: WasmIntegerMvm;
   readonly maxAbsWeights: readonly number[];
+  readonly direct?: WasmDirectConv;
 }
 
 /** One instance's arena and the tiles packed into it, per path. */
@@ -111,7 +116,7 @@ export function releaseInstanceKernels(instance: SimInstance): void {
  * tile's columns start at `colOffset` in its output.
  */
 type TileKernel = { readonly members: readonly number[]; readonly colOffset: number } & (
-  | { readonly kind: "fast"; readonly mvm: WasmIntegerMvm; readonly maxAbsWeight: number }
+  | { readonly kind: "fast"; readonly mvm: WasmIntegerMvm; readonly maxAbsWeight: number; readonly direct?: WasmDirectConv }
   | { readonly kind: "faithful"; readonly tile: WasmIntegerCellTile | WasmFloatCellTile });
 
 /**
@@ -152,7 +157,7 @@ function sideBySide(rows: number, parts: readonly { readonly data: Float64Array;
  * The one MVM of a group of fast-path column tiles (W_eff side by side, in the group's order) and each tile's
  * max |W_eff|, or null when their weights do not fit the i16 MVM.
  */
-function getGroupMvm(ia: InstanceArena, members: readonly PendingTile[], instance: SimInstance, program: Program): FastGroup | null {
+function getGroupMvm(ia: InstanceArena, layer: LayerPlan, members: readonly PendingTile[], instance: SimInstance, program: Program): FastGroup | null {
   const key = members.map((p) => p.plan.tile.id).join(",");
   let group = ia.fast.get(key);
   if (group === undefined) {
@@ -164,8 +169,14 @@ function getGroupMvm(ia: InstanceArena, members: readonly PendingTile[], instanc
       return maxAbs;
     });
     const cols = parts.reduce((n, part) => n + part.cols, 0);
-    const mvm = WasmIntegerMvm.pack(sideBySide(rows, parts), rows, cols, ia.arena);
-    group = mvm ? { mvm, maxAbsWeights } : null;
+    const w = sideBySide(rows, parts);
+    const mvm = WasmIntegerMvm.pack(w, rows, cols, ia.arena);
+    const t = members[0]!.plan.tile;
+    const taps = members[0]!.plan.paddedTaps;
+    const direct = mvm && taps && !layer.compacted && directConvPays(t.rows)
+      ? new WasmDirectConv(ia.arena, w, t.rows, cols, taps, t.bias_row ? layer.biasInput : undefined)
+      : undefined;
+    group = mvm ? { mvm, maxAbsWeights, ...(direct ? { direct } : {}) } : null;
     ia.fast.set(key, group);
   }
   return group;
@@ -212,11 +223,11 @@ export function accumulateLayerWasm(
   }
   for (const members of groupTiles(pending, true)) {
     const tiles = members.map((id) => pending.get(id)!);
-    const group = getGroupMvm(ia, tiles, instance, program);
+    const group = getGroupMvm(ia, layer, tiles, instance, program);
     if (!group) return undefined;
     let colOffset = 0;
     tiles.forEach((p, i) => {
-      kernels.set(p.plan.tile.id, { kind: "fast", mvm: group.mvm, members, colOffset, maxAbsWeight: group.maxAbsWeights[i]! });
+      kernels.set(p.plan.tile.id, { kind: "fast", mvm: group.mvm, members, colOffset, maxAbsWeight: group.maxAbsWeights[i]!, ...(group.direct ? { direct: group.direct } : {}) });
       colOffset += p.plan.tile.cols;
     });
   }
@@ -254,6 +265,7 @@ export function accumulateLayerWasm(
     const outBase = arena.i32(outBaseAt, outer);
     for (let o = 0; o < outer; o++) outBase[o] = o * channels;
     const gathered = new Map<string, Gathered>();
+    const padded = new Map<string, number>();
     for (const [id, p] of pending) {
       const k = kernels.get(id)!;
       // a group of column tiles runs its MVM or read once, at its first tile, which finishes them all: every
@@ -261,6 +273,27 @@ export function accumulateLayerWasm(
       if (id !== k.members[0]) continue;
       const t = p.plan.tile;
       const x = inputs.get(p.x)!;
+      if (k.kind === "fast" && integerAcc && k.direct) {
+        const { direct } = k;
+        // the sums straight from the padded inputs, padded once per input (scratch kept for the layer, like a gather)
+        const planes = layer.paddedPlanes!;
+        const paddedKey = `${x.at}:${p.inputOffset}`;
+        let paddedAt = padded.get(paddedKey);
+        if (paddedAt === undefined) padded.set(paddedKey, (paddedAt = padInputs(arena, planes, layer.batch, x.at, p.inputOffset)));
+        const tileMark = arena.mark();
+        const fused = fusedFinish(arena, layer, k, pending, kernels);
+        if (fused) direct.runAt(planes, layer.batch, paddedAt, 0, { ...fused, accAt, accStride: channels });
+        else {
+          const outAt = arena.scratch((outer + 7) * direct.colsPadded * 4);
+          direct.runAt(planes, layer.batch, paddedAt, outAt);
+          for (const member of k.members) {
+            const { colOffset } = kernels.get(member)!;
+            finishTileI32(arena, layer, pending.get(member)!, outAt + colOffset * 4, direct.colsPadded, outer, accAt);
+          }
+        }
+        arena.release(tileMark);
+        continue;
+      }
       // the fast path's MVM takes i16 inputs, gathered narrowed (every input fits, checked above)
       const narrowPadded = k.kind === "fast" ? k.mvm.rowsPadded : 0;
       // tiles of one row range (one per column tile) read the same inputs
@@ -335,6 +368,17 @@ export function accumulateLayerWasm(
   } finally {
     arena.release(mark);
   }
+}
+
+/**
+ * Whether a stride-1 convolution tile of `rows` input rows (bias row aside) is multiplied faster without the im2col
+ * (conv_i16) than gathered and multiplied (mvm_i16): below four 8-row chunks, where gathering and mvm_i16's per-vector
+ * costs lead. Measured on the ideal path (/work/prof/mvms2.mjs): LeNet-5 1.23× with its 25- and 22-row tiles direct;
+ * the CNN fixture 1.03× with its 9- and 16-row tiles, 1.4 % slower with its 32-row tile too; direct 128-row tiles
+ * made both slower (mvm_i16 skips the inputs' zero 8-row chunks).
+ */
+function directConvPays(rows: number): boolean {
+  return rows < 32;
 }
 
 /**

@@ -961,6 +961,147 @@
       (local.get $list) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0))
     (i32.const 1))
 
+;; Kernel (c) without the im2col, for stride-1 convolutions: narrow_padded then conv_i16.
+  ;; narrow_padded(x, planes, height, width, padTop, padLeft, paddedHeight, paddedWidth, inputOffset, dst): x i32
+  ;; [planes, height, width] (a pass's images' channel planes, one after the other) into dst i16 [planes, paddedHeight,
+  ;; paddedWidth]: x + inputOffset at (padTop + y, padLeft + x), inputOffset (what gather reads in the padding)
+  ;; everywhere else. The caller has checked that the values fit i16. Reads up to 28 bytes past x's last row.
+  (func (export "narrow_padded")
+    (param $x i32) (param $planes i32) (param $height i32) (param $width i32) (param $padTop i32) (param $padLeft i32)
+    (param $paddedHeight i32) (param $paddedWidth i32) (param $inputOffset i32) (param $dst i32)
+    (local $i i32) (local $end i32) (local $y i32) (local $src i32) (local $row i32) (local $k i32) (local $offV v128) (local $padV v128)
+    (local.set $offV (i32x4.splat (local.get $inputOffset)))
+    (local.set $padV (i16x8.splat (local.get $inputOffset)))
+    ;; the padding's value everywhere first (eight at a time, then one by one)
+    (local.set $end (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $planes) (i32.mul (local.get $paddedHeight) (local.get $paddedWidth))) (i32.const 1))))
+    (local.set $i (local.get $dst))
+    (block $doneF
+      (loop $loopF
+        (br_if $doneF (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $end)))
+        (v128.store (local.get $i) (local.get $padV))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $loopF)))
+    (block $doneT
+      (loop $loopT
+        (br_if $doneT (i32.ge_u (local.get $i) (local.get $end)))
+        (i32.store16 (local.get $i) (local.get $inputOffset))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $loopT)))
+    ;; then each input row into its place: whole groups of eight as i16x8, the rest one by one, so that no store
+    ;; reaches the padding on its right
+    (local.set $src (local.get $x))
+    (local.set $row (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $padTop) (local.get $paddedWidth)) (local.get $padLeft)) (i32.const 1))))
+    (local.set $end (i32.mul (local.get $planes) (local.get $height)))
+    (block $doneY
+      (loop $loopY
+        (br_if $doneY (i32.ge_u (local.get $y) (local.get $end)))
+        (local.set $k (i32.const 0))
+        (block $doneK
+          (loop $loopK
+            (br_if $doneK (i32.gt_u (i32.add (local.get $k) (i32.const 8)) (local.get $width)))
+            (v128.store (i32.add (local.get $row) (i32.shl (local.get $k) (i32.const 1)))
+              (i16x8.narrow_i32x4_s
+                (i32x4.add (v128.load (i32.add (local.get $src) (i32.shl (local.get $k) (i32.const 2)))) (local.get $offV))
+                (i32x4.add (v128.load offset=16 (i32.add (local.get $src) (i32.shl (local.get $k) (i32.const 2)))) (local.get $offV))))
+            (local.set $k (i32.add (local.get $k) (i32.const 8)))
+            (br $loopK)))
+        (block $doneR
+          (loop $loopR
+            (br_if $doneR (i32.ge_u (local.get $k) (local.get $width)))
+            (i32.store16 (i32.add (local.get $row) (i32.shl (local.get $k) (i32.const 1)))
+              (i32.add (i32.load (i32.add (local.get $src) (i32.shl (local.get $k) (i32.const 2)))) (local.get $inputOffset)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $loopR)))
+        (local.set $src (i32.add (local.get $src) (i32.shl (local.get $width) (i32.const 2))))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        ;; the next row: a row down, or past the bottom and top padding into the next plane
+        (local.set $row (i32.add (local.get $row) (i32.shl (select
+          (i32.mul (i32.sub (local.get $paddedHeight) (i32.sub (local.get $height) (i32.const 1))) (local.get $paddedWidth))
+          (local.get $paddedWidth)
+          (i32.eqz (i32.rem_u (local.get $y) (local.get $height)))) (i32.const 1))))
+        (br $loopY))))
+
+  ;; conv_i16(x, images, imageStride, outHeight, outWidth, paddedWidth, taps, pairs, w, init, colsPadded, out,
+  ;;          correction, dL, wrapShift, acc, accStride, colBase): the sums of a stride-1 convolution tile straight from
+  ;; its padded i16 input (narrow_padded's dst; image b at element b·imageStride), as mvm_i16 gives them from gathered
+  ;; rows: out i32 [images·outHeight·outWidth, colsPadded], out[o, c] = init[c] + Σ_r x[base(o) + taps[r]]·w[r, c],
+  ;; base(o) = b·imageStride + y·paddedWidth + x for output position (y, x) of image b (the tile's rows r are its
+  ;; taps: taps[r] the element offset of row r's channel plane and kernel tap from the window's corner; init the bias
+  ;; row's input times its weights), exact when the true sums fit i32 (the same bound); or (acc ≠ 0) finished into the
+  ;; accumulators as mvm_i16's fused finish does (correction [colsPadded], out unused).
+  ;; Rows come in pairs: taps i32 [2·pairs], w i32 [pairs, colsPadded] with w[r, c] in the low and w[r + 1, c] in the
+  ;; high half (an odd last row paired with a zero weight); colsPadded a multiple of 4, init i32 [colsPadded].
+  ;; Eight positions of an output row at a time (i16 lanes): a pair's two rows' inputs interleaved, so that one
+  ;; i32x4.dot_i16x8_s with the pair's weights splat gives four positions' two products each; four columns per pass
+  ;; (eight i32x4 accumulators), a pair whose sixteen inputs are all 0 skipped; the 4×4 blocks of sums transposed to
+  ;; each position's (convI16Pair and convI16Store in scripts/wat-kernels.mjs). Positions past a row's end are
+  ;; computed too: stored over the next positions (which are written later) or up to seven rows past out's end (the
+  ;; caller leaves room), not finished. Reads stay within x's images + 16 bytes.
+  (func (export "conv_i16")
+    (param $x i32) (param $images i32) (param $imageStride i32) (param $outHeight i32) (param $outWidth i32) (param $paddedWidth i32)
+    (param $taps i32) (param $pairs i32) (param $w i32) (param $init i32) (param $colsPadded i32) (param $out i32)
+    (param $correction i32) (param $dL i32) (param $wrapShift i32) (param $acc i32) (param $accStride i32) (param $colBase i32)
+    (local $b i32) (local $y i32) (local $x0 i32) (local $c i32) (local $j i32) (local $base i32) (local $wc i32) (local $tp i32)
+    (local $o i32) (local $rowBytes i32) (local $image i32) (local $corrAt i32) (local $accRow i32)
+    (local $u v128) (local $v v128) (local $lo v128) (local $hi v128) (local $wv v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (local.set $rowBytes (i32.shl (local.get $colsPadded) (i32.const 2)))
+    (block $doneB
+      (loop $loopB
+        (br_if $doneB (i32.ge_u (local.get $b) (local.get $images)))
+        (local.set $image (i32.add (local.get $x) (i32.shl (i32.mul (local.get $b) (local.get $imageStride)) (i32.const 1))))
+        (local.set $y (i32.const 0))
+        (block $doneY
+          (loop $loopY
+            (br_if $doneY (i32.ge_u (local.get $y) (local.get $outHeight)))
+            (local.set $x0 (i32.const 0))
+            (block $doneX
+              (loop $loopX
+                (br_if $doneX (i32.ge_u (local.get $x0) (local.get $outWidth)))
+                (local.set $base (i32.add (local.get $image) (i32.shl (i32.add (i32.mul (local.get $y) (local.get $paddedWidth)) (local.get $x0)) (i32.const 1))))
+                (local.set $c (i32.const 0))
+                (block $doneC
+                  (loop $loopC
+                    (br_if $doneC (i32.ge_u (local.get $c) (local.get $colsPadded)))
+                    (local.set $a0 (i32x4.splat (i32.load (i32.add (local.get $init) (i32.shl (local.get $c) (i32.const 2))))))
+                    (local.set $a1 (local.get $a0))
+                    (local.set $a2 (i32x4.splat (i32.load offset=4 (i32.add (local.get $init) (i32.shl (local.get $c) (i32.const 2))))))
+                    (local.set $a3 (local.get $a2))
+                    (local.set $a4 (i32x4.splat (i32.load offset=8 (i32.add (local.get $init) (i32.shl (local.get $c) (i32.const 2))))))
+                    (local.set $a5 (local.get $a4))
+                    (local.set $a6 (i32x4.splat (i32.load offset=12 (i32.add (local.get $init) (i32.shl (local.get $c) (i32.const 2))))))
+                    (local.set $a7 (local.get $a6))
+                    (local.set $tp (local.get $taps))
+                    (local.set $wc (i32.add (local.get $w) (i32.shl (local.get $c) (i32.const 2))))
+                    (local.set $j (i32.const 0))
+                    (block $doneJ
+                      (loop $loopJ
+                        (br_if $doneJ (i32.ge_u (local.get $j) (local.get $pairs)))
+                        (local.set $u (v128.load (i32.add (local.get $base) (i32.shl (i32.load (local.get $tp)) (i32.const 1)))))
+                        (local.set $v (v128.load (i32.add (local.get $base) (i32.shl (i32.load offset=4 (local.get $tp)) (i32.const 1)))))
+                        (if (v128.any_true (v128.or (local.get $u) (local.get $v)))
+                          (then
+                            (local.set $lo (i8x16.shuffle 0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23 (local.get $u) (local.get $v)))
+                            (local.set $hi (i8x16.shuffle 8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31 (local.get $u) (local.get $v)))
+                            ;; @insert conv-i16-pair
+                            ))
+                        (local.set $tp (i32.add (local.get $tp) (i32.const 8)))
+                        (local.set $wc (i32.add (local.get $wc) (local.get $rowBytes)))
+                        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                        (br $loopJ)))
+                    ;; @insert conv-i16-store
+                    (local.set $c (i32.add (local.get $c) (i32.const 4)))
+                    (br $loopC)))
+                (local.set $o (i32.add (local.get $o) (i32.const 8)))
+                (local.set $x0 (i32.add (local.get $x0) (i32.const 8)))
+                (br $loopX)))
+            ;; the row's last block went up to seven positions past its end: the next row starts at its end
+            (local.set $o (i32.sub (local.get $o) (i32.sub (local.get $x0) (local.get $outWidth))))
+            (local.set $y (i32.add (local.get $y) (i32.const 1)))
+            (br $loopY)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $loopB))))
+
   ;; [Σ lanes of a, Σ lanes of b, Σ lanes of c, Σ lanes of d] with wrapping i32 adds (laneSums in scripts/wat-kernels.mjs).
   (func $hsum4 (param $a v128) (param $b v128) (param $c v128) (param $d v128) (result v128)
     (local $ab v128) (local $cd v128)

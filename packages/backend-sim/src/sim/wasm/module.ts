@@ -51,6 +51,11 @@ export interface KernelExports {
     inputOffset: number, narrowPadded: number, dst: number): void;
   gather_runs(x: number, images: number, imageStride: number, positions: number, starts: number, runs: number, rows: number, biasRow: number,
     biasInput: number, inputOffset: number, rowsPadded: number, dst: number, narrow: number): void;
+  narrow_padded(x: number, planes: number, height: number, width: number, padTop: number, padLeft: number, paddedHeight: number, paddedWidth: number,
+    inputOffset: number, dst: number): void;
+  conv_i16(x: number, images: number, imageStride: number, outHeight: number, outWidth: number, paddedWidth: number, taps: number, pairs: number,
+    w: number, init: number, colsPadded: number, out: number, correction: number, dL: number, wrapShift: number, acc: number, accStride: number,
+    colBase: number): void;
   finish(src: number, srcStride: number, outer: number, cols: number, scheme: number, slices: number, place: number, correction: number,
     truncate: number, down: number, m: number, acc: number, outBase: number, colBase: number, channelStride: number, rowMap: number): void;
   epilogue(acc: number, accI32: number, batch: number, positions: number, channels: number, bias: number, moveScale: number, relu: number,

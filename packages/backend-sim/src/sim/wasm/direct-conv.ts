@@ -1,0 +1,104 @@
+/**
+ * @fileoverview The ideal path's MVM of a stride-1 convolution tile without the im2col (kernels.wat narrow_padded and
+ * conv_i16): its sums read straight from the layer's input, padded once per pass — equal to gathering each position's
+ * rows and multiplying (mvm_i16), integer sums in another order.
+ */
+import type { FusedFinish } from "./integer-mvm.js";
+import { KernelArena, argError, roundUp } from "./module.js";
+
+const KERNEL = "WebAssembly direct convolution";
+
+/** A stride-1 convolution's input and output planes, its padding and its input's value there. */
+export interface PaddedPlanes {
+  /** input channels of one image */
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  readonly padTop: number;
+  readonly padLeft: number;
+  readonly paddedHeight: number;
+  readonly paddedWidth: number;
+  readonly outHeight: number;
+  readonly outWidth: number;
+}
+
+/**
+ * Where each of a convolution tile's `matrixRows` reads its input in a padded image, from the window's corner: matrix
+ * row m reads channel channelBase + ⌊m / taps⌋ (taps = kernelHeight·kernelWidth) at kernel tap m mod taps, (ky, kx)
+ * with kx fastest, dilated.
+ */
+export function getPaddedTaps(planes: PaddedPlanes, kernelHeight: number, kernelWidth: number, dilations: readonly [number, number], channelBase: number,
+  matrixRows: Int32Array): Int32Array {
+  const taps = kernelHeight * kernelWidth;
+  const { paddedHeight, paddedWidth } = planes;
+  return matrixRows.map((m) => {
+    const k = m % taps;
+    return (channelBase + Math.floor(m / taps)) * paddedHeight * paddedWidth + Math.floor(k / kernelWidth) * dilations[0] * paddedWidth + (k % kernelWidth) * dilations[1];
+  });
+}
+
+/**
+ * A tile's weights `[rows (+ a bias row), cols]` for conv_i16: its rows in pairs, each row's tap (its channel plane and
+ * kernel offset in the padded input), and the bias row's contribution as the sums' starting values.
+ */
+export class WasmDirectConv {
+  /** Columns of the i32 rows `runAt` writes (cols rounded up to 4). */
+  readonly colsPadded: number;
+  private readonly pairs: number;
+  private readonly tapsAt: number;
+  private readonly weightsAt: number;
+  private readonly initAt: number;
+
+  /**
+   * `w` `[rows + (biasInput !== undefined ? 1 : 0), cols]` integer weights (a fast group's W_eff, whose MVM has checked
+   * they fit i16); `taps[r]` the element offset in a padded image of row r's input at output position (0, 0); the bias
+   * row (last) driven with `biasInput`.
+   */
+  constructor(readonly arena: KernelArena, w: Float64Array, readonly rows: number, readonly cols: number, taps: Int32Array, biasInput: number | undefined) {
+    if (!(taps.length === rows && w.length >= (rows + (biasInput === undefined ? 0 : 1)) * cols)) argError(KERNEL, `${taps.length} taps and ${w.length} weights for ${rows} rows of ${cols} columns`);
+    this.colsPadded = roundUp(cols, 4);
+    this.pairs = Math.ceil(rows / 2);
+    this.tapsAt = arena.alloc(this.pairs * 8);
+    const tapPairs = arena.i32(this.tapsAt, 2 * this.pairs);
+    tapPairs.set(taps);
+    // an odd last row pairs with a zero weight, read at its own tap
+    if (rows % 2 === 1) tapPairs[rows] = taps[rows - 1]!;
+    this.weightsAt = arena.alloc(this.pairs * this.colsPadded * 4);
+    const pairs = arena.i32(this.weightsAt, this.pairs * this.colsPadded);
+    // (alloc zeroes them) row 2i in the low half of pair i, row 2i + 1 in the high half, as i16
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const at = (r >>> 1) * this.colsPadded + c;
+        pairs[at] = pairs[at]! | (r % 2 === 0 ? w[r * cols + c]! & 0xffff : w[r * cols + c]! << 16);
+      }
+    }
+    this.initAt = arena.alloc(this.colsPadded * 4);
+    if (biasInput !== undefined) {
+      const init = arena.i32(this.initAt, cols);
+      for (let c = 0; c < cols; c++) init[c] = biasInput * w[rows * cols + c]!;
+    }
+  }
+
+  /**
+   * The sums of every output position of `images` images, from their inputs padded by `padInputs` at `paddedAt`: i32
+   * `[images·outHeight·outWidth, colsPadded]` at `outAt`, with room for 7 rows more — or, given `finish`, added into
+   * the i32 accumulators it names as mvm_i16's fused finish does (its correction has colsPadded entries).
+   */
+  runAt(planes: PaddedPlanes, images: number, paddedAt: number, outAt: number, finish?: FusedFinish): void {
+    this.arena.exports.conv_i16(paddedAt, images, planes.channels * planes.paddedHeight * planes.paddedWidth, planes.outHeight, planes.outWidth,
+      planes.paddedWidth, this.tapsAt, this.pairs, this.weightsAt, this.initAt, this.colsPadded, outAt, finish?.correctionAt ?? 0, finish?.dL ?? 0,
+      finish?.wrapShift ?? 0, finish?.accAt ?? 0, finish?.accStride ?? 0, finish?.colBase ?? 0);
+  }
+}
+
+/**
+ * `images` images' i32 inputs `[images, channels, height, width]` at `xAt` (+ 28 readable bytes) padded into scratch as
+ * i16, `inputOffset` added (the caller has checked that every input and the padding's fit i16); returns their address.
+ */
+export function padInputs(arena: KernelArena, planes: PaddedPlanes, images: number, xAt: number, inputOffset: number): number {
+  // + 32: conv_i16 reads up to 16 bytes past the last image
+  const at = arena.scratch(images * planes.channels * planes.paddedHeight * planes.paddedWidth * 2 + 32);
+  arena.exports.narrow_padded(xAt, images * planes.channels, planes.height, planes.width, planes.padTop, planes.padLeft, planes.paddedHeight, planes.paddedWidth,
+    inputOffset, at);
+  return at;
+}
