@@ -261,9 +261,13 @@ export function accumulateLayerWasm(
     // sums itself adds 0s up to seven past it
     const accAt = arena.scratch(accBytes + 32);
     arena.bytes.fill(0, accAt, accAt + accBytes);
-    const outBaseAt = arena.scratch(outer * 4);
-    const outBase = arena.i32(outBaseAt, outer);
-    for (let o = 0; o < outer; o++) outBase[o] = o * channels;
+    // each vector's accumulator row, for the f64 finish only (filling it took a tenth of LeNet-5's ideal pass in JS)
+    const f64Finish = !integerAcc || [...kernels.values()].some((k) => k.kind === "faithful" && !(k.tile instanceof WasmFloatCellTile));
+    const outBaseAt = f64Finish ? arena.scratch(outer * 4) : 0;
+    if (f64Finish) {
+      const outBase = arena.i32(outBaseAt, outer);
+      for (let o = 0; o < outer; o++) outBase[o] = o * channels;
+    }
     const gathered = new Map<string, Gathered>();
     const padded = new Map<string, number>();
     for (const [id, p] of pending) {
