@@ -60,7 +60,7 @@ function runEpilogue(arena: KernelArena, c: TailCase, integer: boolean): { value
   const positions = c.side * c.side;
   const outPositions = c.pool ? positions / 4 : positions;
   const count = c.batch * c.channels * outPositions;
-  const accAt = arena.scratch(c.acc.length * 4 + 24);
+  const accAt = arena.scratch(c.acc.length * 4 + 32);
   arena.i32(accAt, c.acc.length).set(c.acc);
   let biasAt = 0;
   if (c.bias) {

@@ -257,8 +257,8 @@ export function accumulateLayerWasm(
     // accumulators position-major [outer, channels], so that each tile adds contiguous rows; transposed at the end
     const channels = layer.outChannels;
     const accBytes = outer * channels * (integerAcc ? 4 : 8);
-    // + 32: the epilogue reads channels in fours, up to three elements past the last row; an MVM that finishes its
-    // sums itself adds 0s up to seven past it
+    // + 32: the epilogue reads i32 channels in eights, up to seven elements past the last row (f64: three); an MVM
+    // that finishes its sums itself adds 0s up to seven past it
     const accAt = arena.scratch(accBytes + 32);
     arena.bytes.fill(0, accAt, accAt + accBytes);
     // each vector's accumulator row, for the f64 finish only (filling it took a tenth of LeNet-5's ideal pass in JS)
@@ -709,7 +709,7 @@ function runTail(ia: InstanceArena, tail: LayerTail, layer: LayerPlan, accAt: nu
   // scratch lies above the tiles packed for this layer, so no address below is 0 (0 means "none" to the kernel)
   let biasAt = 0;
   if (tail.bias) {
-    biasAt = arena.scratch(channels * 8 + 24); // read in fours
+    biasAt = arena.scratch(channels * 8 + 24); // read in fours (f64) or eights (i32, half the bytes)
     if (asInteger) arena.i32(biasAt, channels).set(Array.from(tail.bias));
     else arena.f64(biasAt, channels).set(Array.from(tail.bias));
   }
