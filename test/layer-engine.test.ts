@@ -40,43 +40,48 @@ function seededValues(n: number, seed: number, lo: number, hi: number): Float32A
   });
 }
 
+const pb = onnxProto.onnx;
+const FLOAT = pb.TensorProto.DataType.FLOAT;
+const weights = (name: string, dims: number[], seed: number): onnx.ITensorProto => {
+  const values = seededValues(dims.reduce((a, b) => a * b, 1), seed, -0.5, 0.5);
+  return { name, dataType: FLOAT, dims, rawData: new Uint8Array(values.buffer) };
+};
+const info = (name: string, dims: number[]): onnx.IValueInfoProto => ({ name, type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
+const ints = (name: string, values: number[]): onnx.IAttributeProto => ({ name, type: pb.AttributeProto.AttributeType.INTS, ints: values });
+const conv = (name: string, input: string, w: string, b: string, output: string): onnx.INodeProto => ({
+  name, opType: "Conv", input: [input, w, b], output: [output], attribute: [ints("kernel_shape", [3, 3]), ints("pads", [1, 1, 1, 1])],
+});
+
+/** A one-graph ONNX model on a 1×1×8×8 input `x` with output `y`, imported. */
+function smallModel(name: string, node: onnx.INodeProto[], initializer: onnx.ITensorProto[], outputDims: number[]): Module {
+  const model: onnx.IModelProto = {
+    irVersion: 8, opsetImport: [{ domain: "", version: 13 }], producerName: "xbarc-test",
+    graph: { name, node, initializer, input: [info("x", [1, 1, 8, 8])], output: [info("y", outputDims)] },
+  };
+  return importOnnx(pb.ModelProto.encode(pb.ModelProto.create(model)).finish(), { file: `${name}.onnx` });
+}
+
 /**
  * A small CNN on 1×8×8 inputs with odd channel and column counts: Conv 1→5 (3×3, pad 1), ReLU, MaxPool 2×2, Conv
  * 5→3 (3×3, pad 1), ReLU, Flatten, Gemm 48→7. Without the ReLUs the layers after the first read signed inputs
  * (offset-encoded on the DACs), so a padded conv drives its padding rows with the input offset.
  */
 function oddCnn(relu = true): Module {
-  const pb = onnxProto.onnx;
-  const FLOAT = pb.TensorProto.DataType.FLOAT;
-  const weights = (name: string, dims: number[], seed: number): onnx.ITensorProto => {
-    const values = seededValues(dims.reduce((a, b) => a * b, 1), seed, -0.5, 0.5);
-    return { name, dataType: FLOAT, dims, rawData: new Uint8Array(values.buffer) };
-  };
-  const info = (name: string, dims: number[]): onnx.IValueInfoProto => ({ name, type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
-  const ints = (name: string, values: number[]): onnx.IAttributeProto => ({ name, type: pb.AttributeProto.AttributeType.INTS, ints: values });
-  const conv = (name: string, input: string, w: string, b: string, output: string): onnx.INodeProto => ({
-    name, opType: "Conv", input: [input, w, b], output: [output], attribute: [ints("kernel_shape", [3, 3]), ints("pads", [1, 1, 1, 1])],
-  });
-  const model: onnx.IModelProto = {
-    irVersion: 8, opsetImport: [{ domain: "", version: 13 }], producerName: "xbarc-test",
-    graph: {
-      name: "odd_cnn",
-      node: [
-        conv("c1", "x", "w1", "b1", "c1"),
-        { name: "r1", opType: relu ? "Relu" : "Identity", input: ["c1"], output: ["r1"] },
-        { name: "p1", opType: "MaxPool", input: ["r1"], output: ["p1"], attribute: [ints("kernel_shape", [2, 2]), ints("strides", [2, 2])] },
-        conv("c2", "p1", "w2", "b2", "c2"),
-        { name: "r2", opType: relu ? "Relu" : "Identity", input: ["c2"], output: ["r2"] },
-        { name: "f", opType: "Flatten", input: ["r2"], output: ["f"] },
-        { name: "g", opType: "Gemm", input: ["f", "w3", "b3"], output: ["y"], attribute: [{ name: "transB", type: pb.AttributeProto.AttributeType.INT, i: 1 }] },
-      ],
-      initializer: [weights("w1", [5, 1, 3, 3], 1), weights("b1", [5], 2), weights("w2", [3, 5, 3, 3], 3), weights("b2", [3], 4),
-        weights("w3", [7, 48], 5), weights("b3", [7], 6)],
-      input: [info("x", [1, 1, 8, 8])],
-      output: [info("y", [1, 7])],
-    },
-  };
-  return importOnnx(pb.ModelProto.encode(pb.ModelProto.create(model)).finish(), { file: "odd-cnn.onnx" });
+  return smallModel("odd_cnn", [
+    conv("c1", "x", "w1", "b1", "c1"),
+    { name: "r1", opType: relu ? "Relu" : "Identity", input: ["c1"], output: ["r1"] },
+    { name: "p1", opType: "MaxPool", input: ["r1"], output: ["p1"], attribute: [ints("kernel_shape", [2, 2]), ints("strides", [2, 2])] },
+    conv("c2", "p1", "w2", "b2", "c2"),
+    { name: "r2", opType: relu ? "Relu" : "Identity", input: ["c2"], output: ["r2"] },
+    { name: "f", opType: "Flatten", input: ["r2"], output: ["f"] },
+    { name: "g", opType: "Gemm", input: ["f", "w3", "b3"], output: ["y"], attribute: [{ name: "transB", type: pb.AttributeProto.AttributeType.INT, i: 1 }] },
+  ], [weights("w1", [5, 1, 3, 3], 1), weights("b1", [5], 2), weights("w2", [3, 5, 3, 3], 3), weights("b2", [3], 4), weights("w3", [7, 48], 5), weights("b3", [7], 6)],
+  [1, 7]);
+}
+
+/** Conv 1→40 (3×3, pad 1) on 1×8×8: nine rows (the fast path multiplies them without the im2col) over two column tiles. */
+function wideConv(): Module {
+  return smallModel("wide_conv", [conv("c1", "x", "w1", "b1", "y")], [weights("w1", [40, 1, 3, 3], 7), weights("b1", [40], 8)], [1, 40, 8, 8]);
 }
 
 function images(program: Program, count: number): Tensor[] {
@@ -137,6 +142,17 @@ describe("the optimized simulator engine", () => {
     };
     expect(compareEngines(program, inputs, ideal), "fast path").toBe("");
   });
+
+  // the same on a convolution whose tiles the fast path multiplies straight from the padded input (conv_i16): fused,
+  // or (windows differing by tile) each tile finished from its columns of the sums
+  const wide = compileForIsaac(wideConv());
+  const wideInputs = range(0, 5).map((i) => ({ type: { dtype: "f32", shape: [1, 1, 8, 8] }, data: seededValues(64, 11 + i, 0, 1) }) as Tensor);
+  for (const [what, window] of [["alike", () => 1], ["shifting by 1 or 2 bits, by tile", (tile: number) => 1 + (tile % 2)]] as const) {
+    it(`equals the reference engine bit for bit on a 9-row convolution of ${wide.layers[0]!.grid[1]} column tiles whose 8-bit windows are ${what}`, () => {
+      const program: Program = { ...wide, schedule: wide.schedule.map((op) => (op.op === "truncate" ? { ...op, d_l: window(op.tile), o_rwl: 8 } : op)) };
+      expect(compareEngines(program, wideInputs, ideal), "fast path").toBe("");
+    });
+  }
 
   it("keeps an activation read by two ops unfused, and gives it as an output", () => {
     const relu = base.schedule.find((op) => "kind" in op && op.kind === "relu") as Extract<Program["schedule"][number], { inputs: unknown }>;
