@@ -1,6 +1,7 @@
 /**
  * @fileoverview The WebAssembly layer engine: all tiles of a weight layer run inside one WebAssembly memory per
- * instance — the layer's inputs converted once, each row range gathered (im2col) once for every tile that reads it,
+ * instance — the layer's inputs converted once, each row range gathered (im2col) once for every tile that reads it
+ * (or, for a small stride-1 convolution tile on the fast path, its input padded once and read in place),
  * each row range's column tiles read together (one fast MVM, or one faithful bit-serial read of their cells side by
  * side, of each distinct vector once on a convolution) and each tile finished
  * (slice combine, signed-input correction, truncation window, scatter-add into the layer's accumulators) without
