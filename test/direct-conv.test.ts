@@ -1,13 +1,14 @@
 /**
- * @fileoverview The ideal path's convolution without the im2col (kernels.wat `narrow_padded` and `conv_i16`, wrapped by
- * WasmDirectConv) against plain TypeScript: each output position's rows read from the unpadded input (0 in the
- * padding, plus the input offset) and multiplied by the tile's integer weights, the bias row's input times its
- * weights added. Random stride-1 geometries: kernels 1×1 to 5×5, dilations, asymmetric padding, output rows not a
- * multiple of 8 wide, tiles starting and ending mid-channel, odd row counts, 1 to 13 columns, signed weights and
- * offset inputs. Its use inside the layer engine, fused finish included, is compared with the reference engine in
- * layer-engine and sim-bit-exact.
+ * @fileoverview Stride-1 convolutions on padded inputs (kernels.wat `pad_inputs`) against plain TypeScript: the ideal
+ * path's convolution without the im2col (`conv_i16`, wrapped by WasmDirectConv) — each output position's rows read
+ * from the unpadded input (0 in the padding, plus the input offset) and multiplied by the tile's integer weights, the
+ * bias row's input times its weights added — and the gather of those rows (`gather_padded`, i32 and i16). Random
+ * geometries: kernels 1×1 to 5×5, dilations, asymmetric padding, output rows not a multiple of 8 wide, tiles starting
+ * and ending mid-channel, odd row counts, 1 to 13 columns, signed weights and offset inputs. Their use inside the
+ * layer engine, fused finish included, is compared with the reference engine in layer-engine and sim-bit-exact.
  */
 import { describe, expect, it } from "vitest";
+import { getInputRuns } from "../packages/backend-sim/src/sim/layer-plan.js";
 import { getPaddedTaps, padInputs, WasmDirectConv, type PaddedPlanes } from "../packages/backend-sim/src/sim/wasm/direct-conv.js";
 import { KernelArena } from "../packages/backend-sim/src/sim/wasm/module.js";
 
@@ -53,52 +54,71 @@ function randomCase(random: (n: number) => number): Case {
   };
 }
 
-/** Each output position's sums as gather + integer MVM give them, in plain TypeScript. */
-function referenceSums(c: Case, x: Int32Array, w: Float64Array): Int32Array {
+/** Each output position's rows (and bias row) as gather reads them, `[images·positions, rows + bias]`, in plain TypeScript. */
+function referenceGather(c: Case, x: Int32Array): Int32Array {
   const { planes, kernel, dilations } = c;
   const positions = planes.outHeight * planes.outWidth;
-  const out = new Int32Array(c.images * positions * c.cols);
+  const width = c.rows + (c.biasInput === undefined ? 0 : 1);
+  const out = new Int32Array(c.images * positions * width);
   const taps = kernel[0] * kernel[1];
   for (let b = 0; b < c.images; b++) {
     for (let y = 0; y < planes.outHeight; y++) {
       for (let xo = 0; xo < planes.outWidth; xo++) {
-        const o = (b * positions + y * planes.outWidth + xo) * c.cols;
+        const o = (b * positions + y * planes.outWidth + xo) * width;
         for (let r = 0; r < c.rows; r++) {
           const m = c.row0 + r;
           const ch = Math.floor(m / taps);
           const iy = y - planes.padTop + Math.floor((m % taps) / kernel[1]) * dilations[0];
           const ix = xo - planes.padLeft + ((m % taps) % kernel[1]) * dilations[1];
           const inside = iy >= 0 && iy < planes.height && ix >= 0 && ix < planes.width;
-          const v = (inside ? x[((b * planes.channels + ch) * planes.height + iy) * planes.width + ix]! : 0) + c.inputOffset;
-          for (let j = 0; j < c.cols; j++) out[o + j]! += v * w[r * c.cols + j]!;
+          out[o + r] = (inside ? x[((b * planes.channels + ch) * planes.height + iy) * planes.width + ix]! : 0) + c.inputOffset;
         }
-        if (c.biasInput !== undefined) for (let j = 0; j < c.cols; j++) out[o + j]! += c.biasInput * w[c.rows * c.cols + j]!;
+        if (c.biasInput !== undefined) out[o + c.rows] = c.biasInput;
       }
     }
   }
   return out;
 }
 
-describe("the direct convolution kernel (conv_i16 on narrow_padded inputs)", () => {
-  it("equals gathering each position's rows and multiplying them, on 300 random stride-1 tiles", () => {
+/** Each output position's sums as gather + integer MVM give them, in plain TypeScript. */
+function referenceSums(c: Case, x: Int32Array, w: Float64Array): Int32Array {
+  const rows = referenceGather(c, x);
+  const width = c.rows + (c.biasInput === undefined ? 0 : 1);
+  const outer = rows.length / width;
+  const out = new Int32Array(outer * c.cols);
+  for (let o = 0; o < outer; o++) for (let r = 0; r < width; r++) for (let j = 0; j < c.cols; j++) out[o * c.cols + j]! += rows[o * width + r]! * w[r * c.cols + j]!;
+  return out;
+}
+
+/** A case's random inputs `[images, channels, height, width]` in `arena`'s scratch, with the 28 readable bytes after them. */
+function inputsOf(c: Case, random: (n: number) => number, arena: KernelArena): { x: Int32Array; xAt: number } {
+  const { planes } = c;
+  const count = c.images * planes.channels * planes.height * planes.width;
+  const x = Int32Array.from({ length: count }, () => (c.inputOffset ? random(256) - 128 : random(256)));
+  const xAt = arena.scratch(count * 4 + 32);
+  arena.i32(xAt, count).set(x);
+  return { x, xAt };
+}
+
+const matrixRowsOf = (c: Case): Int32Array => Int32Array.from({ length: c.rows }, (_, r) => c.row0 + r);
+
+describe("stride-1 convolutions on padded inputs (pad_inputs)", () => {
+  it("conv_i16 equals gathering each position's rows and multiplying them, on 300 random tiles", () => {
     const random = lcg(2026);
     for (let n = 0; n < 300; n++) {
       const c = randomCase(random);
       const name = JSON.stringify(c);
       const arena = new KernelArena();
       const w = Float64Array.from({ length: (c.rows + 1) * c.cols }, () => random(255) - 127);
-      const matrixRows = Int32Array.from({ length: c.rows }, (_, r) => c.row0 + r);
-      const direct = new WasmDirectConv(arena, w, c.rows, c.cols, getPaddedTaps(c.planes, c.kernel[0], c.kernel[1], c.dilations, 0, matrixRows), c.biasInput);
+      // the weights are packed (persistent) before any scratch is taken
+      const direct = new WasmDirectConv(arena, w, c.rows, c.cols, getPaddedTaps(c.planes, c.kernel[0], c.kernel[1], c.dilations, 0, matrixRowsOf(c)), c.biasInput);
+      const { x, xAt } = inputsOf(c, random, arena);
       const { planes } = c;
-      const count = c.images * planes.channels * planes.height * planes.width;
-      const x = Int32Array.from({ length: count }, () => (c.inputOffset ? random(256) - 128 : random(256)));
-      const xAt = arena.scratch(count * 4 + 32);
-      arena.i32(xAt, count).set(x);
       const outer = c.images * planes.outHeight * planes.outWidth;
       // a sentinel row past the 7 rows of room: nothing may reach it
       const outAt = arena.scratch((outer + 8) * direct.colsPadded * 4);
       arena.i32(outAt + (outer + 7) * direct.colsPadded * 4, direct.colsPadded).fill(0x5a5a5a5a);
-      direct.runAt(planes, c.images, padInputs(arena, planes, c.images, xAt, c.inputOffset), outAt);
+      direct.runAt(planes, c.images, padInputs(arena, planes, c.images, xAt, c.inputOffset, true), outAt);
       const got = arena.i32(outAt, (outer + 8) * direct.colsPadded);
       const expected = referenceSums(c, x, w);
       const mismatches: string[] = [];
@@ -111,4 +131,37 @@ describe("the direct convolution kernel (conv_i16 on narrow_padded inputs)", () 
       expect(Array.from(got.subarray((outer + 7) * direct.colsPadded)), name).toEqual(new Array(direct.colsPadded).fill(0x5a5a5a5a));
     }
   });
+
+  for (const narrow of [false, true]) {
+    it(`gather_padded gives each position's rows and bias row as gather does (${narrow ? "i16" : "i32"}), on 300 random tiles`, () => {
+      const random = lcg(narrow ? 7 : 8);
+      for (let n = 0; n < 300; n++) {
+        const c = randomCase(random);
+        const name = JSON.stringify(c);
+        const arena = new KernelArena();
+        const { x, xAt } = inputsOf(c, random, arena);
+        const { planes } = c;
+        const taps = getPaddedTaps(planes, c.kernel[0], c.kernel[1], c.dilations, 0, matrixRowsOf(c));
+        const runs = getInputRuns(taps, 1, c.rows).runs;
+        const runsAt = arena.scratch(runs.length * 4);
+        arena.i32(runsAt, runs.length).set(runs);
+        const bias = c.biasInput === undefined ? 0 : 1;
+        const width = c.rows + bias;
+        // i16 rows are padded to a multiple of 8 (mvm_i16's rowsPadded); + 32: the last run's overhang
+        const rowsPadded = narrow ? Math.ceil(width / 8) * 8 : 0;
+        const stride = narrow ? rowsPadded : width;
+        const outer = c.images * planes.outHeight * planes.outWidth;
+        const dstAt = arena.scratch(outer * stride * (narrow ? 2 : 4) + 32);
+        arena.exports.gather_padded(padInputs(arena, planes, c.images, xAt, c.inputOffset, narrow), c.images, planes.channels * planes.paddedHeight * planes.paddedWidth,
+          planes.outHeight, planes.outWidth, planes.paddedWidth, runsAt, runs.length / 2, c.rows, bias, c.biasInput ?? 0, rowsPadded, dstAt);
+        const got = narrow ? arena.i16(dstAt, outer * stride) : arena.i32(dstAt, outer * stride);
+        const expected = referenceGather(c, x);
+        const mismatches: string[] = [];
+        for (let o = 0; o < outer && mismatches.length < 3; o++) {
+          for (let r = 0; r < width; r++) if (got[o * stride + r] !== expected[o * width + r]) mismatches.push(`position ${o} row ${r}: ${got[o * stride + r]} ≠ ${expected[o * width + r]}`);
+        }
+        expect(mismatches, name).toEqual([]);
+      }
+    });
+  }
 });

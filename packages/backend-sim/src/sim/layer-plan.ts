@@ -28,6 +28,8 @@ export interface TilePlan {
   readonly inputRuns: InputRuns;
   /** a stride-1 2-D convolution's: per row, its input's element offset in a padded image from the window's corner */
   readonly paddedTaps?: Int32Array;
+  /** paddedTaps as runs of up to 8 rows with consecutive offsets, `[n, 2]` (first row, offset): every position's */
+  readonly paddedRuns?: Int32Array;
 }
 
 /** Runs of tile rows read from consecutive input elements: (first row, first offset or −1 for padding) pairs, by position. */
@@ -42,7 +44,7 @@ export interface InputRuns {
 const RUN_ROWS = 8;
 
 /** inputOffsets `[positions, rows]` cut into runs of ≤ RUN_ROWS rows with consecutive offsets (or all padding). */
-function getInputRuns(offsets: Int32Array, positions: number, rows: number): InputRuns {
+export function getInputRuns(offsets: Int32Array, positions: number, rows: number): InputRuns {
   const starts = new Int32Array(positions + 1);
   const runs: number[] = [];
   for (let p = 0; p < positions; p++) {
@@ -218,7 +220,7 @@ function planLayer(program: Program, record: ProgramLayer, images: number): Laye
     const paddedTaps = paddedPlanes ? getPaddedTaps(paddedPlanes, kernel[0]!, kernel[1]!, [dilations[0]!, dilations[1]!], channelBase, matrixRows) : undefined;
     tiles.set(id, {
       tile, correction, combine, channelBase, inputOffsets, inputRuns: getInputRuns(inputOffsets, positions, tile.rows), ...(fanOut ? { fanOut } : {}),
-      ...(paddedTaps ? { paddedTaps } : {}),
+      ...(paddedTaps ? { paddedTaps, paddedRuns: getInputRuns(paddedTaps, 1, tile.rows).runs } : {}),
     });
   }
   const bias = record.bias;

@@ -270,7 +270,14 @@ export function accumulateLayerWasm(
       for (let o = 0; o < outer; o++) outBase[o] = o * channels;
     }
     const gathered = new Map<string, Gathered>();
+    // a stride-1 convolution's inputs padded, i16 or i32, once per layer input (scratch kept for the layer)
     const padded = new Map<string, number>();
+    const paddedInput = (at: number, inputOffset: number, narrow: boolean): number => {
+      const key = `${at}:${inputOffset}:${narrow}`;
+      let paddedAt = padded.get(key);
+      if (paddedAt === undefined) padded.set(key, (paddedAt = padInputs(arena, layer.paddedPlanes!, layer.batch, at, inputOffset, narrow)));
+      return paddedAt;
+    };
     for (const [id, p] of pending) {
       const k = kernels.get(id)!;
       // a group of column tiles runs its MVM or read once, at its first tile, which finishes them all: every
@@ -280,11 +287,9 @@ export function accumulateLayerWasm(
       const x = inputs.get(p.x)!;
       if (k.kind === "fast" && integerAcc && k.direct) {
         const { direct } = k;
-        // the sums straight from the padded inputs, padded once per input (scratch kept for the layer, like a gather)
+        // the sums straight from the padded inputs
         const planes = layer.paddedPlanes!;
-        const paddedKey = `${x.at}:${p.inputOffset}`;
-        let paddedAt = padded.get(paddedKey);
-        if (paddedAt === undefined) padded.set(paddedKey, (paddedAt = padInputs(arena, planes, layer.batch, x.at, p.inputOffset)));
+        const paddedAt = paddedInput(x.at, p.inputOffset, true);
         const tileMark = arena.mark();
         const fused = fusedFinish(arena, layer, k, pending, kernels);
         if (fused) direct.runAt(planes, layer.batch, paddedAt, 0, { ...fused, accAt, accStride: channels });
@@ -310,8 +315,18 @@ export function accumulateLayerWasm(
         const images = layer.isConv ? layer.batch : outer;
         const imageStride = layer.isConv ? layer.inChannels * layer.plane : layer.plane;
         const { starts, runs } = p.plan.inputRuns;
-        // runs pay off once they average ≥ 2 rows (kernel rows of a conv, a linear layer's rows)
-        if (runs.length <= p.plan.inputOffsets.length) {
+        const planes = layer.paddedPlanes;
+        const paddedRuns = p.plan.paddedRuns;
+        if (planes && paddedRuns) {
+          // a stride-1 convolution: every position reads the same runs from its window of the padded input (no runs
+          // cut at the padding, no table per position)
+          const runsAt = arena.scratch(paddedRuns.length * 4);
+          arena.i32(runsAt, paddedRuns.length).set(paddedRuns);
+          arena.exports.gather_padded(paddedInput(x.at, p.inputOffset, narrowPadded !== 0), layer.batch, planes.channels * planes.paddedHeight * planes.paddedWidth,
+            planes.outHeight, planes.outWidth, planes.paddedWidth, runsAt, paddedRuns.length / 2, t.rows, t.bias_row ? 1 : 0, layer.biasInput, narrowPadded,
+            xuAt);
+        } else if (runs.length <= p.plan.inputOffsets.length) {
+          // runs pay off once they average ≥ 2 rows (kernel rows of a conv, a linear layer's rows)
           const startsAt = arena.scratch(starts.length * 4);
           arena.i32(startsAt, starts.length).set(starts);
           const runsAt = arena.scratch(runs.length * 4);

@@ -1,7 +1,7 @@
 /**
- * @fileoverview The ideal path's MVM of a stride-1 convolution tile without the im2col (kernels.wat narrow_padded and
- * conv_i16): its sums read straight from the layer's input, padded once per pass — equal to gathering each position's
- * rows and multiplying (mvm_i16), integer sums in another order.
+ * @fileoverview Stride-1 convolutions on padded inputs (kernels.wat pad_inputs): the ideal path's MVM of a tile without
+ * the im2col (conv_i16), its sums read straight from the layer's input padded once per pass — equal to gathering each
+ * position's rows and multiplying (mvm_i16), integer sums in another order.
  */
 import type { FusedFinish } from "./integer-mvm.js";
 import { KernelArena, argError, roundUp } from "./module.js";
@@ -92,13 +92,14 @@ export class WasmDirectConv {
 }
 
 /**
- * `images` images' i32 inputs `[images, channels, height, width]` at `xAt` (+ 28 readable bytes) padded into scratch as
- * i16, `inputOffset` added (the caller has checked that every input and the padding's fit i16); returns their address.
+ * `images` images' i32 inputs `[images, channels, height, width]` at `xAt` (+ 28 readable bytes) padded into scratch,
+ * `inputOffset` added, as i16 (`narrow`; the caller has checked that every input and the padding's fit) or i32;
+ * returns their address.
  */
-export function padInputs(arena: KernelArena, planes: PaddedPlanes, images: number, xAt: number, inputOffset: number): number {
-  // + 32: conv_i16 reads up to 16 bytes past the last image
-  const at = arena.scratch(images * planes.channels * planes.paddedHeight * planes.paddedWidth * 2 + 32);
-  arena.exports.narrow_padded(xAt, images * planes.channels, planes.height, planes.width, planes.padTop, planes.padLeft, planes.paddedHeight, planes.paddedWidth,
-    inputOffset, at);
+export function padInputs(arena: KernelArena, planes: PaddedPlanes, images: number, xAt: number, inputOffset: number, narrow: boolean): number {
+  // + 32: conv_i16 and gather_padded read up to 28 bytes past the last image
+  const at = arena.scratch(images * planes.channels * planes.paddedHeight * planes.paddedWidth * (narrow ? 2 : 4) + 32);
+  arena.exports.pad_inputs(xAt, images * planes.channels, planes.height, planes.width, planes.padTop, planes.padLeft, planes.paddedHeight, planes.paddedWidth,
+    inputOffset, at, narrow ? 1 : 0);
   return at;
 }

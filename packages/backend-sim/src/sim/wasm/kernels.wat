@@ -961,19 +961,24 @@
       (local.get $list) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0))
     (i32.const 1))
 
-;; Kernel (c) without the im2col, for stride-1 convolutions: narrow_padded then conv_i16.
-  ;; narrow_padded(x, planes, height, width, padTop, padLeft, paddedHeight, paddedWidth, inputOffset, dst): x i32
-  ;; [planes, height, width] (a pass's images' channel planes, one after the other) into dst i16 [planes, paddedHeight,
-  ;; paddedWidth]: x + inputOffset at (padTop + y, padLeft + x), inputOffset (what gather reads in the padding)
-  ;; everywhere else. The caller has checked that the values fit i16. Reads up to 28 bytes past x's last row.
-  (func (export "narrow_padded")
+;; Stride-1 convolutions read from padded inputs: pad_inputs, then gather_padded (either path) or conv_i16 (the fast
+  ;; path's small tiles, without the im2col).
+  ;; pad_inputs(x, planes, height, width, padTop, padLeft, paddedHeight, paddedWidth, inputOffset, dst, narrow): x i32
+  ;; [planes, height, width] (a pass's images' channel planes, one after the other) into dst [planes, paddedHeight,
+  ;; paddedWidth], i16 (narrow ≠ 0; the caller has checked that the values fit) or i32: x + inputOffset at
+  ;; (padTop + y, padLeft + x), inputOffset (what gather reads in the padding) everywhere else. Reads up to 28 bytes
+  ;; past x's last row.
+  (func (export "pad_inputs")
     (param $x i32) (param $planes i32) (param $height i32) (param $width i32) (param $padTop i32) (param $padLeft i32)
-    (param $paddedHeight i32) (param $paddedWidth i32) (param $inputOffset i32) (param $dst i32)
+    (param $paddedHeight i32) (param $paddedWidth i32) (param $inputOffset i32) (param $dst i32) (param $narrow i32)
     (local $i i32) (local $end i32) (local $y i32) (local $src i32) (local $row i32) (local $k i32) (local $offV v128) (local $padV v128)
+    (local $shift i32)
+    ;; element bytes as a shift: 1 (i16) or 2 (i32)
+    (local.set $shift (select (i32.const 1) (i32.const 2) (local.get $narrow)))
     (local.set $offV (i32x4.splat (local.get $inputOffset)))
-    (local.set $padV (i16x8.splat (local.get $inputOffset)))
-    ;; the padding's value everywhere first (eight at a time, then one by one)
-    (local.set $end (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $planes) (i32.mul (local.get $paddedHeight) (local.get $paddedWidth))) (i32.const 1))))
+    (local.set $padV (select (i16x8.splat (local.get $inputOffset)) (local.get $offV) (local.get $narrow)))
+    ;; the padding's value everywhere first (sixteen bytes at a time, then element by element)
+    (local.set $end (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $planes) (i32.mul (local.get $paddedHeight) (local.get $paddedWidth))) (local.get $shift))))
     (local.set $i (local.get $dst))
     (block $doneF
       (loop $loopF
@@ -984,32 +989,46 @@
     (block $doneT
       (loop $loopT
         (br_if $doneT (i32.ge_u (local.get $i) (local.get $end)))
-        (i32.store16 (local.get $i) (local.get $inputOffset))
-        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (if (local.get $narrow)
+          (then (i32.store16 (local.get $i) (local.get $inputOffset)))
+          (else (i32.store (local.get $i) (local.get $inputOffset))))
+        (local.set $i (i32.add (local.get $i) (i32.shl (i32.const 1) (local.get $shift))))
         (br $loopT)))
-    ;; then each input row into its place: whole groups of eight as i16x8, the rest one by one, so that no store
-    ;; reaches the padding on its right
+    ;; then each input row into its place: whole groups (eight as i16x8, four as i32x4), the rest one by one, so
+    ;; that no store reaches the padding on its right
     (local.set $src (local.get $x))
-    (local.set $row (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $padTop) (local.get $paddedWidth)) (local.get $padLeft)) (i32.const 1))))
+    (local.set $row (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $padTop) (local.get $paddedWidth)) (local.get $padLeft)) (local.get $shift))))
     (local.set $end (i32.mul (local.get $planes) (local.get $height)))
     (block $doneY
       (loop $loopY
         (br_if $doneY (i32.ge_u (local.get $y) (local.get $end)))
         (local.set $k (i32.const 0))
-        (block $doneK
-          (loop $loopK
-            (br_if $doneK (i32.gt_u (i32.add (local.get $k) (i32.const 8)) (local.get $width)))
-            (v128.store (i32.add (local.get $row) (i32.shl (local.get $k) (i32.const 1)))
-              (i16x8.narrow_i32x4_s
-                (i32x4.add (v128.load (i32.add (local.get $src) (i32.shl (local.get $k) (i32.const 2)))) (local.get $offV))
-                (i32x4.add (v128.load offset=16 (i32.add (local.get $src) (i32.shl (local.get $k) (i32.const 2)))) (local.get $offV))))
-            (local.set $k (i32.add (local.get $k) (i32.const 8)))
-            (br $loopK)))
+        (if (local.get $narrow)
+          (then
+            (block $doneK
+              (loop $loopK
+                (br_if $doneK (i32.gt_u (i32.add (local.get $k) (i32.const 8)) (local.get $width)))
+                (v128.store (i32.add (local.get $row) (i32.shl (local.get $k) (i32.const 1)))
+                  (i16x8.narrow_i32x4_s
+                    (i32x4.add (v128.load (i32.add (local.get $src) (i32.shl (local.get $k) (i32.const 2)))) (local.get $offV))
+                    (i32x4.add (v128.load offset=16 (i32.add (local.get $src) (i32.shl (local.get $k) (i32.const 2)))) (local.get $offV))))
+                (local.set $k (i32.add (local.get $k) (i32.const 8)))
+                (br $loopK))))
+          (else
+            (block $doneK4
+              (loop $loopK4
+                (br_if $doneK4 (i32.gt_u (i32.add (local.get $k) (i32.const 4)) (local.get $width)))
+                (v128.store (i32.add (local.get $row) (i32.shl (local.get $k) (i32.const 2)))
+                  (i32x4.add (v128.load (i32.add (local.get $src) (i32.shl (local.get $k) (i32.const 2)))) (local.get $offV)))
+                (local.set $k (i32.add (local.get $k) (i32.const 4)))
+                (br $loopK4)))))
         (block $doneR
           (loop $loopR
             (br_if $doneR (i32.ge_u (local.get $k) (local.get $width)))
-            (i32.store16 (i32.add (local.get $row) (i32.shl (local.get $k) (i32.const 1)))
-              (i32.add (i32.load (i32.add (local.get $src) (i32.shl (local.get $k) (i32.const 2)))) (local.get $inputOffset)))
+            (local.set $i (i32.add (i32.load (i32.add (local.get $src) (i32.shl (local.get $k) (i32.const 2)))) (local.get $inputOffset)))
+            (if (local.get $narrow)
+              (then (i32.store16 (i32.add (local.get $row) (i32.shl (local.get $k) (i32.const 1))) (local.get $i)))
+              (else (i32.store (i32.add (local.get $row) (i32.shl (local.get $k) (i32.const 2))) (local.get $i))))
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
             (br $loopR)))
         (local.set $src (i32.add (local.get $src) (i32.shl (local.get $width) (i32.const 2))))
@@ -1018,12 +1037,70 @@
         (local.set $row (i32.add (local.get $row) (i32.shl (select
           (i32.mul (i32.sub (local.get $paddedHeight) (i32.sub (local.get $height) (i32.const 1))) (local.get $paddedWidth))
           (local.get $paddedWidth)
-          (i32.eqz (i32.rem_u (local.get $y) (local.get $height)))) (i32.const 1))))
+          (i32.eqz (i32.rem_u (local.get $y) (local.get $height)))) (local.get $shift))))
         (br $loopY))))
+
+  ;; gather_padded(x, images, imageStride, outHeight, outWidth, paddedWidth, runs, runCount, rows, biasRow, biasInput,
+  ;; rowsPadded, dst): gather_runs for a stride-1 convolution on its padded input (pad_inputs' dst; image b at element
+  ;; b·imageStride), where every output position reads the same runs from its own window: runs i32 [runCount, 2] =
+  ;; (first row, offset of its first input from the window's corner), the window of output (y, x) of image b at
+  ;; element b·imageStride + y·paddedWidth + x. rowsPadded ≠ 0: x and dst i16, dst [images·outHeight·outWidth,
+  ;; rowsPadded], one i16x8 per run; else i32, dst [images·outHeight·outWidth, rows + biasRow], two i32x4 per run.
+  ;; The lanes past a run are overwritten, or lie in the padding rows, as gather_runs's; then biasInput on the bias
+  ;; row. Reads up to 28 bytes past the last image and writes up to 28 past the last row (the caller leaves room).
+  (func (export "gather_padded")
+    (param $x i32) (param $images i32) (param $imageStride i32) (param $outHeight i32) (param $outWidth i32) (param $paddedWidth i32)
+    (param $runs i32) (param $runCount i32) (param $rows i32) (param $biasRow i32) (param $biasInput i32) (param $rowsPadded i32) (param $dst i32)
+    (local $b i32) (local $y i32) (local $xo i32) (local $base i32) (local $k i32) (local $runsEnd i32) (local $rowBytes i32)
+    (local.set $runsEnd (i32.add (local.get $runs) (i32.shl (local.get $runCount) (i32.const 3))))
+    (local.set $rowBytes (select
+      (i32.shl (local.get $rowsPadded) (i32.const 1))
+      (i32.shl (i32.add (local.get $rows) (local.get $biasRow)) (i32.const 2))
+      (local.get $rowsPadded)))
+    (block $doneB
+      (loop $loopB
+        (br_if $doneB (i32.ge_u (local.get $b) (local.get $images)))
+        (local.set $y (i32.const 0))
+        (block $doneY
+          (loop $loopY
+            (br_if $doneY (i32.ge_u (local.get $y) (local.get $outHeight)))
+            (local.set $xo (i32.const 0))
+            (block $doneX
+              (loop $loopX
+                (br_if $doneX (i32.ge_u (local.get $xo) (local.get $outWidth)))
+                (local.set $base (i32.add (i32.mul (local.get $b) (local.get $imageStride))
+                  (i32.add (i32.mul (local.get $y) (local.get $paddedWidth)) (local.get $xo))))
+                (local.set $k (local.get $runs))
+                (if (local.get $rowsPadded)
+                  (then
+                    (local.set $base (i32.add (local.get $x) (i32.shl (local.get $base) (i32.const 1))))
+                    (loop $loopK
+                      (v128.store (i32.add (local.get $dst) (i32.shl (i32.load (local.get $k)) (i32.const 1)))
+                        (v128.load (i32.add (local.get $base) (i32.shl (i32.load offset=4 (local.get $k)) (i32.const 1)))))
+                      (local.set $k (i32.add (local.get $k) (i32.const 8)))
+                      (br_if $loopK (i32.lt_u (local.get $k) (local.get $runsEnd))))
+                    (if (local.get $biasRow) (then (i32.store16 (i32.add (local.get $dst) (i32.shl (local.get $rows) (i32.const 1))) (local.get $biasInput)))))
+                  (else
+                    (local.set $base (i32.add (local.get $x) (i32.shl (local.get $base) (i32.const 2))))
+                    (loop $loopK4
+                      (v128.store (i32.add (local.get $dst) (i32.shl (i32.load (local.get $k)) (i32.const 2)))
+                        (v128.load (i32.add (local.get $base) (i32.shl (i32.load offset=4 (local.get $k)) (i32.const 2)))))
+                      (v128.store offset=16 (i32.add (local.get $dst) (i32.shl (i32.load (local.get $k)) (i32.const 2)))
+                        (v128.load offset=16 (i32.add (local.get $base) (i32.shl (i32.load offset=4 (local.get $k)) (i32.const 2)))))
+                      (local.set $k (i32.add (local.get $k) (i32.const 8)))
+                      (br_if $loopK4 (i32.lt_u (local.get $k) (local.get $runsEnd))))
+                    (if (local.get $biasRow) (then (i32.store (i32.add (local.get $dst) (i32.shl (local.get $rows) (i32.const 2))) (local.get $biasInput))))))
+                (local.set $dst (i32.add (local.get $dst) (local.get $rowBytes)))
+                (local.set $xo (i32.add (local.get $xo) (i32.const 1)))
+                (br $loopX)))
+            (local.set $y (i32.add (local.get $y) (i32.const 1)))
+            (br $loopY)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $loopB))))
 
   ;; conv_i16(x, images, imageStride, outHeight, outWidth, paddedWidth, taps, pairs, w, init, colsPadded, out,
   ;;          correction, dL, wrapShift, acc, accStride, colBase): the sums of a stride-1 convolution tile straight from
-  ;; its padded i16 input (narrow_padded's dst; image b at element b·imageStride), as mvm_i16 gives them from gathered
+  ;; its padded i16 input (pad_inputs' narrowed dst; image b at element b·imageStride), as mvm_i16 gives them from gathered
   ;; rows: out i32 [images·outHeight·outWidth, colsPadded], out[o, c] = init[c] + Σ_r x[base(o) + taps[r]]·w[r, c],
   ;; base(o) = b·imageStride + y·paddedWidth + x for output position (y, x) of image b (the tile's rows r are its
   ;; taps: taps[r] the element offset of row r's channel plane and kernel tap from the window's corner; init the bias

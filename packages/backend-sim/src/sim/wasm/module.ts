@@ -51,8 +51,10 @@ export interface KernelExports {
     inputOffset: number, narrowPadded: number, dst: number): void;
   gather_runs(x: number, images: number, imageStride: number, positions: number, starts: number, runs: number, rows: number, biasRow: number,
     biasInput: number, inputOffset: number, rowsPadded: number, dst: number, narrow: number): void;
-  narrow_padded(x: number, planes: number, height: number, width: number, padTop: number, padLeft: number, paddedHeight: number, paddedWidth: number,
-    inputOffset: number, dst: number): void;
+  pad_inputs(x: number, planes: number, height: number, width: number, padTop: number, padLeft: number, paddedHeight: number, paddedWidth: number,
+    inputOffset: number, dst: number, narrow: number): void;
+  gather_padded(x: number, images: number, imageStride: number, outHeight: number, outWidth: number, paddedWidth: number, runs: number, runCount: number,
+    rows: number, biasRow: number, biasInput: number, rowsPadded: number, dst: number): void;
   conv_i16(x: number, images: number, imageStride: number, outHeight: number, outWidth: number, paddedWidth: number, taps: number, pairs: number,
     w: number, init: number, colsPadded: number, out: number, correction: number, dL: number, wrapShift: number, acc: number, accStride: number,
     colBase: number): void;
