@@ -331,11 +331,8 @@ export function accumulateLayerWasm(
           arena.i32(startsAt, starts.length).set(starts);
           const runsAt = arena.scratch(runs.length * 4);
           arena.i32(runsAt, runs.length).set(runs);
-          // inputs read several times over (a convolution's taps) are narrowed to i16 once per image first (+ 16: eight
-          // at a time, up to 14 bytes past the last); a linear layer's tile reads a slice of its image once
-          const narrowAt = narrowPadded && layer.positions * t.rows_used >= 2 * imageStride ? arena.scratch(imageStride * 2 + 16) : 0;
           arena.exports.gather_runs(x.at, images, imageStride, layer.positions, startsAt, runsAt, t.rows, t.bias_row ? 1 : 0, layer.biasInput, p.inputOffset,
-            narrowPadded, xuAt, narrowAt);
+            narrowPadded, xuAt);
         } else {
           const offsets = p.plan.inputOffsets;
           const offsetsAt = arena.scratch(offsets.length * 4);

@@ -1251,23 +1251,20 @@
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $loopB))))
 
-  ;; gather_runs(x, images, imageStride, positions, starts, runs, rows, biasRow, biasInput, inputOffset, rowsPadded, dst,
-  ;; narrow): gather by runs of up to 8 tile rows whose inputs lie side by side in the image (a kernel row's taps, a
-  ;; linear layer's rows): runs i32 [n, 2] = (first row, offset of its first input, −1: a run of padding rows), those of
-  ;; position p at starts[p] .. starts[p + 1], in row order. Each run is 8 inputs' worth, stored whole, the lanes past
-  ;; the run overwritten by the next run, the bias row or the next position's row after them, or lying in the padding
-  ;; rows, whose weights are 0. As gather, rowsPadded ≠ 0 narrows (dst i16 [images·positions, rowsPadded], the caller
-  ;; has checked that the values fit i16): x + inputOffset as two i32x4 narrowed per run, or (narrow ≠ 0, for inputs
-  ;; read many times over, as a convolution's) each image narrowed once into the scratch at `narrow` (2·imageStride +
-  ;; 16 bytes), every run then one i16x8 load and store. rowsPadded = 0: dst is i32 [images·positions, rows + biasRow],
-  ;; each run x + inputOffset as two i32x4. Reads up to 28 bytes past an image and writes up to 28 past the last row
-  ;; (the caller leaves room after x and after dst). Equal to gather on every row and the bias row.
+  ;; gather_runs(x, images, imageStride, positions, starts, runs, rows, biasRow, biasInput, inputOffset, rowsPadded, dst):
+  ;; gather by runs of up to 8 tile rows whose inputs lie side by side in the image (a kernel row's taps, a linear
+  ;; layer's rows): runs i32 [n, 2] = (first row, offset of its first input, −1: a run of padding rows), those of
+  ;; position p at starts[p] .. starts[p + 1], in row order. Each run is 8 loads' worth: x + inputOffset as two i32x4,
+  ;; stored whole, the lanes past the run overwritten by the next run, the bias row or the next position's row after
+  ;; them, or lying in the padding rows, whose weights are 0. As gather, rowsPadded ≠ 0 narrows (dst i16
+  ;; [images·positions, rowsPadded], the caller has checked that the values fit i16), else dst is i32 [images·positions,
+  ;; rows + biasRow]. Reads up to 28 bytes past an image and writes up to 28 past the last row (the caller leaves room
+  ;; after x and after dst). Equal to gather on every row and the bias row.
   (func (export "gather_runs")
     (param $x i32) (param $images i32) (param $imageStride i32) (param $positions i32) (param $starts i32) (param $runs i32)
     (param $rows i32) (param $biasRow i32) (param $biasInput i32) (param $inputOffset i32) (param $rowsPadded i32) (param $dst i32)
-    (param $narrow i32)
     (local $b i32) (local $p i32) (local $img i32) (local $k i32) (local $kEnd i32) (local $off i32) (local $src i32) (local $row i32)
-    (local $rowBytes i32) (local $first i32) (local $at i32) (local $i i32) (local $offV v128) (local $padV v128)
+    (local $rowBytes i32) (local $first i32) (local $at i32) (local $offV v128) (local $padV v128)
     (local.set $offV (i32x4.splat (local.get $inputOffset)))
     (local.set $padV (i16x8.splat (local.get $inputOffset)))
     (local.set $rowBytes (select
@@ -1279,19 +1276,6 @@
       (loop $loopB
         (br_if $doneB (i32.ge_u (local.get $b) (local.get $images)))
         (local.set $img (i32.add (local.get $x) (i32.shl (i32.mul (local.get $b) (local.get $imageStride)) (i32.const 2))))
-        (if (local.get $narrow)
-          (then
-            ;; the image narrowed, eight inputs at a time (up to 28 bytes read past it, 14 written past its copy)
-            (local.set $i (i32.const 0))
-            (block $doneN
-              (loop $loopN
-                (br_if $doneN (i32.ge_u (local.get $i) (local.get $imageStride)))
-                (v128.store (i32.add (local.get $narrow) (i32.shl (local.get $i) (i32.const 1)))
-                  (i16x8.narrow_i32x4_s
-                    (i32x4.add (v128.load (i32.add (local.get $img) (i32.shl (local.get $i) (i32.const 2)))) (local.get $offV))
-                    (i32x4.add (v128.load offset=16 (i32.add (local.get $img) (i32.shl (local.get $i) (i32.const 2)))) (local.get $offV))))
-                (local.set $i (i32.add (local.get $i) (i32.const 8)))
-                (br $loopN)))))
         (local.set $p (i32.const 0))
         (block $doneP
           (loop $loopP
@@ -1302,16 +1286,9 @@
               (loop $loopK
                 (br_if $doneK (i32.ge_u (local.get $k) (local.get $kEnd)))
                 (local.set $off (i32.load offset=4 (i32.add (local.get $runs) (i32.shl (local.get $k) (i32.const 3)))))
-                (local.set $first (i32.load (i32.add (local.get $runs) (i32.shl (local.get $k) (i32.const 3)))))
                 (local.set $src (i32.add (local.get $img) (i32.shl (local.get $off) (i32.const 2))))
-                (if (local.get $narrow)
-                  (then
-                    (v128.store (i32.add (local.get $row) (i32.shl (local.get $first) (i32.const 1)))
-                      (select
-                        (v128.load (i32.add (local.get $narrow) (i32.shl (local.get $off) (i32.const 1))))
-                        (local.get $padV)
-                        (i32.ge_s (local.get $off) (i32.const 0)))))
-                (else (if (local.get $rowsPadded)
+                (local.set $first (i32.load (i32.add (local.get $runs) (i32.shl (local.get $k) (i32.const 3)))))
+                (if (local.get $rowsPadded)
                   (then
                     (v128.store (i32.add (local.get $row) (i32.shl (local.get $first) (i32.const 1)))
                       (select
@@ -1325,7 +1302,7 @@
                     (v128.store offset=0 (local.get $at)
                       (select (i32x4.add (v128.load (local.get $src)) (local.get $offV)) (local.get $offV) (i32.ge_s (local.get $off) (i32.const 0))))
                     (v128.store offset=16 (local.get $at)
-                      (select (i32x4.add (v128.load offset=16 (local.get $src)) (local.get $offV)) (local.get $offV) (i32.ge_s (local.get $off) (i32.const 0))))))))
+                      (select (i32x4.add (v128.load offset=16 (local.get $src)) (local.get $offV)) (local.get $offV) (i32.ge_s (local.get $off) (i32.const 0))))))
                 (local.set $k (i32.add (local.get $k) (i32.const 1)))
                 (br $loopK)))
             (if (local.get $biasRow)

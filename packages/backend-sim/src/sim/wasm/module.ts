@@ -50,7 +50,7 @@ export interface KernelExports {
   gather(x: number, images: number, imageStride: number, positions: number, offsets: number, rows: number, biasRow: number, biasInput: number,
     inputOffset: number, narrowPadded: number, dst: number): void;
   gather_runs(x: number, images: number, imageStride: number, positions: number, starts: number, runs: number, rows: number, biasRow: number,
-    biasInput: number, inputOffset: number, rowsPadded: number, dst: number, narrow: number): void;
+    biasInput: number, inputOffset: number, rowsPadded: number, dst: number): void;
   pad_inputs(x: number, planes: number, height: number, width: number, padTop: number, padLeft: number, paddedHeight: number, paddedWidth: number,
     inputOffset: number, dst: number, narrow: number): void;
   gather_padded(x: number, images: number, imageStride: number, outHeight: number, outWidth: number, paddedWidth: number, runs: number, runCount: number,
