@@ -3,9 +3,11 @@
  * epilogues) against its op-by-op TypeScript reference on cases the fixture programs alone do not reach: truncation
  * windows at their edges (shifting left, wrapping to 1 bit, 32-bit and wider windows, on a single tile and on column
  * tiles sharing one fast MVM), an activation read twice (so the move → relu → maxpool → quantize chain must not be
- * fused), and a small generated CNN whose odd channel and column counts (5, 3, 7) reach the kernels' one-lane tails
- * (the fixtures' counts are all even), also with signed inputs and bias rows and on a differential-pair device; and
- * the stacked results of simulateImages against one simulateProgram per input.
+ * fused), a small generated CNN whose odd channel and column counts (5, 3, 7) reach the kernels' one-lane tails
+ * (the fixtures' counts are all even), also with signed inputs and bias rows and on a differential-pair device, a
+ * 9-row convolution over two column tiles (the fast path's multiply from the padded input, fused or finished per
+ * tile) and a stride-2 convolution of signed inputs (gathered by per-position runs, the padding's driven with the
+ * offset); and the stacked results of simulateImages against one simulateProgram per input.
  */
 import { describe, expect, it } from "vitest";
 import onnxProto, { type onnx } from "onnx-proto";
@@ -48,8 +50,9 @@ const weights = (name: string, dims: number[], seed: number): onnx.ITensorProto 
 };
 const info = (name: string, dims: number[]): onnx.IValueInfoProto => ({ name, type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
 const ints = (name: string, values: number[]): onnx.IAttributeProto => ({ name, type: pb.AttributeProto.AttributeType.INTS, ints: values });
-const conv = (name: string, input: string, w: string, b: string, output: string): onnx.INodeProto => ({
-  name, opType: "Conv", input: [input, w, b], output: [output], attribute: [ints("kernel_shape", [3, 3]), ints("pads", [1, 1, 1, 1])],
+const conv = (name: string, input: string, w: string, b: string, output: string, stride = 1): onnx.INodeProto => ({
+  name, opType: "Conv", input: [input, w, b], output: [output],
+  attribute: [ints("kernel_shape", [3, 3]), ints("pads", [1, 1, 1, 1]), ints("strides", [stride, stride])],
 });
 
 /** A one-graph ONNX model on a 1×1×8×8 input `x` with output `y`, imported. */
@@ -77,6 +80,18 @@ function oddCnn(relu = true): Module {
     { name: "g", opType: "Gemm", input: ["f", "w3", "b3"], output: ["y"], attribute: [{ name: "transB", type: pb.AttributeProto.AttributeType.INT, i: 1 }] },
   ], [weights("w1", [5, 1, 3, 3], 1), weights("b1", [5], 2), weights("w2", [3, 5, 3, 3], 3), weights("b2", [3], 4), weights("w3", [7, 48], 5), weights("b3", [7], 6)],
   [1, 7]);
+}
+
+/**
+ * Conv 1→5 (3×3, pad 1), then Conv 5→3 (3×3, pad 1) at stride 2 on its signed output (no ReLU between): a strided
+ * convolution gathers its positions' rows one run table per position (the padding's runs driven with the offset).
+ */
+function stridedCnn(): Module {
+  return smallModel("strided_cnn", [
+    conv("c1", "x", "w1", "b1", "c1"),
+    { name: "i1", opType: "Identity", input: ["c1"], output: ["i1"] },
+    conv("c2", "i1", "w2", "b2", "y", 2),
+  ], [weights("w1", [5, 1, 3, 3], 9), weights("b1", [5], 10), weights("w2", [3, 5, 3, 3], 11), weights("b2", [3], 12)], [1, 3, 4, 4]);
 }
 
 /** Conv 1→40 (3×3, pad 1) on 1×8×8: nine rows (the fast path multiplies them without the im2col) over two column tiles. */
@@ -151,6 +166,13 @@ describe("the optimized simulator engine", () => {
     it(`equals the reference engine bit for bit on a 9-row convolution of ${wide.layers[0]!.grid[1]} column tiles whose 8-bit windows are ${what}`, () => {
       const program: Program = { ...wide, schedule: wide.schedule.map((op) => (op.op === "truncate" ? { ...op, d_l: window(op.tile), o_rwl: 8 } : op)) };
       expect(compareEngines(program, wideInputs, ideal), "fast path").toBe("");
+    });
+  }
+
+  const strided = compileForIsaac(stridedCnn());
+  for (const [what, options] of [["fast path", ideal], ["faithful path", faithful], ["faithful path, σ 0.1 instance", { instance: sampleProgramInstance(strided, 5, 0, variation), path: "faithful" } as SimulateOptions]] as const) {
+    it(`equals the reference engine bit for bit on a stride-2 convolution of signed inputs (${what})`, () => {
+      expect(compareEngines(strided, wideInputs, options)).toBe("");
     });
   }
 
