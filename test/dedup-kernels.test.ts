@@ -7,15 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { KernelArena } from "../packages/backend-sim/src/sim/wasm/module.js";
-import { range } from "./helpers/datasets.js";
-
-function lcg(seed: number): (n: number) => number {
-  let state = seed >>> 0;
-  return (n) => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return Math.floor((state / 2 ** 32) * n);
-  };
-}
+import { range, seededInts } from "./helpers/datasets.js";
 
 /**
  * dedup_rows's hash of a vector of 5 to 15 words as kernels.wat computes it (wat-kernels.mjs dedupHashLanes and its
@@ -50,7 +42,7 @@ interface DedupCase { name: string; rows: number; outer: number; x: Int32Array; 
 
 /** Vectors drawn from a small pool (so most repeat, some only in their last word) mixed with fresh random ones. */
 function dedupCase(seed: number): DedupCase {
-  const next = lcg(seed);
+  const next = seededInts(seed);
   const rows = [1, 3, 4, 7, 16, 17, 33, 64, 128, 131][next(10)]!;
   const outer = 1 + next(300);
   const pool = range(0, 1 + next(8)).map(() => Int32Array.from({ length: rows }, () => next(4) - 1));
@@ -144,7 +136,7 @@ describe("the reuse of repeated input vectors (dedup_rows, add_rows_i32)", () =>
 
   it("add_rows_i32 adds row map[o] of the finished rows into position o's accumulators, and nothing past its columns", () => {
     for (const seed of range(1, 101)) {
-      const next = lcg(7700 + seed);
+      const next = seededInts(7700 + seed);
       const cols = 1 + next(13);
       const unique = 1 + next(6);
       const outer = unique + next(20);

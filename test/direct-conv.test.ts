@@ -11,14 +11,7 @@ import { describe, expect, it } from "vitest";
 import { getInputRuns } from "../packages/backend-sim/src/sim/layer-plan.js";
 import { getPaddedTaps, padInputs, WasmDirectConv, type PaddedPlanes } from "../packages/backend-sim/src/sim/wasm/direct-conv.js";
 import { KernelArena } from "../packages/backend-sim/src/sim/wasm/module.js";
-
-function lcg(seed: number): (n: number) => number {
-  let state = seed >>> 0;
-  return (n) => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return Math.floor((state / 2 ** 32) * n);
-  };
-}
+import { seededInts } from "./helpers/datasets.js";
 
 interface Case {
   readonly planes: PaddedPlanes;
@@ -104,7 +97,7 @@ const matrixRowsOf = (c: Case): Int32Array => Int32Array.from({ length: c.rows }
 
 describe("stride-1 convolutions on padded inputs (pad_inputs)", () => {
   it("conv_i16 equals gathering each position's rows and multiplying them, on 300 random tiles", () => {
-    const random = lcg(2026);
+    const random = seededInts(2026);
     for (let n = 0; n < 300; n++) {
       const c = randomCase(random);
       const name = JSON.stringify(c);
@@ -134,7 +127,7 @@ describe("stride-1 convolutions on padded inputs (pad_inputs)", () => {
 
   for (const narrow of [false, true]) {
     it(`gather_padded gives each position's rows and bias row as gather does (${narrow ? "i16" : "i32"}), on 300 random tiles`, () => {
-      const random = lcg(narrow ? 7 : 8);
+      const random = seededInts(narrow ? 7 : 8);
       for (let n = 0; n < 300; n++) {
         const c = randomCase(random);
         const name = JSON.stringify(c);

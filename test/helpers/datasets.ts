@@ -114,3 +114,12 @@ export function preprocessSamples(set: LabeledSet, indices: readonly number[], k
 export function range(start: number, end: number): number[] {
   return Array.from({ length: end - start }, (_, i) => start + i);
 }
+
+/** Deterministic integers: each call (n) gives one in [0, n) from a linear congruential generator seeded with `seed`. */
+export function seededInts(seed: number): (n: number) => number {
+  let state = seed >>> 0;
+  return (n) => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return Math.floor((state / 2 ** 32) * n);
+  };
+}

@@ -390,7 +390,7 @@ export function accumulateLayerWasm(
 /**
  * Whether a stride-1 convolution tile of `rows` input rows (bias row aside) is multiplied faster without the im2col
  * (conv_i16) than gathered and multiplied (mvm_i16): below four 8-row chunks, where gathering and mvm_i16's per-vector
- * costs lead. Measured on the ideal path (/work/prof/mvms2.mjs): LeNet-5 1.23× with its 25- and 22-row tiles direct;
+ * costs lead. Measured on the ideal path: LeNet-5 1.23× with its 25- and 22-row tiles direct;
  * the CNN fixture 1.03× with its 9- and 16-row tiles, 1.4 % slower with its 32-row tile too; direct 128-row tiles
  * made both slower (mvm_i16 skips the inputs' zero 8-row chunks).
  */
