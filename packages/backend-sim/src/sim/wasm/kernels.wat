@@ -15,7 +15,9 @@
 ;;   read_float              = bitSerialReadImpl(noiseSigma = 0) for any finite cells           (kernel b); read_float32
 ;;                             computes the same from f32 column sums, recomputing in f64 the rare ones too close
 ;;                             to a rounding boundary to decide (exact by a rounding-error bound per column)
-;;   mvm (= narrow_inputs + mvm_i16) = integerMvmImpl for integer weights whose worst-case sum fits i32 (kernel c)
+;;   mvm (= narrow_inputs + mvm_i16) = integerMvmImpl for integer weights whose worst-case sum fits i32 (kernel c);
+;;                             conv_i16 gives a stride-1 convolution tile's same sums from its padded input, without
+;;                             the im2col (pad_inputs pads it; gather_padded gathers from it for either path)
 ;; Per 128×128 tile of 8-bit weights (512 physical 2-bit columns, 8 input bit-planes) read_c2w2 does 512·8·4 AND +
 ;; popcnt on i64 words. SIMD does not help there: i8x16.popcnt has no x64 instruction below AVX-512 BITALG, and V8
 ;; emulates it with byte shuffles (~9 instructions per 128 bits against two scalar popcnt).
