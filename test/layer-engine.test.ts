@@ -6,8 +6,9 @@
  * fused), a small generated CNN whose odd channel and column counts (5, 3, 7) reach the kernels' one-lane tails
  * (the fixtures' counts are all even), also with signed inputs and bias rows and on a differential-pair device, a
  * 9-row convolution over two column tiles (the fast path's multiply from the padded input, fused or finished per
- * tile) and a stride-2 convolution of signed inputs (gathered by per-position runs, the padding's driven with the
- * offset); and the stacked results of simulateImages against one simulateProgram per input.
+ * tile), a stride-2 convolution of signed inputs (gathered by per-position runs, the padding's driven with the
+ * offset) and a grouped convolution (each tile reading its group's channels of the padded input); and the stacked
+ * results of simulateImages against one simulateProgram per input.
  */
 import { describe, expect, it } from "vitest";
 import onnxProto, { type onnx } from "onnx-proto";
@@ -50,9 +51,10 @@ const weights = (name: string, dims: number[], seed: number): onnx.ITensorProto 
 };
 const info = (name: string, dims: number[]): onnx.IValueInfoProto => ({ name, type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
 const ints = (name: string, values: number[]): onnx.IAttributeProto => ({ name, type: pb.AttributeProto.AttributeType.INTS, ints: values });
-const conv = (name: string, input: string, w: string, b: string, output: string, stride = 1): onnx.INodeProto => ({
+const conv = (name: string, input: string, w: string, b: string, output: string, stride = 1, group = 1): onnx.INodeProto => ({
   name, opType: "Conv", input: [input, w, b], output: [output],
-  attribute: [ints("kernel_shape", [3, 3]), ints("pads", [1, 1, 1, 1]), ints("strides", [stride, stride])],
+  attribute: [ints("kernel_shape", [3, 3]), ints("pads", [1, 1, 1, 1]), ints("strides", [stride, stride]),
+    { name: "group", type: pb.AttributeProto.AttributeType.INT, i: group }],
 });
 
 /** A one-graph ONNX model on a 1×1×8×8 input `x` with output `y`, imported. */
@@ -92,6 +94,18 @@ function stridedCnn(): Module {
     { name: "i1", opType: "Identity", input: ["c1"], output: ["i1"] },
     conv("c2", "i1", "w2", "b2", "y", 2),
   ], [weights("w1", [5, 1, 3, 3], 9), weights("b1", [5], 10), weights("w2", [3, 5, 3, 3], 11), weights("b2", [3], 12)], [1, 3, 4, 4]);
+}
+
+/**
+ * Conv 1→6 (3×3, pad 1), then a grouped Conv 6→6 in 3 groups (3×3, pad 1) on its signed output: each tile reads its
+ * group's channels (a tile per group, one row range each).
+ */
+function groupedCnn(): Module {
+  return smallModel("grouped_cnn", [
+    conv("c1", "x", "w1", "b1", "c1"),
+    { name: "i1", opType: "Identity", input: ["c1"], output: ["i1"] },
+    conv("c2", "i1", "w2", "b2", "y", 1, 3),
+  ], [weights("w1", [6, 1, 3, 3], 13), weights("b1", [6], 14), weights("w2", [6, 2, 3, 3], 15), weights("b2", [6], 16)], [1, 6, 8, 8]);
 }
 
 /** Conv 1→40 (3×3, pad 1) on 1×8×8: nine rows (the fast path multiplies them without the im2col) over two column tiles. */
@@ -173,6 +187,13 @@ describe("the optimized simulator engine", () => {
   for (const [what, options] of [["fast path", ideal], ["faithful path", faithful], ["faithful path, σ 0.1 instance", { instance: sampleProgramInstance(strided, 5, 0, variation), path: "faithful" } as SimulateOptions]] as const) {
     it(`equals the reference engine bit for bit on a stride-2 convolution of signed inputs (${what})`, () => {
       expect(compareEngines(strided, wideInputs, options)).toBe("");
+    });
+  }
+
+  const grouped = compileForIsaac(groupedCnn());
+  for (const [what, options] of [["fast path", ideal], ["faithful path", faithful], ["faithful path, σ 0.1 instance", { instance: sampleProgramInstance(grouped, 6, 0, variation), path: "faithful" } as SimulateOptions]] as const) {
+    it(`equals the reference engine bit for bit on a grouped convolution of signed inputs (${what})`, () => {
+      expect(compareEngines(grouped, wideInputs, options)).toBe("");
     });
   }
 
