@@ -54,7 +54,7 @@ export class WasmDirectConv {
    * they fit i16); `taps[r]` the element offset in a padded image of row r's input at output position (0, 0); the bias
    * row (last) driven with `biasInput`.
    */
-  constructor(readonly arena: KernelArena, w: Float64Array, readonly rows: number, readonly cols: number, taps: Int32Array, biasInput: number | undefined) {
+  constructor(readonly arena: KernelArena, w: Float64Array, rows: number, cols: number, taps: Int32Array, biasInput: number | undefined) {
     if (!(taps.length === rows && w.length >= (rows + (biasInput === undefined ? 0 : 1)) * cols)) argError(KERNEL, `${taps.length} taps and ${w.length} weights for ${rows} rows of ${cols} columns`);
     this.colsPadded = roundUp(cols, 4);
     this.pairs = Math.ceil(rows / 2);
