@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { getInputRuns } from "../packages/backend-sim/src/sim/layer-plan.js";
-import { getPaddedTaps, padInputs, WasmDirectConv, type PaddedPlanes } from "../packages/backend-sim/src/sim/wasm/direct-conv.js";
+import { getPaddedTaps, padInputs, paddedImageElements, WasmDirectConv, type PaddedPlanes } from "../packages/backend-sim/src/sim/wasm/direct-conv.js";
 import { KernelArena } from "../packages/backend-sim/src/sim/wasm/module.js";
 import { seededInts } from "./helpers/datasets.js";
 
@@ -145,7 +145,7 @@ describe("stride-1 convolutions on padded inputs (pad_inputs)", () => {
         const stride = narrow ? rowsPadded : width;
         const outer = c.images * planes.outHeight * planes.outWidth;
         const dstAt = arena.scratch(outer * stride * (narrow ? 2 : 4) + 32);
-        arena.exports.gather_padded(padInputs(arena, planes, c.images, xAt, c.inputOffset, narrow), c.images, planes.channels * planes.paddedHeight * planes.paddedWidth,
+        arena.exports.gather_padded(padInputs(arena, planes, c.images, xAt, c.inputOffset, narrow), c.images, paddedImageElements(planes),
           planes.outHeight, planes.outWidth, planes.paddedWidth, runsAt, runs.length / 2, c.rows, bias, c.biasInput ?? 0, rowsPadded, dstAt);
         const got = narrow ? arena.i16(dstAt, outer * stride) : arena.i32(dstAt, outer * stride);
         const expected = referenceGather(c, x);

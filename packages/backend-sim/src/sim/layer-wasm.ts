@@ -18,7 +18,7 @@ import { getEffectiveWeights, type LayerPlan, type TilePlan } from "./layer-plan
 import { WasmFloatCellTile } from "./wasm/float-cell-tile.js";
 import { WasmIntegerCellTile } from "./wasm/integer-cell-tile.js";
 import { WasmIntegerMvm, type FusedFinish } from "./wasm/integer-mvm.js";
-import { padInputs, WasmDirectConv } from "./wasm/direct-conv.js";
+import { padInputs, paddedImageElements, WasmDirectConv } from "./wasm/direct-conv.js";
 import { KernelArena } from "./wasm/module.js";
 
 /**
@@ -322,7 +322,7 @@ export function accumulateLayerWasm(
           // cut at the padding, no table per position)
           const runsAt = arena.scratch(paddedRuns.length * 4);
           arena.i32(runsAt, paddedRuns.length).set(paddedRuns);
-          arena.exports.gather_padded(paddedInput(x.at, p.inputOffset, narrowPadded !== 0), layer.batch, planes.channels * planes.paddedHeight * planes.paddedWidth,
+          arena.exports.gather_padded(paddedInput(x.at, p.inputOffset, narrowPadded !== 0), layer.batch, paddedImageElements(planes),
             planes.outHeight, planes.outWidth, planes.paddedWidth, runsAt, paddedRuns.length / 2, t.rows, t.bias_row ? 1 : 0, layer.biasInput, narrowPadded,
             xuAt);
         } else if (runs.length <= p.plan.inputOffsets.length) {

@@ -8,7 +8,7 @@ import { KernelArena, argError, roundUp } from "./module.js";
 
 const KERNEL = "WebAssembly direct convolution";
 
-/** A stride-1 convolution's input and output planes, its padding and its input's value there. */
+/** A stride-1 convolution's input planes, their padding, and its output planes. */
 export interface PaddedPlanes {
   /** input channels of one image */
   readonly channels: number;
@@ -20,6 +20,11 @@ export interface PaddedPlanes {
   readonly paddedWidth: number;
   readonly outHeight: number;
   readonly outWidth: number;
+}
+
+/** Elements of one padded image: its channels' padded planes. */
+export function paddedImageElements(planes: PaddedPlanes): number {
+  return planes.channels * planes.paddedHeight * planes.paddedWidth;
 }
 
 /**
@@ -85,7 +90,7 @@ export class WasmDirectConv {
    * the i32 accumulators it names as mvm_i16's fused finish does (its correction has colsPadded entries).
    */
   runAt(planes: PaddedPlanes, images: number, paddedAt: number, outAt: number, finish?: FusedFinish): void {
-    this.arena.exports.conv_i16(paddedAt, images, planes.channels * planes.paddedHeight * planes.paddedWidth, planes.outHeight, planes.outWidth,
+    this.arena.exports.conv_i16(paddedAt, images, paddedImageElements(planes), planes.outHeight, planes.outWidth,
       planes.paddedWidth, this.tapsAt, this.pairs, this.weightsAt, this.initAt, this.colsPadded, outAt, finish?.correctionAt ?? 0, finish?.dL ?? 0,
       finish?.wrapShift ?? 0, finish?.accAt ?? 0, finish?.accStride ?? 0, finish?.colBase ?? 0);
   }
@@ -98,7 +103,7 @@ export class WasmDirectConv {
  */
 export function padInputs(arena: KernelArena, planes: PaddedPlanes, images: number, xAt: number, inputOffset: number, narrow: boolean): number {
   // + 32: conv_i16 and gather_padded read up to 28 bytes past the last image
-  const at = arena.scratch(images * planes.channels * planes.paddedHeight * planes.paddedWidth * (narrow ? 2 : 4) + 32);
+  const at = arena.scratch(images * paddedImageElements(planes) * (narrow ? 2 : 4) + 32);
   arena.exports.pad_inputs(xAt, images * planes.channels, planes.height, planes.width, planes.padTop, planes.padLeft, planes.paddedHeight, planes.paddedWidth,
     inputOffset, at, narrow ? 1 : 0);
   return at;
