@@ -16,7 +16,7 @@ import { getBuiltinProfile, type DeviceProfile, type Module, type Tensor } from 
 import { importOnnx, loadOnnxFile } from "@xbarc/frontend";
 import { compilePipeline, printPipeline, runPipeline } from "@xbarc/passes";
 import {
-  emitProgram, releaseInstanceKernels, sampleProgramInstance, simulateImages, simulateProgram, type Program, type SimulateOptions,
+  emitProgram, packTensors, releaseInstanceKernels, sampleProgramInstance, simulateImages, simulateProgram, type Program, type SimulateOptions,
 } from "@xbarc/backend-sim";
 import { FIXTURE_PREPROCESSING, listFixtureModels, samplesFor, sampleSize } from "./helpers/models.js";
 import { range } from "./helpers/datasets.js";
@@ -243,6 +243,17 @@ describe("the optimized simulator engine on odd channel and column counts", () =
     expect(bitDifference(run(b, "wasm"), run(b, "ts"))).toBe("");
     expect(bitDifference(run(a, "wasm"), first)).toBe("");
     expect(bitDifference(first, run(a, "ts"))).toBe("");
+  });
+
+  it("gives the same outputs for inputs packed into one buffer (copied at once) as for separate arrays, in any order", () => {
+    const options: SimulateOptions = { instance: "ideal", path: "fast", adcLossless: true };
+    const output = (xs: readonly Tensor[]): Float64Array => simulateImages(program, xs, options).outputs.get(program.outputs[0]!)!.data as Float64Array;
+    const packed = packTensors(inputs);
+    expect(packed.every((t, i) => t.data.buffer === packed[0]!.data.buffer && t.data.byteOffset === i * 64 * 4)).toBe(true);
+    expect(bitDifference(output(packed), output(inputs))).toBe("");
+    // views of one buffer out of order are not one run: each is copied where it belongs
+    expect(bitDifference(output([...packed].reverse()), output([...inputs].reverse()))).toBe("");
+    expect(bitDifference(output(packed.filter((_, i) => i % 2 === 0)), output(inputs.filter((_, i) => i % 2 === 0)))).toBe("");
   });
 
   it("stacks simulateImages' outputs in input order, equal to one simulateProgram per input", () => {

@@ -71,13 +71,29 @@ export interface WeightsWorkerInit extends EvaluatorInit {
  * read that one copy instead of each receiving a clone.
  */
 export function shareBatches(data: LabelledBatches): LabelledBatches {
-  const images = data.images.map((t) => {
-    const src = t.data;
-    const shared = new (src.constructor as new (buffer: SharedArrayBuffer) => typeof src)(new SharedArrayBuffer(src.byteLength));
-    (shared as Uint8Array).set(src as Uint8Array);
-    return { type: t.type, data: shared } as Tensor;
+  return { images: packTensors(data.images, (bytes) => new SharedArrayBuffer(bytes)), counts: data.counts, labels: data.labels };
+}
+
+type TypedArrayConstructor = new (buffer: ArrayBufferLike) => Tensor["data"];
+
+/**
+ * `tensors` copied one after the other into one new buffer (`makeBuffer`), each a view of its part, so that a
+ * consumer can take consecutive ones at once (simulateImages copies a pass's inputs into WebAssembly memory with one
+ * `set`). Tensors whose element types differ from the first's get a buffer each.
+ */
+export function packTensors(tensors: readonly Tensor[], makeBuffer: (bytes: number) => ArrayBufferLike = (bytes) => new ArrayBuffer(bytes)): Tensor[] {
+  const kind = tensors[0]?.data.constructor as TypedArrayConstructor | undefined;
+  if (!kind) return [];
+  if (tensors.some((t) => t.data.constructor !== kind)) return tensors.flatMap((t) => packTensors([t], makeBuffer));
+  const bytes = tensors.reduce((n, t) => n + t.data.byteLength, 0);
+  const all = new kind(makeBuffer(bytes));
+  let at = 0;
+  return tensors.map((t) => {
+    const data = all.subarray(at, at + t.data.length);
+    (data as Uint8Array).set(t.data as Uint8Array);
+    at += t.data.length;
+    return { type: t.type, data } as Tensor;
   });
-  return { images, counts: data.counts, labels: data.labels };
 }
 
 /** Evaluates Monte Carlo runs one by one in the calling thread. */

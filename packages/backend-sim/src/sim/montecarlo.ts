@@ -6,7 +6,7 @@
 import { XbarcError, type Tensor, type TensorType, type VariationSpec } from "@xbarc/ir";
 import { fitImages, getInputFit, top1 } from "../datasets/fit.js";
 import type { ImageSet } from "../datasets/image-set.js";
-import { checkBatches, shareBatches, type LabelledBatches } from "../montecarlo/evaluate.js";
+import { checkBatches, packTensors, shareBatches, type LabelledBatches } from "../montecarlo/evaluate.js";
 import { defaultWorkerCount, getWorkerPool } from "../montecarlo/pool.js";
 import { summarizeAccuracies, type MonteCarloResult } from "../montecarlo/runner.js";
 import type { Program } from "../program/types.js";
@@ -30,10 +30,12 @@ export function fitProgramImages(program: Program, images: ImageSet, labels: Int
   const counts: number[] = [];
   for (let done = 0; done < count; done += fit.batch) {
     const n = Math.min(fit.batch, count - done);
-    batches.push(fitImages(images, type, program.input.preprocessing, offset + done, n, program.input.name));
+    // one type object for all: simulateImages checks the shape of each distinct one
+    batches.push({ type, data: fitImages(images, type, program.input.preprocessing, offset + done, n, program.input.name).data } as Tensor);
     counts.push(n);
   }
-  return { images: batches, counts, labels: labels.slice(offset, offset + count) };
+  // consecutive views of one array: a pass's inputs reach WebAssembly memory in one copy
+  return { images: packTensors(batches), counts, labels: labels.slice(offset, offset + count) };
 }
 
 /** Images of `data` whose top-1 class (first program output) equals the label, on one instance of the cells. */

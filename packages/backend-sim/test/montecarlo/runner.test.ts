@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { interpretModule, printModule, Rng, XbarcError, type DeviceProfile, type Module, type VariationSpec } from "@xbarc/ir";
-import { countCorrect, getWorkerPool, MonteCarloEvaluator, runMonteCarlo, shareBatches, summarizeAccuracies, top1, type LabelledBatches } from "@xbarc/backend-sim";
+import { interpretModule, printModule, Rng, XbarcError, type DeviceProfile, type Module, type Tensor, type VariationSpec } from "@xbarc/ir";
+import { countCorrect, getWorkerPool, MonteCarloEvaluator, packTensors, runMonteCarlo, shareBatches, summarizeAccuracies, top1, type LabelledBatches } from "@xbarc/backend-sim";
 import { ensureBackendBuilt } from "../build.js";
 import { annotateCells, createBatches, createClassifier, testDevice } from "../cells-module.js";
 
@@ -100,12 +100,26 @@ describe("runMonteCarlo", () => {
     expect(b.accuracies).toEqual((await runMonteCarlo({ ...base, device: dev, runs: 3, seed: 8, workers: 0 })).accuracies);
   });
 
-  it("shares the images with the workers through one copy in shared memory", () => {
+  it("shares the images with the workers through one copy in shared memory, batch after batch", () => {
     const shared = shareBatches(data);
+    const bytes = data.images[0]!.data.byteLength;
     shared.images.forEach((t, i) => {
       expect(t.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(t.data.buffer).toBe(shared.images[0]!.data.buffer);
+      expect(t.data.byteOffset).toBe(i * bytes);
+      expect(t.type).toEqual(data.images[i]!.type);
       expect(Array.from(t.data as Float32Array)).toEqual(Array.from(data.images[i]!.data as Float32Array));
     });
+  });
+
+  it("packs tensors of different element types each into its own buffer", () => {
+    const f32 = { type: { dtype: "f32", shape: [3] }, data: Float32Array.of(1.5, -2, 3) } as Tensor;
+    const f64 = { type: { dtype: "f64", shape: [2] }, data: Float64Array.of(0.1, 7) } as Tensor;
+    const packed = packTensors([f32, f64, f32]);
+    expect(packed.map((t) => Array.from(t.data as Float64Array))).toEqual([[1.5, -2, 3], [0.1, 7], [1.5, -2, 3]]);
+    expect(packed[1]!.data).toBeInstanceOf(Float64Array);
+    expect(new Set(packed.map((t) => t.data.buffer)).size).toBe(3);
+    expect(packTensors([])).toEqual([]);
   });
 
   it("rejects labels that do not match the batches", async () => {
