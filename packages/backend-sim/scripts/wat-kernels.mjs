@@ -726,6 +726,105 @@ ${finishColumns("$h0", "$corrAt", "$dst", 0)}
 `;
 }
 
+/**
+ * epilogue's integer form on the i32x4 local `v` (four channels): clamp to [aLo, aHi], + the local `bias` (the four
+ * channels' biases, or 0), clamp to [L, H], ReLU, round half to even by $shift bits, clamp to [lo, hi].
+ */
+function integerEpilogue(v, bias) {
+  return `(local.set ${v} (i32x4.max_s (i32x4.min_s (local.get ${v}) (local.get $aHiV)) (local.get $aLoV)))
+(local.set ${v} (i32x4.add (local.get ${v}) (local.get ${bias})))
+(local.set ${v} (i32x4.max_s (i32x4.min_s (local.get ${v}) (local.get $HV)) (local.get $LV)))
+(if (local.get $relu) (then (local.set ${v} (i32x4.max_s (local.get ${v}) (v128.const i32x4 0 0 0 0)))))
+(if (local.get $shift)
+  (then (local.set ${v} (i32x4.shr_s
+    (i32x4.add
+      (i32x4.add (local.get ${v}) (local.get $roundV))
+      (v128.and (i32x4.shr_s (local.get ${v}) (local.get $shift)) (v128.const i32x4 1 1 1 1)))
+    (local.get $shift)))))
+(local.set ${v} (i32x4.max_s (i32x4.min_s (local.get ${v}) (local.get $hiI)) (local.get $loI)))`;
+}
+
+/** The i32 biases of the four channels from $cq + `first` into the local `into` (0 without a bias). */
+const epilogueBias = (into, first = 0) => `(local.set ${into} (v128.const i32x4 0 0 0 0))
+(if (local.get $bias) (then (local.set ${into} (v128.load offset=${4 * first} (i32.add (local.get $bias) (i32.shl (local.get $cq) (i32.const 2)))))))`;
+
+/** epilogue's integer form on one four of channels of one position (fragment of its per-position loop; $v holds the window's maximum). */
+export function epilogueIntegerFour() {
+  return `${epilogueBias("$biasV")}
+${integerEpilogue("$v", "$biasV")}
+`;
+}
+
+/**
+ * epilogue's integer form on four output positions q .. q + 3 at once (fragment of its loop over positions): for each
+ * eight channels (as the per-position loop, which shares each window tap's bookkeeping between two fours), each
+ * position's window maximum of the first four ($r0..$r3) and of the second ($s0..$s3) through integerEpilogue, into
+ * the range, then each 4×4 block transposed so that a channel's four positions are one i32x4 store into its output
+ * plane. Channels past the last are read (acc and bias past a row, as the per-position loop reads them), kept out of
+ * the range and not stored.
+ */
+export function epilogueFourPositions() {
+  const window = (i) => `(local.set $r${i} (v128.const i32x4 -2147483648 -2147483648 -2147483648 -2147483648))
+(local.set $s${i} (local.get $r${i}))
+(if (local.get $tapStarts)
+  (then
+    (local.set $kStart (i32.load offset=${4 * i} (i32.add (local.get $tapStarts) (i32.shl (local.get $q) (i32.const 2)))))
+    (local.set $kEnd (i32.load offset=${4 * i + 4} (i32.add (local.get $tapStarts) (i32.shl (local.get $q) (i32.const 2))))))
+  (else
+    (local.set $kStart (i32.add (local.get $q) (i32.const ${i})))
+    (local.set $kEnd (i32.add (local.get $q) (i32.const ${i + 1})))))
+(local.set $k (local.get $kStart))
+(block $doneK${i}
+  (loop $loopK${i}
+    (br_if $doneK${i} (i32.ge_u (local.get $k) (local.get $kEnd)))
+    (local.set $p (select (i32.load (i32.add (local.get $taps) (i32.shl (local.get $k) (i32.const 2)))) (local.get $k) (local.get $tapStarts)))
+    (local.set $at (i32.add (local.get $acc) (i32.shl (i32.add (i32.mul (i32.add (local.get $image) (local.get $p)) (local.get $channels)) (local.get $c)) (i32.const 2))))
+    (local.set $r${i} (i32x4.max_s (local.get $r${i}) (v128.load (local.get $at))))
+    (local.set $s${i} (i32x4.max_s (local.get $s${i}) (v128.load offset=16 (local.get $at))))
+    (local.set $k (i32.add (local.get $k) (i32.const 1)))
+    (br $loopK${i})))
+${integerEpilogue(`$r${i}`, "$biasV")}
+${integerEpilogue(`$s${i}`, "$biasW")}
+(local.set $minR (i32x4.min_s (local.get $minR) (i32x4.min_s (v128.and (local.get $r${i}) (local.get $laneMask)) (v128.and (local.get $s${i}) (local.get $laneMaskW)))))
+(local.set $maxR (i32x4.max_s (local.get $maxR) (i32x4.max_s (v128.and (local.get $r${i}) (local.get $laneMask)) (v128.and (local.get $s${i}) (local.get $laneMaskW)))))`;
+  const LOW_PAIRS = "0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23";
+  const HIGH_PAIRS = "8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31";
+  const LOW_HALVES = "0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23";
+  const HIGH_HALVES = "8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31";
+  // channel c + j's four positions: pairs of positions interleaved (t0..t3), then their halves joined; stored only
+  // where c + j is a channel
+  const four = (v, first) => {
+    const store = (j, halves, a, b) => {
+      const put = `(v128.store (i32.add (local.get $dst) (i32.mul (local.get $planeBytes) (i32.const ${first + j})))
+  (i8x16.shuffle ${halves} (local.get ${a}) (local.get ${b})))`;
+      return first + j === 0 ? put : `(if (i32.lt_u (i32.add (local.get $c) (i32.const ${first + j})) (local.get $channels))
+  (then
+${indent(put, 4)}))`;
+    };
+    return `(local.set $t0 (i8x16.shuffle ${LOW_PAIRS} (local.get ${v}0) (local.get ${v}1)))
+(local.set $t1 (i8x16.shuffle ${HIGH_PAIRS} (local.get ${v}0) (local.get ${v}1)))
+(local.set $t2 (i8x16.shuffle ${LOW_PAIRS} (local.get ${v}2) (local.get ${v}3)))
+(local.set $t3 (i8x16.shuffle ${HIGH_PAIRS} (local.get ${v}2) (local.get ${v}3)))
+${[store(0, LOW_HALVES, "$t0", "$t2"), store(1, HIGH_HALVES, "$t0", "$t2"), store(2, LOW_HALVES, "$t1", "$t3"), store(3, HIGH_HALVES, "$t1", "$t3")].join("\n")}`;
+  };
+  return `(local.set $c (i32.const 0))
+(block $doneC8
+  (loop $loopC8
+    (br_if $doneC8 (i32.ge_u (local.get $c) (local.get $channels)))
+    (local.set $cq (local.get $c))
+${indent(epilogueBias("$biasV"), 4)}
+${indent(epilogueBias("$biasW", 4), 4)}
+    (local.set $laneMask (i32x4.gt_s (i32x4.splat (i32.sub (local.get $channels) (local.get $c))) (v128.const i32x4 0 1 2 3)))
+    (local.set $laneMaskW (i32x4.gt_s (i32x4.splat (i32.sub (local.get $channels) (local.get $c))) (v128.const i32x4 4 5 6 7)))
+${indent(range(4).map(window).join("\n"), 4)}
+    (local.set $dst (i32.add (i32.add (local.get $outImage) (i32.mul (local.get $c) (local.get $planeBytes))) (i32.shl (local.get $q) (i32.const 2))))
+${indent(four("$r", 0), 4)}
+${indent(four("$s", 4), 4)}
+    (local.set $c (i32.add (local.get $c) (i32.const 8)))
+    (br $loopC8)))
+`;
+}
+
 /** dedup_rows's hash chains: their seeds (π's first hex digits) and the odd multipliers live in $odd. */
 const DEDUP_HASH_SEEDS = [
   "0x243f6a88 0x85a308d3 0x13198a2e 0x03707344", "0xa4093822 0x299f31d0 0x082efa98 0xec4e6c89",
@@ -788,6 +887,8 @@ export const KERNEL_FAMILIES = {
   "mvm-i16-finish-first": () => indent(mvmI16FinishQuad(0), 16),
   "mvm-i16-finish-second": () => indent(mvmI16FinishQuad(MVM_I16_COLUMNS), 20),
   "finish-slices-quad": () => indent(finishSlicesQuad(), 12),
+  "epilogue-integer-four": () => indent(epilogueIntegerFour(), 22),
+  "epilogue-four-positions": () => indent(epilogueFourPositions(), 16),
   "dedup-hash-lanes": () => indent(dedupHashLanes(), 8),
   // the bodies of $hsum4 and $finishQuad (the fused finish above inlines the same text)
   "hsum4-body": () => indent(hsum4Body(), 4),
