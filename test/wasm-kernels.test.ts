@@ -730,6 +730,55 @@ describe("the WebAssembly integer MVM (kernel c)", () => {
     }
   });
 
+  it("gives a pair of vectors equal to the previous pair that pair's sums, written out or finished into accumulators", () => {
+    const random = rng(131);
+    for (const [rows, cols] of [[9, 5], [128, 32], [40, 13]]) {
+      const w = new Float64Array(rows * cols).map(() => Math.floor(random() * 255) - 127);
+      const mvm = WasmIntegerMvm.pack(w, rows, cols)!;
+      // runs of one vector 1 to 7 long, and of two alternating (a pair repeated whole), so that repeated pairs start at
+      // either parity, an odd count; with 0 or 600 distinct vectors first (past the kernel's first 256 compared pairs,
+      // after which it keeps comparing only while repeats are common)
+      const vector = (): Int32Array => Int32Array.from({ length: rows }, () => (random() < 0.5 ? 0 : Math.floor(random() * 256)));
+      for (const distinct of [0, 600]) {
+        const vectors: Int32Array[] = range(0, distinct).map(vector);
+        for (let run = 0; vectors.length < distinct + 901; run++) {
+          const [a, b] = [vector(), vector()];
+          for (let k = 0; k <= run % 7; k++) vectors.push(a);
+          for (let k = 0; k <= run % 5; k++) vectors.push(a, b);
+        }
+        const outer = vectors.length;
+        const xu = new Int32Array(outer * rows);
+        vectors.forEach((v, o) => xu.set(v, o * rows));
+        const ref = integerMvmImpl(xu, outer, rows, w, cols, new Float64Array(outer * cols));
+        const got = new Float64Array(outer * cols);
+        const name = `${rows}×${cols}, ${distinct} distinct vectors first`;
+        expect(mvm.mvm(xu, outer, got)).toBe(true);
+        expect(bitDifference(got, ref), name).toBe("");
+
+        // the fused finish: acc[o, colBase + j] += wrap(window(sum − correction[j])), the window D_L = 2, O_RWL 12 bits
+        const { arena } = mvm;
+        const mark = arena.mark();
+        const xAt = arena.scratch(outer * mvm.rowsPadded * 2);
+        const x16 = arena.i16(xAt, outer * mvm.rowsPadded).fill(0);
+        vectors.forEach((v, o) => x16.set(v, o * mvm.rowsPadded));
+        const correctionAt = arena.scratch(mvm.colsPadded * 4);
+        const correction = arena.i32(correctionAt, mvm.colsPadded).fill(0);
+        for (let j = 0; j < cols; j++) correction[j] = Math.floor(random() * 2001) - 1000;
+        const accStride = cols + 3;
+        const accAt = arena.scratch(outer * accStride * 4 + 32);
+        const start = Int32Array.from({ length: outer * accStride }, () => Math.floor(random() * 201) - 100);
+        arena.i32(accAt, outer * accStride).set(start);
+        mvm.mvmNarrowAt(xAt, outer, 0, true, { correctionAt, dL: 2, wrapShift: 20, accAt, accStride, colBase: 2 });
+        const expected = Int32Array.from(start);
+        for (let o = 0; o < outer; o++) {
+          for (let j = 0; j < cols; j++) expected[o * accStride + 2 + j]! += ((ref[o * cols + j]! - correction[j]!) >> 2) << 20 >> 20;
+        }
+        expect(Array.from(arena.i32(accAt, outer * accStride)), `${name}, fused`).toEqual(Array.from(expected));
+        arena.release(mark);
+      }
+    }
+  });
+
   it("says up front when weights or inputs do not fit i16 operands and an i32 sum, leaving out untouched", () => {
     const rows = 300;
     expect(WasmIntegerMvm.pack(new Float64Array(rows).fill(40000), rows, 1)).toBeUndefined();

@@ -697,8 +697,11 @@ ${group("$a1", "$a3", "$a5", "$a7", 4)}
  */
 export function mvmI16FinishQuad(first) {
   const [a, b, c, d] = [0, 1, 2, 3].map((i) => `(local.get $a${first + i})`);
+  // the finished quad also kept in $saved (the pair's first vector, then its second), for a next pair equal to this one
+  const savedColumn = first === 0 ? "(local.get $c)" : "(i32.add (local.get $c) (local.get $colsPadded))";
   return `${laneSums(a, b, c, d, "$h0", "$h1")}
 ${finishColumns("$h0", "$corrAt", "$accRow", 0)}
+(v128.store (i32.add (local.get $saved) (i32.shl ${savedColumn} (i32.const 2))) (local.get $h0))
 `;
 }
 

@@ -105,8 +105,10 @@ export class WasmIntegerMvm {
     const mark = arena.mark();
     // the list of a vector's non-zero 8-row chunks: an i32 per chunk
     const listAt = arena.scratch(this.rowsPadded / 2);
+    // a fused finish keeps the last pair's finished sums, for a next pair equal to it
+    const savedAt = finish ? arena.scratch(this.colsPadded * 8) : 0;
     arena.exports.mvm_i16(this.weightsAt, this.rowsPadded, this.colsPadded, xAt, outer, outAt, asI32 || finish ? 1 : 0, listAt, finish?.correctionAt ?? 0,
-      finish?.dL ?? 0, finish?.wrapShift ?? 0, finish?.accAt ?? 0, finish?.accStride ?? 0, finish?.colBase ?? 0);
+      finish?.dL ?? 0, finish?.wrapShift ?? 0, finish?.accAt ?? 0, finish?.accStride ?? 0, finish?.colBase ?? 0, savedAt);
     arena.release(mark);
   }
 }

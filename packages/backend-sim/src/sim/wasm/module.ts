@@ -45,7 +45,7 @@ export interface KernelExports {
   group_rows_f32(cells32: number, rows: number, stride: number, dst: number): void;
   narrow_inputs(x: number, outer: number, rows: number, rowsPadded: number, dst: number): number;
   mvm_i16(w: number, rowsPadded: number, colsPadded: number, x: number, outer: number, out: number, asI32: number, list: number,
-    correction: number, dL: number, wrapShift: number, acc: number, accStride: number, colBase: number): void;
+    correction: number, dL: number, wrapShift: number, acc: number, accStride: number, colBase: number, saved: number): void;
   mvm(w: number, rows: number, rowsPadded: number, colsPadded: number, x: number, outer: number, narrow: number, maxInput: number, out: number, list: number): number;
   gather(x: number, images: number, imageStride: number, positions: number, offsets: number, rows: number, biasRow: number, biasInput: number,
     inputOffset: number, narrowPadded: number, dst: number): void;
