@@ -283,7 +283,8 @@ function getInstance(program: Program, options: SimulateOptions): SimInstance {
 
 /**
  * The float32 inputs of a pass one after the other into `out`: in one copy when they are consecutive views of one
- * buffer (fitProgramImages's), which took a fifth of the MLP's ideal pass as 1024 copies of an image each.
+ * buffer (fitProgramImages's). Copied image by image, still unoptimized in bench/sim's dozen passes, they took a third
+ * of the MLP's ideal pass.
  */
 function writeFloat32Inputs(pass: readonly Tensor[], perInput: number, out: Float32Array): void {
   const first = pass[0]!.data as Float32Array;
