@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { getInputRuns } from "../packages/backend-sim/src/sim/layer-plan.js";
-import { getPaddedTaps, padInputs, paddedImageElements, WasmDirectConv, type PaddedPlanes } from "../packages/backend-sim/src/sim/wasm/direct-conv.js";
+import { gatherPaddedI16, getPaddedTaps, padInputs, paddedImageElements, WasmDirectConv, type PaddedPlanes } from "../packages/backend-sim/src/sim/wasm/direct-conv.js";
 import { KernelArena } from "../packages/backend-sim/src/sim/wasm/module.js";
 import { seededInts } from "./helpers/datasets.js";
 
@@ -25,10 +25,14 @@ interface Case {
   readonly biasInput: number | undefined;
 }
 
-function randomCase(random: (n: number) => number): Case {
-  const channels = 1 + random(4);
+/**
+ * A random case; `wide` gives output rows at least 8 wide (gatherPaddedI16's) and tiles of up to 140 rows from up to
+ * 16 channels (whole groups of eight rows, and a partial last one).
+ */
+function randomCase(random: (n: number) => number, wide = false): Case {
+  const channels = 1 + random(wide ? 16 : 4);
   const height = 1 + random(11);
-  const width = 1 + random(19);
+  const width = wide ? 8 + random(24) : 1 + random(19);
   const kernel: [number, number] = [1 + random(5), 1 + random(5)];
   const dilations: [number, number] = [1 + random(2), 1 + random(2)];
   // pads up to the kernel's reach, so that every output row has at least one position
@@ -36,10 +40,10 @@ function randomCase(random: (n: number) => number): Case {
   const [padTop, padLeft, padBottom, padRight] = [pads[0]!, pads[2]!, pads[1]!, pads[3]!];
   const outHeight = height + padTop + padBottom - (kernel[0] - 1) * dilations[0];
   const outWidth = width + padLeft + padRight - (kernel[1] - 1) * dilations[1];
-  if (outHeight < 1 || outWidth < 1) return randomCase(random);
+  if (outHeight < 1 || outWidth < (wide ? 8 : 1)) return randomCase(random, wide);
   const matrixRows = channels * kernel[0] * kernel[1];
   const row0 = random(matrixRows);
-  const rows = 1 + random(Math.min(31, matrixRows - row0));
+  const rows = 1 + random(Math.min(wide ? 140 : 31, matrixRows - row0));
   return {
     planes: { channels, height, width, padTop, padLeft, paddedHeight: height + padTop + padBottom, paddedWidth: width + padLeft + padRight, outHeight, outWidth },
     kernel, dilations, images: 1 + random(3), row0, rows, cols: 1 + random(13),
@@ -157,4 +161,43 @@ describe("stride-1 convolutions on padded inputs (pad_inputs)", () => {
       }
     });
   }
+
+  it("gatherPaddedI16 gives each position's rows, its bias row and 0 up to the padded width, on 300 random tiles with rows ≥ 8 wide", () => {
+    const random = seededInts(9);
+    for (let n = 0; n < 300; n++) {
+      const c = randomCase(random, true);
+      const name = JSON.stringify(c);
+      const arena = new KernelArena();
+      const { x, xAt } = inputsOf(c, random, arena);
+      const { planes } = c;
+      const taps = getPaddedTaps(planes, c.kernel[0], c.kernel[1], c.dilations, 0, matrixRowsOf(c));
+      const width = c.rows + (c.biasInput === undefined ? 0 : 1);
+      // sometimes a whole group of padding more than mvm_i16 needs
+      const rowsPadded = Math.ceil(width / 8) * 8 + 8 * random(2);
+      const outer = c.images * planes.outHeight * planes.outWidth;
+      const dstAt = arena.scratch(outer * rowsPadded * 2 + 16);
+      arena.i16(dstAt + outer * rowsPadded * 2, 8).fill(0x5a5a);
+      gatherPaddedI16(arena, planes, c.images, padInputs(arena, planes, c.images, xAt, c.inputOffset, true), taps, c.biasInput, rowsPadded, dstAt);
+      const got = arena.i16(dstAt, outer * rowsPadded);
+      const expected = referenceGather(c, x);
+      const mismatches: string[] = [];
+      for (let o = 0; o < outer && mismatches.length < 3; o++) {
+        for (let r = 0; r < rowsPadded; r++) {
+          const want = r < width ? expected[o * width + r]! : 0;
+          if (got[o * rowsPadded + r] !== want) mismatches.push(`position ${o} row ${r}: ${got[o * rowsPadded + r]} ≠ ${want}`);
+        }
+      }
+      expect(mismatches, name).toEqual([]);
+      expect(Array.from(arena.i16(dstAt + outer * rowsPadded * 2, 8)), name).toEqual(new Array(8).fill(0x5a5a));
+    }
+  });
+
+  it("gatherPaddedI16 refuses output rows under 8 wide and a padded width short of the rows", () => {
+    const arena = new KernelArena();
+    const planes: PaddedPlanes = { channels: 1, height: 5, width: 7, padTop: 1, padLeft: 1, paddedHeight: 7, paddedWidth: 9, outHeight: 5, outWidth: 7 };
+    const taps = getPaddedTaps(planes, 3, 3, [1, 1], 0, Int32Array.from({ length: 9 }, (_, r) => r));
+    expect(() => gatherPaddedI16(arena, planes, 1, 0, taps, undefined, 16, 0)).toThrow(/output rows 7 wide/);
+    const wide = { ...planes, width: 9, paddedWidth: 11, outWidth: 9 };
+    expect(() => gatherPaddedI16(arena, wide, 1, 0, taps, 3, 8, 0)).toThrow(/10 rows into 8/);
+  });
 });

@@ -691,6 +691,45 @@ ${group("$a1", "$a3", "$a5", "$a7", 4)}
 }
 
 /**
+ * gather_padded_i16's work on one group of eight rows for eight positions (fragment of its loop over groups; $base
+ * addresses the block's first position in the padded image, $tp the group's eight taps, $d the first position's
+ * group in dst): each row's eight positions loaded at once (row r reads element base + taps[r] + p for position p),
+ * the 8×8 block of i16 transposed (16-, 32-, then 64-bit interleaves), and each position's eight rows stored, masked
+ * first in the groups from $full on (rows past the tile's kept 0, the bias row's input filled in: (v & keep) | fill,
+ * the pair at $mk).
+ */
+export function gatherPaddedI16Group() {
+  const load = (r) => `(local.set $r${r} (v128.load (i32.add (local.get $base) (i32.shl (i32.load offset=${4 * r} (local.get $tp)) (i32.const 1)))))`;
+  const LO16 = "0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23";
+  const HI16 = "8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31";
+  const LO32 = "0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23";
+  const HI32 = "8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31";
+  const LO64 = "0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23";
+  const HI64 = "8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31";
+  const mix = (to, pattern, a, b) => `(local.set ${to} (i8x16.shuffle ${pattern} (local.get ${a}) (local.get ${b})))`;
+  // s(2i), s(2i + 1): rows 2i and 2i + 1 interleaved, positions 0–3 and 4–7
+  const stage1 = range(4).flatMap((i) => [mix(`$s${2 * i}`, LO16, `$r${2 * i}`, `$r${2 * i + 1}`), mix(`$s${2 * i + 1}`, HI16, `$r${2 * i}`, `$r${2 * i + 1}`)]);
+  // r0..r3: rows 0–3 of positions (0, 1), (2, 3), (4, 5), (6, 7); r4..r7: rows 4–7 of the same
+  const stage2 = range(2).flatMap((half) => range(2).flatMap((k) => [
+    mix(`$r${4 * half + 2 * k}`, LO32, `$s${4 * half + k}`, `$s${4 * half + k + 2}`),
+    mix(`$r${4 * half + 2 * k + 1}`, HI32, `$s${4 * half + k}`, `$s${4 * half + k + 2}`)]));
+  // position p: rows 0–3 from r(p/2), rows 4–7 from r(4 + p/2), the low or high 64 bits by p's parity
+  const stage3 = range(8).map((p) => mix(`$s${p}`, p % 2 === 0 ? LO64 : HI64, `$r${p >> 1}`, `$r${4 + (p >> 1)}`));
+  const masked = range(8).map((p) => `(local.set $s${p} (v128.or (v128.and (local.get $s${p}) (v128.load (local.get $mk))) (v128.load offset=16 (local.get $mk))))`);
+  const store = (p) => `(v128.store (i32.add (local.get $d) (i32.mul (local.get $rowBytes) (i32.const ${p}))) (local.get $s${p}))`;
+  return `${lines(8, load)}
+${stage1.join("\n")}
+${stage2.join("\n")}
+${stage3.join("\n")}
+(if (i32.ge_u (local.get $g) (local.get $full))
+  (then
+${indent(masked.join("\n"), 4)}
+    (local.set $mk (i32.add (local.get $mk) (i32.const 32)))))
+${lines(8, store)}
+`;
+}
+
+/**
  * mvm_i16's fused finish of one vector (fragment of its output stage; $accRow and $corrAt address the pass's first
  * column): the lane sums of its four accumulators from a<first>, finished into the accumulators — $hsum4 and
  * $finishQuad inline (a call per quad cost as much as the work).
@@ -886,6 +925,7 @@ export const KERNEL_FAMILIES = {
   "mvm-i16-dense-chunk": () => indent(mvmI16Chunk(), 18),
   "mvm-i16-listed-chunk": () => indent(mvmI16Chunk(), 20),
   "conv-i16-pair": () => indent(convI16Pair(), 28),
+  "gather-padded-i16-group": () => indent(gatherPaddedI16Group(), 18),
   "conv-i16-store": () => indent(convI16Store(), 20),
   "mvm-i16-finish-first": () => indent(mvmI16FinishQuad(0), 16),
   "mvm-i16-finish-second": () => indent(mvmI16FinishQuad(MVM_I16_COLUMNS), 20),

@@ -97,6 +97,38 @@ export class WasmDirectConv {
 }
 
 /**
+ * Each output position's i16 rows gathered from `images` images padded (padInputs, narrowed) at `paddedAt` into
+ * `[images·outHeight·outWidth, rowsPadded]` at `dstAt`, as gather_padded gives them: row r < `taps.length` reads the
+ * position's window at taps[r], then the bias row's input (given `biasInput`), then 0 up to `rowsPadded` (a multiple
+ * of 8). Output rows at least 8 positions wide only (kernels.wat gather_padded_i16).
+ */
+export function gatherPaddedI16(arena: KernelArena, planes: PaddedPlanes, images: number, paddedAt: number, taps: Int32Array, biasInput: number | undefined,
+  rowsPadded: number, dstAt: number): void {
+  const rows = taps.length;
+  const width = rows + (biasInput === undefined ? 0 : 1);
+  if (!(planes.outWidth >= 8 && rowsPadded % 8 === 0 && rowsPadded >= width)) argError(KERNEL, `a gather of ${width} rows into ${rowsPadded} for output rows ${planes.outWidth} wide`);
+  const groups = rowsPadded / 8;
+  const full = Math.floor(rows / 8);
+  const mark = arena.mark();
+  // rows past the tile's read the window's corner, then masked
+  const tapsAt = arena.scratch(rowsPadded * 4);
+  arena.i32(tapsAt, rowsPadded).fill(0).set(taps);
+  const masksAt = arena.scratch((groups - full) * 32);
+  const masks = arena.i16(masksAt, (groups - full) * 16);
+  for (let g = full; g < groups; g++) {
+    for (let lane = 0; lane < 8; lane++) {
+      const r = g * 8 + lane;
+      const at = (g - full) * 16 + lane;
+      masks[at] = r < rows ? -1 : 0;
+      masks[at + 8] = r === rows && biasInput !== undefined ? biasInput : 0;
+    }
+  }
+  arena.exports.gather_padded_i16(paddedAt, images, paddedImageElements(planes), planes.outHeight, planes.outWidth, planes.paddedWidth, tapsAt, groups,
+    full, masksAt, dstAt);
+  arena.release(mark);
+}
+
+/**
  * `images` images' i32 inputs `[images, channels, height, width]` at `xAt` (+ 28 readable bytes) padded into scratch,
  * `inputOffset` added, as i16 (`narrow`; the caller has checked that every input and the padding's fit) or i32;
  * returns their address.

@@ -17,7 +17,8 @@
 ;;                             to a rounding boundary to decide (exact by a rounding-error bound per column)
 ;;   mvm (= narrow_inputs + mvm_i16) = integerMvmImpl for integer weights whose worst-case sum fits i32 (kernel c);
 ;;                             conv_i16 gives a stride-1 convolution tile's same sums from its padded input, without
-;;                             the im2col (pad_inputs pads it; gather_padded gathers from it for either path)
+;;                             the im2col (pad_inputs pads it; gather_padded gathers from it for either path,
+;;                             gather_padded_i16 for mvm_i16 eight positions at a time)
 ;; Per 128×128 tile of 8-bit weights (512 physical 2-bit columns, 8 input bit-planes) read_c2w2 does 512·8·4 AND +
 ;; popcnt on i64 words. SIMD does not help there: i8x16.popcnt has no x64 instruction below AVX-512 BITALG, and V8
 ;; emulates it with byte shuffles (~9 instructions per 128 bits against two scalar popcnt).
@@ -1135,7 +1136,58 @@
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $loopB))))
 
-  ;; conv_i16(x, images, imageStride, outHeight, outWidth, paddedWidth, taps, pairs, w, init, colsPadded, out,
+;; gather_padded_i16(x, images, imageStride, outHeight, outWidth, paddedWidth, taps, groups, full, masks, dst): the i16
+  ;; rows gather_padded gives, for output rows at least 8 wide, eight positions at a time: each group of eight rows
+  ;; loaded as eight positions per row (row r of the position at window corner base reads base + taps[r]) and
+  ;; transposed (gatherPaddedI16Group in scripts/wat-kernels.mjs), where gather_padded moves a run of a kernel row per
+  ;; load (the CNN fixture's 128-row tiles: 43 runs of 2–3 rows). A row's last block is moved back to end at the
+  ;; row's end, writing some positions twice with the same rows. taps i32 [8·groups] (rows past the tile's: any
+  ;; offset within the window, e.g. 0); masks, for groups full..groups − 1, two i16x8 each: keep and fill, stored
+  ;; (v & keep) | fill (0 past the tile's rows, the bias row's input on it). dst i16 [images·outHeight·outWidth,
+  ;; 8·groups]. Reads only inside the output positions' windows.
+  (func (export "gather_padded_i16")
+    (param $x i32) (param $images i32) (param $imageStride i32) (param $outHeight i32) (param $outWidth i32) (param $paddedWidth i32)
+    (param $taps i32) (param $groups i32) (param $full i32) (param $masks i32) (param $dst i32)
+    (local $b i32) (local $y i32) (local $x0 i32) (local $image i32) (local $row i32) (local $dstRow i32) (local $base i32) (local $d i32)
+    (local $g i32) (local $tp i32) (local $mk i32) (local $rowBytes i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $r4 v128) (local $r5 v128) (local $r6 v128) (local $r7 v128)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $s4 v128) (local $s5 v128) (local $s6 v128) (local $s7 v128)
+    (local.set $rowBytes (i32.shl (local.get $groups) (i32.const 4)))
+    (local.set $dstRow (local.get $dst))
+    (block $doneB
+      (loop $loopB
+        (br_if $doneB (i32.ge_u (local.get $b) (local.get $images)))
+        (local.set $image (i32.add (local.get $x) (i32.shl (i32.mul (local.get $b) (local.get $imageStride)) (i32.const 1))))
+        (local.set $y (i32.const 0))
+        (block $doneY
+          (loop $loopY
+            (br_if $doneY (i32.ge_u (local.get $y) (local.get $outHeight)))
+            (local.set $row (i32.add (local.get $image) (i32.shl (i32.mul (local.get $y) (local.get $paddedWidth)) (i32.const 1))))
+            (local.set $x0 (i32.const 0))
+            (loop $loopX
+              ;; the row's last block ends at its end
+              (if (i32.gt_u (i32.add (local.get $x0) (i32.const 8)) (local.get $outWidth))
+                (then (local.set $x0 (i32.sub (local.get $outWidth) (i32.const 8)))))
+              (local.set $base (i32.add (local.get $row) (i32.shl (local.get $x0) (i32.const 1))))
+              (local.set $d (i32.add (local.get $dstRow) (i32.mul (local.get $x0) (local.get $rowBytes))))
+              (local.set $tp (local.get $taps))
+              (local.set $mk (local.get $masks))
+              (local.set $g (i32.const 0))
+              (loop $loopG
+                ;; @insert gather-padded-i16-group
+                (local.set $d (i32.add (local.get $d) (i32.const 16)))
+                (local.set $tp (i32.add (local.get $tp) (i32.const 32)))
+                (local.set $g (i32.add (local.get $g) (i32.const 1)))
+                (br_if $loopG (i32.lt_u (local.get $g) (local.get $groups))))
+              (local.set $x0 (i32.add (local.get $x0) (i32.const 8)))
+              (br_if $loopX (i32.lt_u (local.get $x0) (local.get $outWidth))))
+            (local.set $dstRow (i32.add (local.get $dstRow) (i32.mul (local.get $outWidth) (local.get $rowBytes))))
+            (local.set $y (i32.add (local.get $y) (i32.const 1)))
+            (br $loopY)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $loopB))))
+
+    ;; conv_i16(x, images, imageStride, outHeight, outWidth, paddedWidth, taps, pairs, w, init, colsPadded, out,
   ;;          correction, dL, wrapShift, acc, accStride, colBase): the sums of a stride-1 convolution tile straight from
   ;; its padded i16 input (pad_inputs' narrowed dst; image b at element b·imageStride), as mvm_i16 gives them from gathered
   ;; rows: out i32 [images·outHeight·outWidth, colsPadded], out[o, c] = init[c] + Σ_r x[base(o) + taps[r]]·w[r, c],

@@ -55,6 +55,8 @@ export interface KernelExports {
     inputOffset: number, dst: number, narrow: number): void;
   gather_padded(x: number, images: number, imageStride: number, outHeight: number, outWidth: number, paddedWidth: number, runs: number, runCount: number,
     rows: number, biasRow: number, biasInput: number, rowsPadded: number, dst: number): void;
+  gather_padded_i16(x: number, images: number, imageStride: number, outHeight: number, outWidth: number, paddedWidth: number, taps: number,
+    groups: number, full: number, masks: number, dst: number): void;
   conv_i16(x: number, images: number, imageStride: number, outHeight: number, outWidth: number, paddedWidth: number, taps: number, pairs: number,
     w: number, init: number, colsPadded: number, out: number, correction: number, dL: number, wrapShift: number, acc: number, accStride: number,
     colBase: number): void;
