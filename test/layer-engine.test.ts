@@ -175,7 +175,9 @@ describe("the optimized simulator engine", () => {
   // the same on a convolution whose tiles the fast path multiplies straight from the padded input (conv_i16): fused,
   // or (windows differing by tile) each tile finished from its columns of the sums
   const wide = compileForIsaac(wideConv());
-  const wideInputs = range(0, 5).map((i) => ({ type: { dtype: "f32", shape: [1, 1, 8, 8] }, data: seededValues(64, 11 + i, 0, 1) }) as Tensor);
+  // 30 inputs: more than one chunk of the wide convolution's accumulators (the engine runs 256 KB of them, 25 images,
+  // at a time), its output laid out chunk by chunk
+  const wideInputs = range(0, 30).map((i) => ({ type: { dtype: "f32", shape: [1, 1, 8, 8] }, data: seededValues(64, 11 + i, 0, 1) }) as Tensor);
   for (const [what, window] of [["alike", () => 1], ["shifting by 1 or 2 bits, by tile", (tile: number) => 1 + (tile % 2)]] as const) {
     it(`equals the reference engine bit for bit on a 9-row convolution of ${wide.layers[0]!.grid[1]} column tiles whose 8-bit windows are ${what}`, () => {
       const program: Program = { ...wide, schedule: wide.schedule.map((op) => (op.op === "truncate" ? { ...op, d_l: window(op.tile), o_rwl: 8 } : op)) };
