@@ -283,13 +283,14 @@ export function accumulateLayerWasm(
     }
     // a stride-1 convolution's inputs padded, i16 (fast path) or i32, once per layer input, before any chunk's scratch
     const padded = new Map<string, number>();
+    const paddedKey = (at: number, inputOffset: number, narrow: boolean): string => `${at}:${inputOffset}:${narrow}`;
     for (const [id, p] of pending) {
-      const k = kernels.get(id)!;
-      const x = inputs.get(p.x)!;
-      const key = `${x.at}:${p.inputOffset}:${k.kind === "fast"}`;
-      if (layer.paddedPlanes && p.plan.paddedRuns && !padded.has(key)) padded.set(key, padInputs(arena, layer.paddedPlanes, layer.batch, x.at, p.inputOffset, k.kind === "fast"));
+      const narrow = kernels.get(id)!.kind === "fast";
+      const { at } = inputs.get(p.x)!;
+      const key = paddedKey(at, p.inputOffset, narrow);
+      if (layer.paddedPlanes && p.plan.paddedRuns && !padded.has(key)) padded.set(key, padInputs(arena, layer.paddedPlanes, layer.batch, at, p.inputOffset, narrow));
     }
-    const paddedInput = (at: number, inputOffset: number, narrow: boolean): number => padded.get(`${at}:${inputOffset}:${narrow}`)!;
+    const paddedInput = (at: number, inputOffset: number, narrow: boolean): number => padded.get(paddedKey(at, inputOffset, narrow))!;
     /**
      * The rows tile p reads, of images [b0, b0 + count), into xuAt: i16 `[count·positions, narrowPadded]` (the fast
      * path's MVM), or i32 `[count·positions, rows_used]` (narrowPadded 0); a stride-1 convolution's from its input
