@@ -332,6 +332,15 @@ export function accumulateLayerWasm(
       }
       arena.release(mark);
     };
+    // each fast group's fused finish (corrections in scratch), made once for every chunk
+    const fusedFinishes = new Map<number, Omit<FusedFinish, "accAt" | "accStride">>();
+    for (const [id, k] of kernels) {
+      if (k.kind !== "fast" || !integerAcc || id !== k.members[0]) continue;
+      const fused = fusedFinish(arena, layer, k, pending, kernels);
+      if (fused) fusedFinishes.set(id, fused);
+    }
+    // the tail's bias and pool tables, likewise
+    const tailAt = tail ? tailTables(arena, tail, layer.outChannels, integerForm !== undefined) : undefined;
     /** Every tile's sums of images [b0, b0 + count) into the accumulators (the chunk's, zeroed first). */
     const runTiles = (b0: number, count: number): void => {
       const n = count * perImage;
@@ -350,7 +359,7 @@ export function accumulateLayerWasm(
           const planes = layer.paddedPlanes!;
           const paddedAt = paddedInput(x.at, p.inputOffset, true);
           const tileMark = arena.mark();
-          const fused = fusedFinish(arena, layer, k, pending, kernels);
+          const fused = fusedFinishes.get(id);
           if (fused) direct.runAt(planes, count, paddedAt + b0 * paddedImageElements(planes) * 2, 0, { ...fused, accAt, accStride: channels });
           else {
             const outAt = arena.scratch((n + 7) * direct.colsPadded * 4);
@@ -366,8 +375,7 @@ export function accumulateLayerWasm(
         // the fast path's MVM takes i16 inputs, gathered narrowed (every input fits, checked above)
         const narrowPadded = k.kind === "fast" ? k.mvm.rowsPadded : 0;
         const paddedAt = layer.paddedPlanes && p.plan.paddedRuns ? paddedInput(x.at, p.inputOffset, narrowPadded !== 0) : 0;
-        const fusedMark = arena.mark();
-        const fused = k.kind === "fast" && integerAcc ? fusedFinish(arena, layer, k, pending, kernels) : undefined;
+        const fused = fusedFinishes.get(id);
         if (k.kind === "fast" && fused) {
           // a few images at a time, so that their gathered rows are still in the cache when the MVM reads them (a
           // 64-image pass of the CNN fixture's second convolution gathers 13 MB)
@@ -378,10 +386,8 @@ export function accumulateLayerWasm(
             gatherRows(p, x, paddedAt, narrowPadded, b0 + i, m, xuAt);
             k.mvm.mvmNarrowAt(xuAt, m * perImage, 0, true, { ...fused, accAt: accAt + i * perImage * channels * 4, accStride: channels });
           }
-          arena.release(fusedMark);
           continue;
         }
-        arena.release(fusedMark);
         // tiles of one row range (one per column tile) read the same inputs
         const key = `${x.at}:${t.group}:${t.row0}:${t.rows}:${t.bias_row}:${p.inputOffset}:${narrowPadded}`;
         let rows = gathered.get(key);
@@ -436,7 +442,7 @@ export function accumulateLayerWasm(
       runTiles(b0, count);
       arena.release(chunkMark);
       if (tail) {
-        const x = runTail(ia, tail, layer, accAt, integerAcc, integerForm, held!, b0, count);
+        const x = runTail(ia, tail, layer, accAt, integerAcc, integerForm, tailAt!, held!, b0, count);
         // (float64 only when one chunk holds every image: chunks need the integer tail)
         if (x instanceof Float64Array) return x;
         min = Math.min(min, x.min);
@@ -788,6 +794,34 @@ function integerTail(tail: LayerTail, integerAcc: boolean, lo: number, hi: numbe
   return aLo > -LIMIT && aHi < LIMIT ? { shift, aLo, aHi, L, H } : undefined;
 }
 
+/** Where a tail's tables lie in scratch (0: none): per channel biases, and the pool's taps. */
+interface TailTables {
+  readonly biasAt: number;
+  readonly tapStartsAt: number;
+  readonly tapsAt: number;
+}
+
+/** A tail's biases (i32 for the epilogue's integer form, else f64) and pool taps, in scratch for runTail. */
+function tailTables(arena: KernelArena, tail: LayerTail, channels: number, integer: boolean): TailTables {
+  const e = tail.epilogue;
+  // scratch lies above the tiles packed for this layer, so no address below is 0 (0 means "none" to the kernel)
+  let biasAt = 0;
+  if (tail.bias) {
+    biasAt = arena.scratch(channels * 8 + 24); // read in fours (f64) or eights (i32, half the bytes)
+    if (integer) arena.i32(biasAt, channels).set(Array.from(tail.bias));
+    else arena.f64(biasAt, channels).set(Array.from(tail.bias));
+  }
+  let tapStartsAt = 0;
+  let tapsAt = 0;
+  if (e.pool) {
+    tapStartsAt = arena.scratch(e.pool.tapStarts.length * 4);
+    arena.i32(tapStartsAt, e.pool.tapStarts.length).set(e.pool.tapStarts);
+    tapsAt = arena.scratch(Math.max(1, e.pool.taps.length) * 4);
+    arena.i32(tapsAt, e.pool.taps.length).set(e.pool.taps);
+  }
+  return { biasAt, tapStartsAt, tapsAt };
+}
+
 /**
  * The tail on the position-major accumulators at `accAt` of images [b0, b0 + count), in one pass (kernels.wat
  * `epilogue`; its integer form given `integer`, see integerTail): their quantized x written as i32 to their place in
@@ -795,7 +829,7 @@ function integerTail(tail: LayerTail, integerAcc: boolean, lo: number, hi: numbe
  * form and with a value outside i32, the values as float64 (callers run every image in one call then).
  */
 function runTail(ia: InstanceArena, tail: LayerTail, layer: LayerPlan, accAt: number, integerAcc: boolean, integer: IntegerTail | undefined,
-  region: { readonly at: number }, b0: number, count: number): Float64Array | { readonly min: number; readonly max: number } {
+  tables: TailTables, region: { readonly at: number }, b0: number, count: number): Float64Array | { readonly min: number; readonly max: number } {
   const { arena } = ia;
   const e = tail.epilogue;
   const channels = layer.outChannels;
@@ -806,21 +840,7 @@ function runTail(ia: InstanceArena, tail: LayerTail, layer: LayerPlan, accAt: nu
   const [lo, hi] = getIntegerRange(e.quantize.bits, e.quantize.signed);
   const mark = arena.mark();
   try {
-    // scratch lies above the tiles packed for this layer, so no address below is 0 (0 means "none" to the kernel)
-    let biasAt = 0;
-    if (tail.bias) {
-      biasAt = arena.scratch(channels * 8 + 24); // read in fours (f64) or eights (i32, half the bytes)
-      if (integer) arena.i32(biasAt, channels).set(Array.from(tail.bias));
-      else arena.f64(biasAt, channels).set(Array.from(tail.bias));
-    }
-    let tapStartsAt = 0;
-    let tapsAt = 0;
-    if (e.pool) {
-      tapStartsAt = arena.scratch(e.pool.tapStarts.length * 4);
-      arena.i32(tapStartsAt, e.pool.tapStarts.length).set(e.pool.tapStarts);
-      tapsAt = arena.scratch(Math.max(1, e.pool.taps.length) * 4);
-      arena.i32(tapsAt, e.pool.taps.length).set(e.pool.taps);
-    }
+    const { biasAt, tapStartsAt, tapsAt } = tables;
     const rangeAt = arena.scratch(8);
     const run = (outAt: number): void =>
       arena.exports.epilogue(accAt, integerAcc ? 1 : 0, count, positions, channels, biasAt, e.moveScale, e.relu ? 1 : 0, tapStartsAt, tapsAt, outPositions,
