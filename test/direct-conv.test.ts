@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { getInputRuns } from "../packages/backend-sim/src/sim/layer-plan.js";
-import { gatherPaddedI16, getPaddedTaps, padInputs, paddedImageElements, WasmDirectConv, type PaddedPlanes } from "../packages/backend-sim/src/sim/wasm/direct-conv.js";
+import { channelChunkOrder, gatherPaddedI16, getPaddedTaps, padInputs, paddedImageElements, WasmDirectConv, type PaddedPlanes } from "../packages/backend-sim/src/sim/wasm/direct-conv.js";
 import { KernelArena } from "../packages/backend-sim/src/sim/wasm/module.js";
 import { seededInts } from "./helpers/datasets.js";
 
@@ -189,6 +189,31 @@ describe("stride-1 convolutions on padded inputs (pad_inputs)", () => {
       }
       expect(mismatches, name).toEqual([]);
       expect(Array.from(arena.i16(dstAt + outer * rowsPadded * 2, 8)), name).toEqual(new Array(8).fill(0x5a5a));
+    }
+  });
+
+  it("channelChunkOrder is a permutation of the rows whose chunks hold one channel's rows, each channel's rows in eights first, on 300 random tiles", () => {
+    const random = seededInts(10);
+    for (let n = 0; n < 300; n++) {
+      const c = randomCase(random, true);
+      const name = JSON.stringify(c);
+      const taps = getPaddedTaps(c.planes, c.kernel[0], c.kernel[1], c.dilations, 0, matrixRowsOf(c));
+      const order = Array.from(channelChunkOrder(taps, c.planes));
+      expect([...order].sort((a, b) => a - b), name).toEqual(Array.from({ length: c.rows }, (_, r) => r));
+      const channel = (r: number): number => Math.floor((c.row0 + r) / (c.kernel[0] * c.kernel[1]));
+      const rowsOf = new Map<number, number>();
+      for (let r = 0; r < c.rows; r++) rowsOf.set(channel(r), (rowsOf.get(channel(r)) ?? 0) + 1);
+      // whole chunks: each channel's rows, eight at a time (in their order), channel after channel
+      const whole = [...rowsOf.entries()].flatMap(([ch, count]) => {
+        const first = order.findIndex((r) => channel(r) === ch);
+        return Array.from({ length: count - (count % 8) }, (_, i) => order[first + i]!);
+      });
+      expect(order.slice(0, whole.length), name).toEqual([...whole].sort((a, b) => a - b));
+      for (let i = 0; i < whole.length; i += 8) expect(new Set(order.slice(i, i + 8).map(channel)).size, name).toBe(1);
+      // then the rest, fewer than eight of each channel, in their order
+      const rest = order.slice(whole.length);
+      expect(rest, name).toEqual([...rest].sort((a, b) => a - b));
+      for (const count of new Map(rest.map((r) => [channel(r), rest.filter((q) => channel(q) === channel(r)).length])).values()) expect(count, name).toBeLessThan(8);
     }
   });
 

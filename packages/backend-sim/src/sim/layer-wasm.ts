@@ -20,7 +20,7 @@ import { getEffectiveWeights, type LayerPlan, type TilePlan } from "./layer-plan
 import { WasmFloatCellTile } from "./wasm/float-cell-tile.js";
 import { WasmIntegerCellTile } from "./wasm/integer-cell-tile.js";
 import { WasmIntegerMvm, type FusedFinish } from "./wasm/integer-mvm.js";
-import { gatherPaddedI16, padInputs, paddedImageElements, WasmDirectConv } from "./wasm/direct-conv.js";
+import { channelChunkOrder, gatherPaddedI16, padInputs, paddedImageElements, WasmDirectConv } from "./wasm/direct-conv.js";
 import { KernelArena } from "./wasm/module.js";
 
 /**
@@ -75,6 +75,8 @@ interface FastGroup {
   readonly mvm: WasmIntegerMvm;
   readonly maxAbsWeights: readonly number[];
   readonly direct?: WasmDirectConv;
+  /** the taps of the rows gathered for the MVM eight positions at a time (gatherPaddedI16), in its rows' order */
+  readonly gatherTaps?: Int32Array;
 }
 
 /** One instance's arena and the tiles packed into it, per path. */
@@ -119,7 +121,7 @@ export function releaseInstanceKernels(instance: SimInstance): void {
  * tile's columns start at `colOffset` in its output.
  */
 type TileKernel = { readonly members: readonly number[]; readonly colOffset: number } & (
-  | { readonly kind: "fast"; readonly mvm: WasmIntegerMvm; readonly maxAbsWeight: number; readonly direct?: WasmDirectConv }
+  | { readonly kind: "fast"; readonly mvm: WasmIntegerMvm; readonly maxAbsWeight: number; readonly direct?: WasmDirectConv; readonly gatherTaps?: Int32Array }
   | { readonly kind: "faithful"; readonly tile: WasmIntegerCellTile | WasmFloatCellTile });
 
 /**
@@ -173,16 +175,25 @@ function getGroupMvm(ia: InstanceArena, layer: LayerPlan, members: readonly Pend
     });
     const cols = parts.reduce((n, part) => n + part.cols, 0);
     const w = sideBySide(rows, parts);
-    const mvm = WasmIntegerMvm.pack(w, rows, cols, ia.arena);
     const t = members[0]!.plan.tile;
     const taps = members[0]!.plan.paddedTaps;
+    // rows gathered eight positions at a time are multiplied in channelChunkOrder (its weights' rows likewise)
+    const order = taps && layer.paddedPlanes && layer.paddedPlanes.outWidth >= 8 ? channelChunkOrder(taps, layer.paddedPlanes) : undefined;
+    const mvm = WasmIntegerMvm.pack(order ? reorderRows(w, cols, order) : w, rows, cols, ia.arena);
     const direct = mvm && taps && !layer.compacted && directConvPays(t.rows)
       ? new WasmDirectConv(ia.arena, w, t.rows, cols, taps, t.bias_row ? layer.biasInput : undefined)
       : undefined;
-    group = mvm ? { mvm, maxAbsWeights, ...(direct ? { direct } : {}) } : null;
+    group = mvm ? { mvm, maxAbsWeights, ...(direct ? { direct } : {}), ...(order ? { gatherTaps: order.map((r) => taps![r]!) } : {}) } : null;
     ia.fast.set(key, group);
   }
   return group;
+}
+
+/** `w` `[rows, cols]` with its first order.length rows in `order` (row i is w's row order[i]); the rest in place. */
+function reorderRows(w: Float64Array, cols: number, order: Int32Array): Float64Array {
+  const out = Float64Array.from(w);
+  order.forEach((r, i) => out.set(w.subarray(r * cols, (r + 1) * cols), i * cols));
+  return out;
 }
 
 /** The packed cells of a group of faithful-path column tiles, side by side in the group's order. */
@@ -230,7 +241,10 @@ export function accumulateLayerWasm(
     if (!group) return undefined;
     let colOffset = 0;
     tiles.forEach((p, i) => {
-      kernels.set(p.plan.tile.id, { kind: "fast", mvm: group.mvm, members, colOffset, maxAbsWeight: group.maxAbsWeights[i]!, ...(group.direct ? { direct: group.direct } : {}) });
+      kernels.set(p.plan.tile.id, {
+        kind: "fast", mvm: group.mvm, members, colOffset, maxAbsWeight: group.maxAbsWeights[i]!,
+        ...(group.direct ? { direct: group.direct } : {}), ...(group.gatherTaps ? { gatherTaps: group.gatherTaps } : {}),
+      });
       colOffset += p.plan.tile.cols;
     });
   }
@@ -294,18 +308,20 @@ export function accumulateLayerWasm(
     /**
      * The rows tile p reads, of images [b0, b0 + count), into xuAt: i16 `[count·positions, narrowPadded]` (the fast
      * path's MVM), or i32 `[count·positions, rows_used]` (narrowPadded 0); a stride-1 convolution's from its input
-     * padded at paddedAt (paddedInput, i16 when narrowPadded ≠ 0), others' from x.
+     * padded at paddedAt (paddedInput, i16 when narrowPadded ≠ 0), others' from x. gatherTaps: the fast group's, when
+     * its rows come eight positions at a time (in its MVM's row order).
      */
-    const gatherRows = (p: PendingTile, x: { at: number }, paddedAt: number, narrowPadded: number, b0: number, count: number, xuAt: number): void => {
+    const gatherRows = (p: PendingTile, gatherTaps: Int32Array | undefined, x: { at: number }, paddedAt: number, narrowPadded: number, b0: number, count: number,
+      xuAt: number): void => {
       const t = p.plan.tile;
       const { starts, runs } = p.plan.inputRuns;
       const planes = layer.paddedPlanes;
-      const { paddedRuns, paddedTaps } = p.plan;
+      const { paddedRuns } = p.plan;
       const biasRow = t.bias_row ? 1 : 0;
       const mark = arena.mark();
-      if (planes && paddedTaps && narrowPadded && planes.outWidth >= 8) {
+      if (planes && gatherTaps && narrowPadded) {
         // eight positions at a time, a group of eight rows transposed (fewer moves than a run of a kernel row each)
-        gatherPaddedI16(arena, planes, count, paddedAt + b0 * paddedImageElements(planes) * 2, paddedTaps, t.bias_row ? layer.biasInput : undefined,
+        gatherPaddedI16(arena, planes, count, paddedAt + b0 * paddedImageElements(planes) * 2, gatherTaps, t.bias_row ? layer.biasInput : undefined,
           narrowPadded, xuAt);
       } else if (planes && paddedRuns) {
         // a stride-1 convolution: every position reads the same runs from its window of the padded input (no runs
@@ -383,7 +399,7 @@ export function accumulateLayerWasm(
           const xuAt = arena.scratch(Math.min(piece, count) * perImage * narrowPadded * 2 + 32);
           for (let i = 0; i < count; i += piece) {
             const m = Math.min(piece, count - i);
-            gatherRows(p, x, paddedAt, narrowPadded, b0 + i, m, xuAt);
+            gatherRows(p, k.gatherTaps, x, paddedAt, narrowPadded, b0 + i, m, xuAt);
             k.mvm.mvmNarrowAt(xuAt, m * perImage, 0, true, { ...fused, accAt: accAt + i * perImage * channels * 4, accStride: channels });
           }
           continue;
@@ -394,7 +410,7 @@ export function accumulateLayerWasm(
         if (rows === undefined) {
           // + 32: gather_runs stores eight rows at a time, up to 28 bytes past the last row
           const xuAt = arena.scratch((narrowPadded ? n * narrowPadded * 2 : n * t.rows_used * 4) + 32);
-          gatherRows(p, x, paddedAt, narrowPadded, b0, count, xuAt);
+          gatherRows(p, k.kind === "fast" ? k.gatherTaps : undefined, x, paddedAt, narrowPadded, b0, count, xuAt);
           // a linear layer's vectors are whole images, seldom repeated: only a convolution's are worth the hashing
           rows = narrowPadded === 0 && layer.isConv ? dedupRows(arena, xuAt, n, t.rows_used) : { xuAt, unique: n, rowMapAt: 0 };
           gathered.set(key, rows);

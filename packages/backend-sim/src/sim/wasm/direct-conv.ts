@@ -97,6 +97,29 @@ export class WasmDirectConv {
 }
 
 /**
+ * An order of a gathered convolution tile's rows (`taps` as for gatherPaddedI16) that fills whole 8-row chunks with
+ * one channel's rows where it can: each channel's rows eight at a time, then the rows left over (fewer than eight of a
+ * channel: a 3×3 kernel's ninth tap, a channel the tile's edge cuts), in their order. mvm_i16 skips the chunks that are
+ * 0 in both vectors of a pair, and a ReLU leaves its zeros in regions of a channel's plane. Measured on the CNN
+ * fixture's ideal pass (200 images): its second convolution's 128-row tile skips 30 % of a pair's chunks instead of
+ * 16 %, its third's 44 % instead of 38 %; the pass 1–3 % faster (the MVM's loop over listed chunks costs more per chunk).
+ */
+export function channelChunkOrder(taps: Int32Array, planes: PaddedPlanes): Int32Array {
+  const planeElements = planes.paddedHeight * planes.paddedWidth;
+  const order: number[] = [];
+  const rest: number[] = [];
+  for (let start = 0; start < taps.length;) {
+    const channel = Math.floor(taps[start]! / planeElements);
+    let end = start + 1;
+    while (end < taps.length && Math.floor(taps[end]! / planeElements) === channel) end++;
+    const whole = start + (end - start) - ((end - start) % 8);
+    for (let r = start; r < end; r++) (r < whole ? order : rest).push(r);
+    start = end;
+  }
+  return Int32Array.from([...order, ...rest]);
+}
+
+/**
  * Each output position's i16 rows gathered from `images` images padded (padInputs, narrowed) at `paddedAt` into
  * `[images·outHeight·outWidth, rowsPadded]` at `dstAt`, as gather_padded gives them: row r < `taps.length` reads the
  * position's window at taps[r], then the bias row's input (given `biasInput`), then 0 up to `rowsPadded` (a multiple
