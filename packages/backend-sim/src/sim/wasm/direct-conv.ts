@@ -112,7 +112,7 @@ export function channelChunkOrder(taps: Int32Array, planes: PaddedPlanes): Int32
     const channel = Math.floor(taps[start]! / planeElements);
     let end = start + 1;
     while (end < taps.length && Math.floor(taps[end]! / planeElements) === channel) end++;
-    const whole = start + (end - start) - ((end - start) % 8);
+    const whole = end - ((end - start) % 8);
     for (let r = start; r < end; r++) (r < whole ? order : rest).push(r);
     start = end;
   }
