@@ -1,9 +1,9 @@
 /**
  * @fileoverview The WebAssembly tile kernels (issue 6) against the plain-TypeScript kernels, bit for bit: the
  * integer-cell bit-packed read (and the TS bit-packed read) vs bitSerialReadImpl, its sparse-input kernel (and the
- * automatic choice between the two), the float-cell read vs bitSerialReadImpl, the i16 SIMD MVM vs integerMvmImpl —
- * on seeded random tiles and on the tile reads every fixture model's program makes on real images (recorded from the
- * simulator's own calls to the TS kernels).
+ * automatic choice between the two), the float-cell read vs bitSerialReadImpl, the i16 SIMD MVM (both its kernels, and
+ * the choice between them) vs integerMvmImpl — on seeded random tiles and on the tile reads every fixture model's
+ * program makes on real images (recorded from the simulator's own calls to the TS kernels).
  */
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { getBuiltinProfile, Rng, type DeviceProfile, type Tensor } from "@xbarc/ir";
@@ -11,7 +11,7 @@ import { loadOnnxFile } from "@xbarc/frontend";
 import { compilePipeline, printPipeline, runPipeline } from "@xbarc/passes";
 import {
   CHOICE_SAMPLE_VECTORS, GROUP_TABLE_MIN_VECTORS, SPARSE_MAX_COLUMN_SUM, WasmFloatCellTile, WasmIntegerCellTile, WasmIntegerMvm, bitPackedReadImpl, bitSerialReadImpl, buildAdcTable, emitProgram,
-  integerMvmImpl, largestColumnSum, packBitPackedTile, sampleProgramInstance, simulateProgram, type Program,
+  integerMvmImpl, largestColumnSum, packBitPackedTile, sampleProgramInstance, simulateProgram, type IntegerMvmKernelOption, type Program,
 } from "@xbarc/backend-sim";
 import { FIXTURE_PREPROCESSING, listFixtureModels, samplesFor, sampleSize } from "./helpers/models.js";
 import { catchXbarcError } from "./helpers/errors.js";
@@ -684,6 +684,38 @@ describe("the WebAssembly float-cell read's float32 kernel (f32 sums, exact f64 
   });
 });
 
+/**
+ * `vectors` `[rows]` multiplied by `mvm` with its fused finish by `kernel` into accumulators of random start values:
+ * what it added (`got`), what finish_i32's definition says it adds given the exact sums `ref` `[vectors, cols]`
+ * (`expected`: acc[o, colBase + j] += wrap(window(sum − correction[j])), the window D_L = 2, O_RWL 12 bits), and the
+ * kernel that ran.
+ */
+function fusedFinish(mvm: WasmIntegerMvm, vectors: readonly Int32Array[], cols: number, ref: Float64Array, random: () => number,
+  kernel: IntegerMvmKernelOption): { got: number[]; expected: number[]; kernel: string } {
+  const { arena } = mvm;
+  const outer = vectors.length;
+  const mark = arena.mark();
+  const xAt = arena.scratch(outer * mvm.rowsPadded * 2);
+  const x16 = arena.i16(xAt, outer * mvm.rowsPadded).fill(0);
+  vectors.forEach((v, o) => x16.set(v, o * mvm.rowsPadded));
+  const correctionAt = arena.scratch(mvm.colsPadded * 4);
+  // (a copy: the call may grow the memory, detaching views of it)
+  const correction = Int32Array.from({ length: mvm.colsPadded }, (_, j) => (j < cols ? Math.floor(random() * 2001) - 1000 : 0));
+  arena.i32(correctionAt, mvm.colsPadded).set(correction);
+  const accStride = cols + 3;
+  const accAt = arena.scratch(outer * accStride * 4 + 32);
+  const start = Int32Array.from({ length: outer * accStride }, () => Math.floor(random() * 201) - 100);
+  arena.i32(accAt, outer * accStride).set(start);
+  const ran = mvm.mvmNarrowAt(xAt, outer, 0, true, { correctionAt, dL: 2, wrapShift: 20, accAt, accStride, colBase: 2 }, kernel);
+  const expected = Int32Array.from(start);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < cols; j++) expected[o * accStride + 2 + j]! += ((ref[o * cols + j]! - correction[j]!) >> 2) << 20 >> 20;
+  }
+  const got = Array.from(arena.i32(accAt, outer * accStride));
+  arena.release(mark);
+  return { got, expected: Array.from(expected), kernel: ran };
+}
+
 describe("the WebAssembly integer MVM (kernel c)", () => {
   it("equals integerMvmImpl bit for bit on 160 random tiles of signed integer weights (declining inputs beyond i16)", () => {
     let computed = 0;
@@ -755,27 +787,59 @@ describe("the WebAssembly integer MVM (kernel c)", () => {
         expect(mvm.mvm(xu, outer, got)).toBe(true);
         expect(bitDifference(got, ref), name).toBe("");
 
-        // the fused finish: acc[o, colBase + j] += wrap(window(sum − correction[j])), the window D_L = 2, O_RWL 12 bits
-        const { arena } = mvm;
-        const mark = arena.mark();
-        const xAt = arena.scratch(outer * mvm.rowsPadded * 2);
-        const x16 = arena.i16(xAt, outer * mvm.rowsPadded).fill(0);
-        vectors.forEach((v, o) => x16.set(v, o * mvm.rowsPadded));
-        const correctionAt = arena.scratch(mvm.colsPadded * 4);
-        const correction = arena.i32(correctionAt, mvm.colsPadded).fill(0);
-        for (let j = 0; j < cols; j++) correction[j] = Math.floor(random() * 2001) - 1000;
-        const accStride = cols + 3;
-        const accAt = arena.scratch(outer * accStride * 4 + 32);
-        const start = Int32Array.from({ length: outer * accStride }, () => Math.floor(random() * 201) - 100);
-        arena.i32(accAt, outer * accStride).set(start);
-        mvm.mvmNarrowAt(xAt, outer, 0, true, { correctionAt, dL: 2, wrapShift: 20, accAt, accStride, colBase: 2 });
-        const expected = Int32Array.from(start);
-        for (let o = 0; o < outer; o++) {
-          for (let j = 0; j < cols; j++) expected[o * accStride + 2 + j]! += ((ref[o * cols + j]! - correction[j]!) >> 2) << 20 >> 20;
+        // the fused finish, by either kernel (mvm_i16_pairs recomputes a repeated vector)
+        for (const kernel of ["chunks", "pairs"] as const) {
+          const { got, expected } = fusedFinish(mvm, vectors, cols, ref, random, kernel);
+          expect(got, `${name}, fused, ${kernel}`).toEqual(expected);
         }
-        expect(Array.from(arena.i32(accAt, outer * accStride)), `${name}, fused`).toEqual(Array.from(expected));
-        arena.release(mark);
       }
+    }
+  });
+
+  it("gives the same fused sums with mvm_i16_pairs on 120 random tiles, at row-pair densities from all-zero to dense", () => {
+    const random = rng(137);
+    const shapes = [[9, 5], [16, 1], [40, 13], [128, 32], [128, 64], [130, 17], [64, 128], [300, 70], [8, 16], [72, 33]];
+    for (let trial = 0; trial < 120; trial++) {
+      const [rows, cols] = shapes[trial % shapes.length]!;
+      const maxW = [1, 127, 32767][trial % 3]!;
+      const w = new Float64Array(rows * cols).map(() => Math.floor(random() * (2 * maxW + 1)) - maxW);
+      const mvm = WasmIntegerMvm.pack(w, rows, cols)!;
+      const density = [0, 0.05, 0.3, 0.7, 1][trial % 5]!;
+      // signed inputs up to maxInput, a pair of rows non-zero with the density's probability (one of its two rows, or both)
+      const vectors = range(0, 1 + Math.floor(random() * 70)).map(() => {
+        const v = new Int32Array(rows);
+        for (let r = 0; r < rows; r += 2) {
+          if (random() >= density) continue;
+          const value = (): number => Math.round((2 * random() - 1) * mvm.maxInput);
+          v[r] = random() < 0.7 ? value() : 0;
+          if (r + 1 < rows) v[r + 1] = value();
+        }
+        return v;
+      });
+      const xu = new Int32Array(vectors.length * rows);
+      vectors.forEach((v, o) => xu.set(v, o * rows));
+      const ref = integerMvmImpl(xu, vectors.length, rows, w, cols, new Float64Array(vectors.length * cols));
+      const { got, expected, kernel } = fusedFinish(mvm, vectors, cols, ref, random, "pairs");
+      expect(kernel).toBe("pairs");
+      expect(got, `${rows}×${cols}, |w| ≤ ${maxW}, density ${density}, ${vectors.length} vectors`).toEqual(expected);
+    }
+  });
+
+  it("picks mvm_i16_pairs where a vector's zeros are scattered and mvm_i16 on dense inputs, either way with the same sums", () => {
+    const random = rng(139);
+    const [rows, cols] = [128, 64];
+    const w = new Float64Array(rows * cols).map(() => Math.floor(random() * 255) - 127);
+    const mvm = WasmIntegerMvm.pack(w, rows, cols)!;
+    // scattered: one non-zero pair of rows in each 8-row chunk (every chunk of mvm_i16 non-zero, a quarter of the pairs)
+    const scattered = range(0, 200).map(() => Int32Array.from({ length: rows }, (_, r) => ((r >> 1) % 4 === (r >> 3) % 4 ? 1 + Math.floor(random() * 255) : 0)));
+    const dense = range(0, 200).map(() => Int32Array.from({ length: rows }, () => 1 + Math.floor(random() * 255)));
+    for (const [vectors, choice] of [[scattered, "pairs"], [dense, "chunks"]] as const) {
+      const xu = new Int32Array(vectors.length * rows);
+      vectors.forEach((v, o) => xu.set(v, o * rows));
+      const ref = integerMvmImpl(xu, vectors.length, rows, w, cols, new Float64Array(vectors.length * cols));
+      const { got, expected, kernel } = fusedFinish(mvm, vectors, cols, ref, random, "auto");
+      expect(kernel).toBe(choice);
+      expect(got, choice).toEqual(expected);
     }
   });
 

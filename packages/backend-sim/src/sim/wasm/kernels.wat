@@ -16,6 +16,7 @@
 ;;                             computes the same from f32 column sums, recomputing in f64 the rare ones too close
 ;;                             to a rounding boundary to decide (exact by a rounding-error bound per column)
 ;;   mvm (= narrow_inputs + mvm_i16) = integerMvmImpl for integer weights whose worst-case sum fits i32 (kernel c);
+;;                             mvm_i16_pairs computes mvm_i16's fused sums from each vector's non-zero row pairs;
 ;;                             conv_i16 gives a stride-1 convolution tile's same sums from its padded input, without
 ;;                             the im2col (pad_inputs pads it; gather_padded gathers from it for either path,
 ;;                             gather_padded_i16 for mvm_i16 eight positions at a time)
@@ -977,6 +978,80 @@
         (local.set $outRow (i32.add (local.get $outRow) (i32.shl (local.get $outBytes) (i32.const 1))))
         (local.set $o (i32.add (local.get $o) (i32.const 2)))
         (br $loopO))))
+
+  ;; mvm_i16_pairs(w, pairCols, x, rowsPadded, outer, list, table, cols, correction, dL, wrapShift, acc, accStride, colBase):
+  ;; mvm_i16's sums and fused finish (acc ≠ 0 there) from each vector's non-zero pairs of rows only, where mvm_i16 skips
+  ;; 8-row chunks that are 0 in both vectors of a pair: fewer products when the zeros are scattered (the CNN fixture's
+  ;; third convolution: 35 % of the row pairs against 56 % of the chunks), at a higher cost per product (each splat
+  ;; input pair meets its own weight load). WasmIntegerMvm picks one per call (nonzero_counts).
+  ;; w: i32 [rowsPadded/2, pairCols], pairCols a multiple of 16: w[r, c] in the low half of pair r/2's column c for even r,
+  ;;   the high half for odd r (0 past the tile's rows and columns); x: i16 [outer, rowsPadded]; cols: the columns
+  ;;   finished (the group's, rounded up to 4; ≤ pairCols), as mvm_i16 does: less correction [cols], truncated, wrapped,
+  ;;   added into acc at o·accStride + colBase; list: scratch i32 [rowsPadded/2]; table: i32x4 [16], entry m the byte
+  ;;   offsets 4·l of the set bits l of m in order (the rest any).
+  ;; One vector at a time: its pairs not both 0 listed four at a time (their non-zero mask looks up the offsets to
+  ;; store), then per pass of 16 columns four accumulators that are the columns themselves (no lane sums): each listed
+  ;; pair's two inputs splat into every lane, dot with four columns' interleaved weight pairs (mvmI16PairsPass in
+  ;; scripts/wat-kernels.mjs).
+  (func $mvmI16Pairs (export "mvm_i16_pairs")
+    (param $w i32) (param $pairCols i32) (param $x i32) (param $rowsPadded i32) (param $outer i32) (param $list i32) (param $table i32)
+    (param $cols i32) (param $correction i32) (param $dL i32) (param $wrapShift i32) (param $acc i32) (param $accStride i32) (param $colBase i32)
+    (local $o i32) (local $xRow i32) (local $rowBytes i32) (local $off i32) (local $listEnd i32) (local $m i32) (local $e i32) (local $c i32)
+    (local $wBase i32) (local $wq i32) (local $accRow i32) (local $accAt i32) (local $corrAt i32) (local $xs v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local.set $rowBytes (i32.shl (local.get $rowsPadded) (i32.const 1)))
+    (local.set $xRow (local.get $x))
+    (local.set $accRow (i32.add (local.get $acc) (i32.shl (local.get $colBase) (i32.const 2))))
+    (block $doneO
+      (loop $loopO
+        (br_if $doneO (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $listEnd (local.get $list))
+        (local.set $off (i32.const 0))
+        (loop $loopL
+          (local.set $m (i32x4.bitmask (i32x4.ne (v128.load (i32.add (local.get $xRow) (local.get $off))) (v128.const i64x2 0 0))))
+          (v128.store (local.get $listEnd) (i32x4.add (i32x4.splat (local.get $off))
+            (v128.load (i32.add (local.get $table) (i32.shl (local.get $m) (i32.const 4))))))
+          (local.set $listEnd (i32.add (local.get $listEnd) (i32.shl (i32.popcnt (local.get $m)) (i32.const 2))))
+          (local.set $off (i32.add (local.get $off) (i32.const 16)))
+          (br_if $loopL (i32.lt_u (local.get $off) (local.get $rowBytes))))
+        (local.set $c (i32.const 0))
+        (loop $loopC
+          (local.set $wBase (i32.add (local.get $w) (i32.shl (local.get $c) (i32.const 2))))
+          ;; @insert mvm-i16-pairs-pass
+          (local.set $c (i32.add (local.get $c) (i32.const 16)))
+          (br_if $loopC (i32.lt_u (local.get $c) (local.get $cols))))
+        (local.set $xRow (i32.add (local.get $xRow) (local.get $rowBytes)))
+        (local.set $accRow (i32.add (local.get $accRow) (i32.shl (local.get $accStride) (i32.const 2))))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $loopO))))
+
+  ;; nonzero_counts(x, rowsPadded, outer, every, out): of x i16 [outer, rowsPadded] (rowsPadded a multiple of 8), every
+  ;; every-th pair of vectors (vectors 2k, 2k + 1 for k = 0, every, 2·every, … while 2k + 1 < outer) counted: out[0] +=
+  ;; its 8-row chunks not 0 in both (what mvm_i16 multiplies), out[1] += its two vectors' pairs of rows not both 0
+  ;; (what mvm_i16_pairs multiplies).
+  (func (export "nonzero_counts") (param $x i32) (param $rowsPadded i32) (param $outer i32) (param $every i32) (param $out i32)
+    (local $o i32) (local $p i32) (local $q i32) (local $end i32) (local $u v128) (local $v v128) (local $chunks i32) (local $pairs i32)
+    (local.set $o (i32.const 1))
+    (block $done
+      (loop $loopO
+        (br_if $done (i32.ge_u (local.get $o) (local.get $outer)))
+        (local.set $p (i32.add (local.get $x) (i32.shl (i32.mul (i32.sub (local.get $o) (i32.const 1)) (local.get $rowsPadded)) (i32.const 1))))
+        (local.set $q (i32.add (local.get $p) (i32.shl (local.get $rowsPadded) (i32.const 1))))
+        (local.set $end (local.get $q))
+        (loop $loopK
+          (local.set $u (v128.load (local.get $p)))
+          (local.set $v (v128.load (local.get $q)))
+          (local.set $chunks (i32.add (local.get $chunks) (v128.any_true (v128.or (local.get $u) (local.get $v)))))
+          (local.set $pairs (i32.add (local.get $pairs) (i32.add
+            (i32.popcnt (i32x4.bitmask (i32x4.ne (local.get $u) (v128.const i64x2 0 0))))
+            (i32.popcnt (i32x4.bitmask (i32x4.ne (local.get $v) (v128.const i64x2 0 0)))))))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (local.set $q (i32.add (local.get $q) (i32.const 16)))
+          (br_if $loopK (i32.lt_u (local.get $p) (local.get $end))))
+        (local.set $o (i32.add (local.get $o) (i32.shl (local.get $every) (i32.const 1))))
+        (br $loopO)))
+    (i32.store (local.get $out) (i32.add (i32.load (local.get $out)) (local.get $chunks)))
+    (i32.store offset=4 (local.get $out) (i32.add (i32.load offset=4 (local.get $out)) (local.get $pairs))))
 
   ;; Four i32 sums stored at `at`: as i32 (asI32 ≠ 0), or converted to f64.
   (func $storeSums (param $at i32) (param $asI32 i32) (param $v v128)

@@ -46,6 +46,9 @@ export interface KernelExports {
   narrow_inputs(x: number, outer: number, rows: number, rowsPadded: number, dst: number): number;
   mvm_i16(w: number, rowsPadded: number, colsPadded: number, x: number, outer: number, out: number, asI32: number, list: number,
     correction: number, dL: number, wrapShift: number, acc: number, accStride: number, colBase: number, saved: number): void;
+  mvm_i16_pairs(w: number, pairCols: number, x: number, rowsPadded: number, outer: number, list: number, table: number, cols: number, correction: number,
+    dL: number, wrapShift: number, acc: number, accStride: number, colBase: number): void;
+  nonzero_counts(x: number, rowsPadded: number, outer: number, every: number, out: number): void;
   mvm(w: number, rows: number, rowsPadded: number, colsPadded: number, x: number, outer: number, narrow: number, maxInput: number, out: number, list: number): number;
   gather(x: number, images: number, imageStride: number, positions: number, offsets: number, rows: number, biasRow: number, biasInput: number,
     inputOffset: number, narrowPadded: number, dst: number): void;
